@@ -1,0 +1,56 @@
+# The README's commands: `make run` serves the dashboard, `make test` runs every test tier.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+DB      := data/clinic.duckdb
+PORT    ?= 8501
+
+.PHONY: run test test-unit test-app test-e2e lint format bench soak browser clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium for the browser tests (never a Playwright-downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+$(DB): | $(BIN)/.installed
+	$(BIN)/python -m clinic init --demo
+
+run: $(BIN)/.installed | $(DB)
+	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+test: $(BIN)/.installed-dev browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+test-unit: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest tests/unit
+
+test-app: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest tests/app
+
+test-e2e: $(BIN)/.installed-dev browser
+	$(BIN)/python -m pytest tests/e2e
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(BIN)/.installed-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

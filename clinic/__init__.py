@@ -1,0 +1,1 @@
+"""Analytics for a micro-sclerotherapy clinic: store, import, metrics (no Streamlit here)."""

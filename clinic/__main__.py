@@ -1,0 +1,7 @@
+"""Entry point for `python -m clinic`."""
+
+import sys
+
+from clinic.cli import main
+
+sys.exit(main())

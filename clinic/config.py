@@ -1,0 +1,45 @@
+"""Where things live: the store path, the pseudonymisation key, tunable settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "clinic.duckdb"
+QUERIES = ROOT / "queries"
+DATA_FILES = Path(__file__).resolve().parent / "data"
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The store path: `--db`, else env CLINIC_DB, else data/clinic.duckdb."""
+    return Path(explicit or os.environ.get("CLINIC_DB") or DEFAULT_DB)
+
+
+def key_path(db: Path) -> Path:
+    """The pseudonymisation key file: env CLINIC_KEY_FILE, else beside the store."""
+    env = os.environ.get("CLINIC_KEY_FILE")
+    return Path(env) if env else db.with_name(db.name + ".key")
+
+
+def pseudonym_key(db: Path) -> str:
+    """Return the keyed-hash secret, creating it on first use (never stored in the database)."""
+    env = os.environ.get("CLINIC_PSEUDONYM_KEY")
+    if env:
+        return env
+    path = key_path(db)
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Written 0600 before the key goes in, so no other user can ever read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def max_upload_mb() -> int:
+    """Largest export accepted by the importer, in megabytes."""
+    return int(os.environ.get("CLINIC_MAX_UPLOAD_MB", "200"))

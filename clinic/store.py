@@ -1,0 +1,180 @@
+"""The embedded DuckDB store: one database instance per process, a fresh cursor per query."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from clinic import sql
+from clinic.config import QUERIES, db_path
+
+_MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
+
+
+class StoreError(RuntimeError):
+    """A store problem worth a sentence to the user rather than a traceback."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the database file."""
+
+
+class StoreBusy(StoreError):
+    """Another import or write is running in this process."""
+
+
+def _friendly(path: Path, exc: duckdb.Error) -> StoreError:
+    text = str(exc)
+    if "lock" in text.lower():
+        return StoreLocked(
+            f"The clinic store {path} is in use by another program (for example a running "
+            "dashboard or import). Close it, or point --db / CLINIC_DB at another store, "
+            "and try again."
+        )
+    return StoreError(f"The clinic store {path} could not be opened: {text.splitlines()[0]}")
+
+
+class Store:
+    """One open DuckDB database; hand out cursors, run named queries, serialise writers."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = db_path(path)
+        self.read_only = read_only
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise _friendly(self.path, exc) from None
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self.migrate()
+
+    # -- reading -------------------------------------------------------------------------------
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for one unit of work; closed afterwards (cursors are not shareable)."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, name: str, **params: object) -> pd.DataFrame:
+        """Run queries/NAME.sql with exactly its parameters and return the whole result."""
+        text, bound = sql.bind(name, params)
+        with self.cursor() as cur:
+            return cur.execute(text, bound).df()
+
+    def rows(self, text: str, params: dict | list | None = None) -> list[tuple]:
+        """Run one literal statement (values bound) and fetch every row."""
+        with self.cursor() as cur:
+            return cur.execute(text, params or {}).fetchall()
+
+    def scalar(self, text: str, params: dict | list | None = None) -> object:
+        """The first column of the first row of a literal statement, or None."""
+        found = self.rows(text, params)
+        return found[0][0] if found else None
+
+    def data_version(self) -> int:
+        """A number that changes whenever clinical data changes (cache key for pages)."""
+        return int(self.scalar("select version from data_version") or 0)
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def writer(self, *, wait: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction, held by one writer at a time in this process."""
+        if self.read_only:
+            raise StoreError("The clinic store is open read-only.")
+        if not self._write_lock.acquire(blocking=wait):
+            raise StoreBusy("Another import is running; please try again in a moment.")
+        try:
+            with self.cursor() as cur:
+                cur.begin()
+                try:
+                    yield cur
+                    cur.execute("update data_version set version = version + 1")
+                    cur.commit()
+                except BaseException:
+                    cur.rollback()
+                    raise
+        finally:
+            self._write_lock.release()
+
+    # -- schema --------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        """The highest migration applied to this store (0 for a new file)."""
+        with self.cursor() as cur:
+            exists = cur.execute(
+                "select count(*) from information_schema.tables where table_name = 'schema_version'"
+            ).fetchone()[0]
+            if not exists:
+                return 0
+            return int(cur.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0])
+
+    def migrate(self) -> list[int]:
+        """Apply the numbered migrations in queries/schema/ not yet recorded; return those applied."""
+        current = self.schema_version()
+        pending = sorted(
+            (int(m.group(1)), p)
+            for p in (QUERIES / "schema").iterdir()
+            if (m := _MIGRATION.match(p.name)) and int(m.group(1)) > current
+        )
+        if pending and current > 0:
+            self._backup_file(f"pre-{pending[0][0]:03d}")
+        applied = []
+        for version, path in pending:
+            with self._write_lock, self.cursor() as cur:
+                cur.begin()
+                try:
+                    cur.execute(path.read_text(encoding="utf-8"))
+                    cur.execute(
+                        "insert into schema_version (version, name) values ($v, $n)",
+                        {"v": version, "n": path.stem},
+                    )
+                    cur.commit()
+                except BaseException:
+                    cur.rollback()
+                    raise
+            applied.append(version)
+        return applied
+
+    def _backup_file(self, label: str) -> Path:
+        """Copy the checkpointed database file aside before a schema change."""
+        self._con.execute("checkpoint")
+        target = self.path.with_name(f"{self.path.name}.{label}.bak")
+        shutil.copy2(self.path, target)
+        return target
+
+    def close(self) -> None:
+        """Close the database; cursors handed out earlier stop working."""
+        self._con.close()
+
+
+_instances: dict[Path, Store] = {}
+_instances_lock = threading.Lock()
+
+
+def open_store(path: str | Path | None = None) -> Store:
+    """The process-wide Store for a path (DuckDB wants one database instance per process)."""
+    resolved = db_path(path).resolve()
+    with _instances_lock:
+        store = _instances.get(resolved)
+        if store is None:
+            store = _instances[resolved] = Store(resolved)
+        return store
+
+
+def close_all() -> None:
+    """Close every store this process opened (tests, shutdown)."""
+    with _instances_lock:
+        for store in _instances.values():
+            store.close()
+        _instances.clear()
