@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", parents=[common], help="create or migrate the store")
     p.add_argument("--demo", action="store_true", help="fill with two years of synthetic data")
     p.add_argument("--seed", type=int, default=7)
+
+    # Each area registers its own commands, so their parsers and handlers live beside each other.
+    from clinic import cli_admin, cli_import, cli_report
+
+    for area in (cli_import, cli_report, cli_admin):
+        COMMANDS.update(area.register(sub, common))
     return parser
 
 

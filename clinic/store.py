@@ -117,10 +117,11 @@ class Store:
             ).fetchone()[0]
             if not exists:
                 return 0
-            return int(cur.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0])
+            found = cur.execute("select coalesce(max(version), 0) from schema_version")
+            return int(found.fetchone()[0])
 
     def migrate(self) -> list[int]:
-        """Apply the numbered migrations in queries/schema/ not yet recorded; return those applied."""
+        """Apply the numbered migrations of queries/schema/ not yet recorded; return them."""
         current = self.schema_version()
         pending = sorted(
             (int(m.group(1)), p)
