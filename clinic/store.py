@@ -109,26 +109,28 @@ class Store:
             self._write_lock.release()
 
     # -- schema --------------------------------------------------------------------------------
-    def schema_version(self) -> int:
-        """The highest migration applied to this store (0 for a new file)."""
+    def _applied_versions(self) -> set[int]:
         with self.cursor() as cur:
             exists = cur.execute(
                 "select count(*) from information_schema.tables where table_name = 'schema_version'"
             ).fetchone()[0]
             if not exists:
-                return 0
-            found = cur.execute("select coalesce(max(version), 0) from schema_version")
-            return int(found.fetchone()[0])
+                return set()
+            return {row[0] for row in cur.execute("select version from schema_version").fetchall()}
+
+    def schema_version(self) -> int:
+        """The highest migration applied to this store (0 for a new file)."""
+        return max(self._applied_versions(), default=0)
 
     def migrate(self) -> list[int]:
         """Apply the numbered migrations of queries/schema/ not yet recorded; return them."""
-        current = self.schema_version()
+        done = self._applied_versions()
         pending = sorted(
             (int(m.group(1)), p)
             for p in (QUERIES / "schema").iterdir()
-            if (m := _MIGRATION.match(p.name)) and int(m.group(1)) > current
+            if (m := _MIGRATION.match(p.name)) and int(m.group(1)) not in done
         )
-        if pending and current > 0:
+        if pending and done:
             self._backup_file(f"pre-{pending[0][0]:03d}")
         applied = []
         for version, path in pending:

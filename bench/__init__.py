@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: each measurement is a ratio against a baseline in the same run."""

@@ -1,0 +1,140 @@
+"""Time the importer on a 1M-row vendor-style appointments export against two baselines.
+
+The export (UTF-8, UK dates, pound amounts, vendor headers, name and e-mail columns) is written
+by DuckDB's COPY from `range(n)`. Measured alternately, median of --rounds:
+  (a) clinic.ingest.import_file into a fresh store (price list imported first, not timed);
+  (b) DuckDB's plain load `create table t as select * from read_csv(file, all_varchar=true)`;
+  (c) pandas.read_csv(dtype=str) then `create table t as select * from df` in DuckDB.
+Target: (a) <= 1.5x (b), and faster than (c).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+PRICES = (
+    "Item,Kind,Price,Valid From\n"
+    "Single Session,treatment,£150.00,2023-01-01\n"
+    "Additional Session,treatment,£120.00,2023-01-01\n"
+    "Compression Socks,product,£25.00,2023-01-01\n"
+    "6 Week Review,follow-up,£0.00,2023-01-01\n"
+)
+
+_EXPORT = """
+copy (
+    select
+        'APT-' || i as "Booking ID",
+        strftime(date '2023-01-01' + (i % 1000)::int, '%d/%m/%Y') as "Date",
+        printf('%02d:%02d', 9 + i % 9, (i % 4) * 15) as "Time",
+        'C' || (i // 3) as "Customer ID",
+        ['Grace', 'Siân', 'Amelia', 'Olivia'][1 + i % 4] || ' '
+            || ['Smith', 'Brown', 'Patel'][1 + i % 3] as "Name",
+        'client' || (i // 3) || '@example.co.uk' as "E-mail",
+        ['Dr Amara Patel', 'Dr Ben Okafor', 'Nurse Chloe Evans'][1 + i % 3] as "Therapist",
+        ['Single Session', 'Additional Session', 'Compression Socks', '6 Week Review'][1 + i % 4]
+            as "Treatment",
+        ['Completed', 'Completed', 'Attended', 'DNA', 'Cancelled'][1 + i % 5] as "Status",
+        case when i % 4 = 0 then '' when i % 4 = 1 then '£150.00' else '£1,20' || (i % 10) || '.50'
+            end as "Amount",
+        ['Ealing', 'Chiswick'][1 + i % 2] as "Clinic",
+        ['Spider', 'Reticular', 'Varicose', ''][1 + i % 4] as "Vein Type",
+        ['Asclera', 'STS', 'Polidocanol', ''][1 + i % 4] as "Sclerosant",
+        ['foam', 'liquid', '', ''][1 + i % 4] as "Form",
+        ['Bought', 'Own', 'None', ''][1 + i % 4] as "Compression",
+    from range($n) t(i)
+) to '{path}' (header, delimiter ',')
+"""
+
+
+def make_export(path: Path, rows: int) -> None:
+    """Write the synthetic vendor export with DuckDB's COPY."""
+    con = duckdb.connect()
+    # COPY takes no bound target path; the path is our own temp file name, never user input.
+    con.execute(_EXPORT.replace("$n", str(int(rows))).format(path=str(path).replace("'", "''")))
+    con.close()
+
+
+def time_import(workdir: Path, export: Path, round_no: int, rows: int) -> float:
+    """(a) our importer into a fresh store holding the price list."""
+    from clinic.ingest import import_file
+    from clinic.store import Store
+
+    store = Store(workdir / f"a{round_no}.duckdb")
+    try:
+        assert import_file(store, "prices", PRICES.encode()).status == "committed"
+        start = time.perf_counter()
+        result = import_file(store, "appointments", export)
+        elapsed = time.perf_counter() - start
+        if result.status != "committed" or result.inserted != rows:
+            raise SystemExit(f"import failed: {result.status} {result.errors[:3]}")
+        return elapsed
+    finally:
+        store.close()
+
+
+def time_plain(workdir: Path, export: Path, round_no: int) -> float:
+    """(b) DuckDB's own CSV load into a fresh file, every column as text."""
+    con = duckdb.connect(str(workdir / f"b{round_no}.duckdb"))
+    start = time.perf_counter()
+    con.execute(
+        "create table t as select * from read_csv($p, all_varchar = true)", {"p": str(export)}
+    )
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def time_pandas(workdir: Path, export: Path, round_no: int) -> float:
+    """(c) pandas read_csv as text, then the frame inserted into DuckDB."""
+    con = duckdb.connect(str(workdir / f"c{round_no}.duckdb"))
+    start = time.perf_counter()
+    df = pd.read_csv(export, dtype=str, keep_default_na=False)
+    con.register("df", df)
+    con.execute("create table t as select * from df")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the export, time (a), (b), (c) alternately and print medians and ratios."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        workdir = Path(tmp)
+        import os
+
+        os.environ.setdefault("CLINIC_KEY_FILE", str(workdir / "bench.key"))
+        export = workdir / "appointments_export.csv"
+        make_export(export, args.rows)
+        size_mb = export.stat().st_size / 1e6
+        times: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+        for r in range(args.rounds):
+            times["a"].append(time_import(workdir, export, r, args.rows))
+            times["b"].append(time_plain(workdir, export, r))
+            times["c"].append(time_pandas(workdir, export, r))
+        med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"appointments export: {args.rows:,} rows, {size_mb:.1f} MB, median of {args.rounds}")
+    print(f"{'method':<42}{'median s':>10}{'vs plain':>10}")
+    labels = {
+        "a": "(a) clinic import_file (clean+validate+upsert)",
+        "b": "(b) DuckDB read_csv all_varchar (plain load)",
+        "c": "(c) pandas read_csv + DuckDB insert",
+    }
+    for k in "abc":
+        print(f"{labels[k]:<42}{med[k]:>10.2f}{med[k] / med['b']:>10.2f}")
+    print(f"a/b = {med['a'] / med['b']:.2f} (target <= 1.5), a/c = {med['a'] / med['c']:.2f} (<1)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

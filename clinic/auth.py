@@ -1,0 +1,578 @@
+"""Accounts, roles, Argon2id passwords, lockout, web sessions and the role matrix.
+
+Account and session writes use their own short transactions under this module's lock, not
+`store.writer()`: that is the import lock, and a login must never wait for (or fail because of)
+a running import. They do not bump `data_version` either: accounts are not clinical data.
+
+Settings (environment): CLINIC_LOCKOUT_ATTEMPTS (default 5 failures in a row lock an account),
+CLINIC_LOCKOUT_MINUTES (default 15), CLINIC_IDLE_MINUTES (default 30: a web session unused for
+longer ends).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from clinic import audit
+from clinic.store import Store
+
+ROLES = ("admin", "manager", "staff", "auditor")
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+
+# The role matrix of ARCHITECTURE.md "Contract: roles", as data.
+PAGES = (
+    "overview",
+    "revenue",
+    "follow-ups",
+    "complications",
+    "records",
+    "upload",
+    "prices",
+    "audit",
+    "accounts",
+)
+PAGES_BY_ROLE: dict[str, frozenset[str]] = {
+    "admin": frozenset(PAGES),
+    "manager": frozenset(
+        {"overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"}
+    ),
+    "staff": frozenset({"follow-ups", "upload", "audit"}),
+    "auditor": frozenset({"overview", "complications", "records", "audit"}),
+}
+# Roles that see only the review call list on the Follow-ups page (no compliance rates).
+FOLLOWUPS_CALL_LIST_ONLY = frozenset({"staff"})
+# What the "Imports and audit trail" page shows each role: the whole trail, the imports
+# table only, or only the imports this user made.
+AUDIT_SCOPE: dict[str, str] = {
+    "admin": "all",
+    "auditor": "all",
+    "manager": "imports",
+    "staff": "own-imports",
+}
+
+_hasher = PasswordHasher()  # Argon2id with argon2-cffi's current recommended parameters
+_lock = threading.Lock()
+_dummy_hash: str | None = None
+
+
+class AuthError(ValueError):
+    """An account operation that cannot be done; the message is a sentence for the user."""
+
+
+class PasswordPolicyError(AuthError):
+    """A password that does not meet the policy."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in person: who they are and what role they act in."""
+
+    username: str
+    role: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """The outcome of a login: the user, or None with a sentence saying why not."""
+
+    user: User | None
+    reason: str
+
+    def __bool__(self) -> bool:
+        """True when the login succeeded."""
+        return self.user is not None
+
+
+def _setting(name: str, default: int) -> int:
+    """A positive integer setting from the environment."""
+    try:
+        value = int(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def lockout_attempts() -> int:
+    """Failures in a row that lock an account (env CLINIC_LOCKOUT_ATTEMPTS, default 5)."""
+    return _setting("CLINIC_LOCKOUT_ATTEMPTS", 5)
+
+
+def lockout_minutes() -> int:
+    """How long a locked account stays locked (env CLINIC_LOCKOUT_MINUTES, default 15)."""
+    return _setting("CLINIC_LOCKOUT_MINUTES", 15)
+
+
+def idle_minutes() -> int:
+    """Idle time after which a web session ends (env CLINIC_IDLE_MINUTES, default 30)."""
+    return _setting("CLINIC_IDLE_MINUTES", 30)
+
+
+def can(role: str | None, page: str) -> bool:
+    """Whether a role may open a page (page keys as in PAGES)."""
+    return page in PAGES_BY_ROLE.get(role or "", frozenset())
+
+
+def _now() -> datetime:
+    """The current UTC time, naive (the store keeps UTC without a zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def _tx(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One short transaction on a fresh cursor under this module's lock."""
+    with _lock, store.cursor() as cur:
+        cur.begin()
+        try:
+            yield cur
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+
+
+def _actor(actor: User | None) -> tuple[str, str | None]:
+    """Who to name in the audit trail for an account change (the CLI when no user)."""
+    return (actor.username, actor.role) if actor else ("cli", None)
+
+
+def check_password(password: str) -> None:
+    """Raise PasswordPolicyError unless the password meets the policy."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise PasswordPolicyError(
+            f"The password is too short: use at least {MIN_PASSWORD_CHARS} characters."
+        )
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordPolicyError(
+            f"The password is too long: use at most {MAX_PASSWORD_CHARS} characters."
+        )
+
+
+def _check_role(role: str) -> None:
+    """Raise AuthError unless the role is one of ROLES."""
+    if role not in ROLES:
+        raise AuthError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.")
+
+
+def _check_name(name: str) -> str:
+    """A trimmed user name, or AuthError when it is empty or unreasonable."""
+    name = (name or "").strip()
+    if not name or len(name) > 64 or any(c.isspace() or not c.isprintable() for c in name):
+        raise AuthError("A user name must be 1 to 64 characters without spaces.")
+    return name
+
+
+def _account(cur: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
+    """(username, role, password_hash, email, disabled, failed_logins, locked_until) or None."""
+    return cur.execute(
+        "select username, role, password_hash, email, disabled, failed_logins, locked_until"
+        " from accounts where username = $name",
+        {"name": name},
+    ).fetchone()
+
+
+# -- accounts ----------------------------------------------------------------------------------
+def add_user(
+    store: Store,
+    name: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+    *,
+    actor: User | None = None,
+) -> User:
+    """Create a local account with an Argon2id password hash."""
+    name = _check_name(name)
+    _check_role(role)
+    check_password(password)
+    digest = _hasher.hash(password)
+    who, who_role = _actor(actor)
+    with _tx(store) as cur:
+        if _account(cur, name):
+            raise AuthError(f"A user called {name!r} already exists.")
+        cur.execute(
+            "insert into accounts (username, role, password_hash, email, created_at)"
+            " values ($name, $role, $hash, $email, $at)",
+            {"name": name, "role": role, "hash": digest, "email": email, "at": _now()},
+        )
+    audit.log(
+        store,
+        user=who,
+        role=who_role,
+        action="account-add",
+        outcome="ok",
+        object=name,
+        details={"role": role},
+    )
+    return User(name, role, email)
+
+
+def list_users(store: Store) -> pd.DataFrame:
+    """Every account without its password hash, by user name."""
+    return store.query("auth_users")
+
+
+def _set_disabled(store: Store, name: str, disabled: bool, actor: User | None) -> None:
+    """Disable or enable an account; disabling also ends its web sessions."""
+    who, who_role = _actor(actor)
+    with _tx(store) as cur:
+        if not _account(cur, name):
+            raise AuthError(f"There is no user called {name!r}.")
+        cur.execute(
+            "update accounts set disabled = $d, failed_logins = 0, locked_until = null"
+            " where username = $name",
+            {"d": disabled, "name": name},
+        )
+        if disabled:
+            cur.execute(
+                "update web_sessions set revoked_at = $at"
+                " where username = $name and revoked_at is null",
+                {"at": _now(), "name": name},
+            )
+    audit.log(
+        store,
+        user=who,
+        role=who_role,
+        action="account-disable" if disabled else "account-enable",
+        outcome="ok",
+        object=name,
+    )
+
+
+def disable_user(store: Store, name: str, *, actor: User | None = None) -> None:
+    """Refuse all further logins of an account and end its sessions."""
+    _set_disabled(store, name, True, actor)
+
+
+def enable_user(store: Store, name: str, *, actor: User | None = None) -> None:
+    """Allow a disabled account to log in again (also clears a lockout)."""
+    _set_disabled(store, name, False, actor)
+
+
+def reset_password(store: Store, name: str, password: str, *, actor: User | None = None) -> None:
+    """Set a new password, clear a lockout and end the account's sessions."""
+    check_password(password)
+    digest = _hasher.hash(password)
+    who, who_role = _actor(actor)
+    with _tx(store) as cur:
+        if not _account(cur, name):
+            raise AuthError(f"There is no user called {name!r}.")
+        cur.execute(
+            "update accounts set password_hash = $hash, failed_logins = 0, locked_until = null"
+            " where username = $name",
+            {"hash": digest, "name": name},
+        )
+        cur.execute(
+            "update web_sessions set revoked_at = $at"
+            " where username = $name and revoked_at is null",
+            {"at": _now(), "name": name},
+        )
+    audit.log(
+        store, user=who, role=who_role, action="account-reset-password", outcome="ok", object=name
+    )
+
+
+def set_role(store: Store, name: str, role: str, *, actor: User | None = None) -> None:
+    """Change an account's role; its open sessions stop working at their next request."""
+    _check_role(role)
+    who, who_role = _actor(actor)
+    with _tx(store) as cur:
+        if not _account(cur, name):
+            raise AuthError(f"There is no user called {name!r}.")
+        cur.execute(
+            "update accounts set role = $role where username = $name", {"role": role, "name": name}
+        )
+    audit.log(
+        store,
+        user=who,
+        role=who_role,
+        action="account-role",
+        outcome="ok",
+        object=name,
+        details={"role": role},
+    )
+
+
+def demo_accounts(store: Store) -> dict[str, str]:
+    """For the demo store only: one account per role with a random password, returned once."""
+    created = {}
+    existing = set(list_users(store)["username"])
+    for role in ROLES:
+        if role in existing:
+            continue
+        password = secrets.token_urlsafe(12)
+        add_user(store, role, role, password)
+        created[role] = password
+    return created
+
+
+# -- logging in --------------------------------------------------------------------------------
+def _dummy() -> str:
+    """A hash to verify against for unknown users, so they take as long as known ones."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    """Whether the password matches the stored Argon2 hash (False for no hash)."""
+    try:
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(store: Store, name: str, password: str) -> AuthResult:
+    """Check a user name and password; count failures and lock the account after too many."""
+    name = (name or "").strip()
+    now = _now()
+    refused = "The user name or password is not right."
+    with store.cursor() as cur:
+        found = _account(cur, name) if name else None
+    if found is None:
+        _verify(None, password or "")
+        audit.log(
+            store,
+            user=name[:64] or None,
+            role=None,
+            action="login",
+            outcome="failed",
+            details={"why": "unknown-user"},
+        )
+        return AuthResult(None, refused)
+    username, role, stored, email, disabled, _failed, locked_until = found
+    if locked_until is not None and locked_until > now:
+        _verify(None, password or "")
+        audit.log(
+            store, user=username, role=role, action="login", outcome="locked", object=username
+        )
+        return AuthResult(None, _locked_sentence(locked_until))
+    ok = _verify(stored, password or "")
+    if ok and disabled:
+        audit.log(
+            store,
+            user=username,
+            role=role,
+            action="login",
+            outcome="failed",
+            object=username,
+            details={"why": "disabled"},
+        )
+        return AuthResult(None, "This account is disabled; ask an administrator.")
+    if ok:
+        with _tx(store) as cur:
+            cur.execute(
+                "update accounts set failed_logins = 0, locked_until = null where username = $name",
+                {"name": username},
+            )
+            if _hasher.check_needs_rehash(stored):
+                cur.execute(
+                    "update accounts set password_hash = $hash where username = $name",
+                    {"hash": _hasher.hash(password), "name": username},
+                )
+        audit.log(store, user=username, role=role, action="login", outcome="ok", object=username)
+        return AuthResult(User(username, role, email), "")
+    with _tx(store) as cur:
+        failed = cur.execute(
+            "update accounts set failed_logins = failed_logins + 1 where username = $name"
+            " returning failed_logins",
+            {"name": username},
+        ).fetchone()[0]
+        lock_until = None
+        if failed >= lockout_attempts():
+            lock_until = now + timedelta(minutes=lockout_minutes())
+            cur.execute(
+                "update accounts set failed_logins = 0, locked_until = $until"
+                " where username = $name",
+                {"until": lock_until, "name": username},
+            )
+    audit.log(
+        store,
+        user=username,
+        role=role,
+        action="login",
+        outcome="failed",
+        object=username,
+        details={"why": "password", "failures": failed},
+    )
+    if lock_until is not None:
+        audit.log(
+            store,
+            user=username,
+            role=role,
+            action="lockout",
+            outcome="ok",
+            object=username,
+            details={"minutes": lockout_minutes()},
+        )
+        return AuthResult(None, _locked_sentence(lock_until))
+    return AuthResult(None, refused)
+
+
+def _locked_sentence(until: datetime) -> str:
+    """'Account locked until HH:MM' in UTC and London time when they differ."""
+    utc = until.replace(tzinfo=UTC)
+    try:
+        from zoneinfo import ZoneInfo
+
+        local = utc.astimezone(ZoneInfo("Europe/London"))
+        return f"Too many failed logins: this account is locked until {local:%H:%M} (UK time)."
+    except Exception:  # no time-zone database: UTC is still right
+        return f"Too many failed logins: this account is locked until {utc:%H:%M} UTC."
+
+
+# -- web sessions ------------------------------------------------------------------------------
+def _token_hash(token: str) -> str:
+    """The SHA-256 of a session token: all the store ever keeps of it."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_session(store: Store, username: str) -> str:
+    """Start a web session for an account; return the token for the cookie (shown once)."""
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    with _tx(store) as cur:
+        found = _account(cur, username)
+        if found is None or found[4]:
+            raise AuthError(f"There is no active user called {username!r}.")
+        cur.execute(
+            "insert into web_sessions (token_sha256, username, role, created_at, last_seen_at)"
+            " values ($h, $name, $role, $at, $at)",
+            {"h": _token_hash(token), "name": username, "role": found[1], "at": now},
+        )
+    return token
+
+
+def user_for_session(store: Store, token: str | None) -> User | None:
+    """The user of a live session (and mark it used), else None; stale sessions are revoked."""
+    if not token or len(token) > 200:
+        return None
+    digest = _token_hash(token)
+    now = _now()
+    ended = None
+    with _tx(store) as cur:
+        found = cur.execute(
+            "select s.username, s.role, s.last_seen_at, s.revoked_at, a.role, a.email, a.disabled"
+            " from web_sessions s left join accounts a on a.username = s.username"
+            " where s.token_sha256 = $h",
+            {"h": digest},
+        ).fetchone()
+        if found is None:
+            return None
+        username, session_role, last_seen, revoked, role, email, disabled = found
+        if revoked is not None:
+            return None
+        if last_seen < now - timedelta(minutes=idle_minutes()):
+            ended = "idle"
+        elif role is None or disabled:
+            ended = "disabled"
+        elif role != session_role:
+            ended = "role-changed"
+        if ended:
+            cur.execute(
+                "update web_sessions set revoked_at = $at where token_sha256 = $h",
+                {"at": now, "h": digest},
+            )
+        else:
+            cur.execute(
+                "update web_sessions set last_seen_at = $at where token_sha256 = $h",
+                {"at": now, "h": digest},
+            )
+    if ended:
+        audit.log(
+            store,
+            user=username,
+            role=session_role,
+            action="session-end",
+            outcome="ok",
+            object=username,
+            details={"why": ended},
+        )
+        return None
+    return User(username, role, email)
+
+
+def revoke_session(store: Store, token: str | None) -> User | None:
+    """End one web session (logout); return whose it was, or None when it was not live."""
+    if not token or len(token) > 200:
+        return None
+    digest = _token_hash(token)
+    with _tx(store) as cur:
+        found = cur.execute(
+            "update web_sessions set revoked_at = $at"
+            " where token_sha256 = $h and revoked_at is null returning username, role",
+            {"at": _now(), "h": digest},
+        ).fetchone()
+    if found is None:
+        return None
+    audit.log(store, user=found[0], role=found[1], action="logout", outcome="ok", object=found[0])
+    return User(found[0], found[1])
+
+
+def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) -> int:
+    """End every live web session of an account; return how many were ended."""
+    with _tx(store) as cur:
+        ended = cur.execute(
+            "update web_sessions set revoked_at = $at"
+            " where username = $name and revoked_at is null returning 1",
+            {"at": _now(), "name": name},
+        ).fetchall()
+    who, who_role = _actor(actor)
+    audit.log(
+        store,
+        user=who,
+        role=who_role,
+        action="sessions-revoke",
+        outcome="ok",
+        object=name,
+        details={"sessions": len(ended)},
+    )
+    return len(ended)
+
+
+# -- single sign-on ----------------------------------------------------------------------------
+def role_for_email(store: Store, email: str | None) -> str | None:
+    """The role granted to a single-sign-on e-mail address, or None."""
+    if not email:
+        return None
+    found = store.scalar(
+        "select role from sso_roles where email = $email", {"email": email.strip().lower()}
+    )
+    return str(found) if found else None
+
+
+def set_sso_role(store: Store, email: str, role: str, *, actor: User | None = None) -> None:
+    """Grant (or change) the role of a single-sign-on e-mail address."""
+    _check_role(role)
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        raise AuthError(f"{email!r} is not an e-mail address.")
+    with _tx(store) as cur:
+        cur.execute(
+            "insert or replace into sso_roles (email, role, updated_at) values ($e, $r, $at)",
+            {"e": email, "r": role, "at": _now()},
+        )
+    who, who_role = _actor(actor)
+    audit.log(
+        store,
+        user=who,
+        role=who_role,
+        action="sso-role",
+        outcome="ok",
+        object=email,
+        details={"role": role},
+    )

@@ -1,0 +1,100 @@
+"""Import clinic exports (appointments, side effects, prices): read, map, validate, upsert, undo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from clinic.ingest.load import KINDS, ImportResult, Preview, Problem, run_import, run_preview
+from clinic.ingest.mappings import load_mapping, save_mapping
+from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo
+
+__all__ = [
+    "KINDS",
+    "ImportResult",
+    "Preview",
+    "Problem",
+    "UndoRefused",
+    "UndoResult",
+    "UnknownImport",
+    "import_file",
+    "load_mapping",
+    "preview",
+    "record_side_effect",
+    "save_mapping",
+    "undo",
+]
+
+
+def import_file(
+    store,
+    kind: str,
+    source: str | Path | bytes,
+    *,
+    file_name: str | None = None,
+    user: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+    source_system: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> ImportResult:
+    """Import one export (path or bytes) all-or-nothing and record the attempt."""
+    return run_import(
+        store,
+        kind,
+        source,
+        file_name=file_name,
+        user=user,
+        mapping=mapping,
+        source_system=source_system,
+        progress=progress,
+    )
+
+
+def preview(
+    store,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    *,
+    mapping: dict[str, str | None] | None = None,
+    source_system: str | None = None,
+    rows: int = 20,
+) -> Preview:
+    """What importing `data` would do (mapping, sample, every problem), writing nothing."""
+    return run_preview(
+        store, kind, data, file_name, mapping=mapping, source_system=source_system, rows=rows
+    )
+
+
+def _text(value: object) -> str:
+    """A form value as the text an export would carry."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def record_side_effect(store, fields: dict, *, user: str | None = None) -> ImportResult:
+    """Record a side effect reported by phone: validated like an import, kept as kind 'manual'."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = list(fields)
+    writer.writerow(names)
+    writer.writerow([_text(fields[n]) for n in names])
+    mapping = {n: n for n in names}
+    return run_import(
+        store,
+        "side-effects",
+        out.getvalue().encode("utf-8"),
+        file_name="entered by staff",
+        user=user,
+        mapping=mapping,
+        record_kind="manual",
+    )

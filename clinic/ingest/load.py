@@ -1,0 +1,600 @@
+"""Stage an export in DuckDB, clean and validate it in SQL, upsert it in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from clinic import config, sql
+from clinic.ingest import mapping as mp
+from clinic.ingest.reader import TextFile, Unreadable, open_export
+
+KINDS = mp.KINDS
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Problem:
+    """One reason a file or a row was refused (line as a spreadsheet shows it, header = 1)."""
+
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def to_json(self) -> dict:
+        """The contract shape of one error."""
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class ImportResult:
+    """What an import did: counts, problems and its status (committed, rejected, unreadable)."""
+
+    import_id: int | None
+    kind: str
+    file_name: str
+    file_sha256: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    status: str = "committed"
+
+    def to_json(self) -> dict:
+        """Exactly the document `import --json` prints."""
+        return {
+            "import_id": self.import_id,
+            "kind": self.kind,
+            "file_sha256": self.file_sha256,
+            "rows_read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": [p.to_json() for p in self.errors],
+        }
+
+
+@dataclass
+class Preview:
+    """What an import would do, computed without writing anything."""
+
+    headers: list[str]
+    mapping: dict[str, str | None]
+    missing_required: list[str]
+    ignored: list[str]
+    dropped: list[str]
+    sample: pd.DataFrame
+    problems: list[Problem]
+    rows_read: int
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one kind of export is stored: table, key columns and stored columns."""
+
+    table: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    key_label: str
+
+
+# The only table and column names ever placed in generated SQL (an allow-list, never user text).
+TARGETS = {
+    "appointments": Target(
+        "appointments",
+        ("appointment_id",),
+        (
+            "appointment_id",
+            "appointment_date",
+            "start_time",
+            "patient_ref",
+            "clinician",
+            "item",
+            "kind",
+            "status",
+            "price_charged_gbp",
+            "site",
+            "vein_type",
+            "vein_diameter_mm",
+            "sclerosant",
+            "concentration_pct",
+            "form",
+            "volume_ml",
+            "treated_area",
+            "compression",
+            "funding",
+        ),
+        "appointment id",
+    ),
+    "side-effects": Target(
+        "side_effects",
+        ("report_id",),
+        (
+            "report_id",
+            "appointment_id",
+            "reported_date",
+            "effect",
+            "severity",
+            "medical_attention",
+            "onset_date",
+            "resolved_date",
+            "action",
+            "outcome",
+            "reported_by",
+            "notes",
+        ),
+        "report id",
+    ),
+    "prices": Target(
+        "prices",
+        ("item", "valid_from"),
+        ("item", "kind", "valid_from", "price_gbp", "duration_min"),
+        "item and valid-from date",
+    ),
+}
+# The column of the file that names a duplicate key (for the problem's `column`).
+_KEY_COLUMN = {"appointments": "appointment_id", "side-effects": "report_id", "prices": "item"}
+_CLEAN_QUERY = {
+    "appointments": "ingest_appointments_clean",
+    "side-effects": "ingest_side_effects_clean",
+    "prices": "ingest_prices_clean",
+}
+_STRUCTURE = {
+    "TOO MANY COLUMNS": "this row has more cells than there are headers",
+    "MISSING COLUMNS": "this row has fewer cells than there are headers",
+    "UNQUOTED VALUE": "a quote in this row is not closed or is misplaced",
+    "LINE SIZE OVER MAXIMUM": "this row is too long",
+    "INVALID ENCODING": "this row contains characters that are not text",
+}
+
+
+def _now() -> datetime:
+    """The current UTC time without a zone (the store keeps UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@cache
+def _vocabulary_rows() -> tuple[list[str], list[str], list[str]]:
+    """The vocabulary file as parallel lists (field, synonym, canonical)."""
+    data = json.loads((config.DATA_FILES / "vocabulary.json").read_text(encoding="utf-8"))
+    fields, terms, canon = [], [], []
+    for name, groups in data.items():
+        for canonical, synonyms in groups.items():
+            for term in [canonical, *synonyms]:
+                fields.append(name)
+                terms.append(term)
+                canon.append(canonical)
+    return fields, terms, canon
+
+
+def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
+    """Create the shared macros and the vocabulary table on this cursor."""
+    cur.execute(sql.load("ingest_macros")[0])
+    cur.execute(
+        "create or replace temp table ingest_vocab (field varchar, term varchar, canonical varchar)"
+    )
+    f, t, c = _vocabulary_rows()
+    # One row per (field, normalised term), so the lookups never multiply rows.
+    cur.execute(
+        """
+        insert into ingest_vocab
+        select field, term, any_value(canonical)
+        from (select unnest($f) as field, ingest_norm(unnest($t)) as term, unnest($c) as canonical)
+        group by field, term
+        """,
+        {"f": f, "t": t, "c": c},
+    )
+
+
+@dataclass
+class Staged:
+    """The result of staging and validating a file on one cursor."""
+
+    rows_read: int
+    problems: list[Problem]
+    mapping: mp.Mapping
+
+
+def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, n: int) -> None:
+    """Load every record of the file as text into ingest_file (bad records go to reject_errors)."""
+    cur.execute(
+        """
+        create or replace temp table ingest_file as
+        select * from read_csv(
+            $path, header = true, auto_detect = false, delim = $delim, quote = '"',
+            escape = '"', columns = $columns, store_rejects = true, null_padding = false,
+            max_line_size = 10000000
+        )
+        """,
+        {
+            "path": str(text.path),
+            "delim": text.delimiter,
+            "columns": {f"c{i}": "VARCHAR" for i in range(n)},
+        },
+    )
+
+
+def _stage(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    text: TextFile,
+    m: mp.Mapping,
+    store_path: Path,
+    progress: Progress,
+) -> Staged:
+    """Load the file into temp tables, clean it (ingest_clean) and collect every problem."""
+    _prepare(cur)
+    n = len(text.headers)
+    progress(0.1, "reading the file")
+    try:
+        _read_csv(cur, text, n)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise Unreadable(f"The file could not be read as a table ({first}).") from None
+    structural = cur.execute(
+        "select line, min(error_type) from reject_errors group by line order by line"
+    ).fetchall()
+    base = cur.execute("select coalesce(min(rowid), 0) from ingest_file").fetchone()[0]
+    # Loaded rows after a structurally rejected record shift by one line per such record: `g` is
+    # the number of loaded rows before the j-th rejected line, so row r follows it when r >= g.
+    gaps = [int(line) - j - 2 for j, (line, _) in enumerate(structural)]
+    progress(0.3, "matching columns")
+    projections = ["(rowid - $base)::bigint as rn"]
+    present = {c: i for i, c in m.canonical.items()}
+    for canonical in mp.columns(kind):
+        if canonical in present:
+            projections.append(f"c{present[canonical]} as r_{canonical}")
+        else:
+            projections.append(f"cast(null as varchar) as r_{canonical}")
+    any_cell = " or ".join(f"trim(c{i}) <> ''" for i in range(n)) or "false"
+    cur.execute(
+        f"""
+        create or replace temp table ingest_raw as
+        select
+            (rn + 2 + len(list_filter($gaps::bigint[], lambda g: g <= rn)))::bigint as line,
+            * exclude (rn)
+        from (select {", ".join(projections)} from ingest_file where {any_cell})
+        """,
+        {"base": base, "gaps": gaps},
+    )
+    loaded = cur.execute("select count(*) from ingest_raw").fetchone()[0]
+    rows_read = int(loaded) + len(structural)
+    problems = [
+        Problem(int(line), None, None, _STRUCTURE.get(err, f"this row cannot be read ({err})"))
+        for line, err in structural
+    ]
+    for header, canonical in m.duplicates:
+        problems.append(
+            Problem(1, header, None, f"a second column maps to {canonical}; map it or ignore it")
+        )
+    missing = m.missing(kind)
+    for canonical in missing:
+        expected = ", ".join(mp.expected_headers(kind, canonical))
+        problems.append(
+            Problem(
+                1,
+                canonical,
+                None,
+                f"required column {canonical} not found; expected one of the headers {expected}",
+            )
+        )
+    cur.execute(
+        "create or replace temp table ingest_problems (line bigint, pos integer, "
+        '"column" varchar, value varchar, reason varchar)'
+    )
+    if missing:
+        return Staged(rows_read, problems, m)
+    progress(0.45, "checking every value")
+    text_sql, params = sql.bind(
+        _CLEAN_QUERY[kind],
+        {"key": config.pseudonym_key(store_path)} if kind == "appointments" else {},
+    )
+    cur.execute("create or replace temp table ingest_clean as\n" + text_sql, params)
+    _collect_problems(cur, kind, m)
+    rows = cur.execute(
+        'select line, "column", value, reason from ingest_problems order by line, pos'
+    ).fetchall()
+    problems.extend(Problem(int(r[0]), r[1], r[2], r[3]) for r in rows)
+    problems.sort(key=lambda p: p.line or 0)
+    return Staged(rows_read, problems, m)
+
+
+def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) -> None:
+    """Fill ingest_problems from the e_<column> reasons and from duplicate keys."""
+    cols = mp.columns(kind)
+    checks = " or ".join(f"e_{c} is not null" for c in cols)
+    if cur.execute(f"select count(*) from ingest_clean where {checks}").fetchone()[0]:
+        for pos, c in enumerate(cols):
+            # Never the raw client id, even in the record of a rejected file.
+            value = "cast(null as varchar)" if c == "client_id" else f"r_{c}"
+            cur.execute(
+                f"""
+                insert into ingest_problems
+                select line, $pos, $header, {value}, e_{c} from ingest_clean
+                where e_{c} is not null
+                """,
+                {"pos": pos, "header": m.header_of(c) or c},
+            )
+    target = TARGETS[kind]
+    key_cols = ", ".join(target.keys)
+    label_expr = " || ' from ' || ".join(f"{k}::varchar" for k in target.keys)
+    not_null = " and ".join(f"{k} is not null" for k in target.keys)
+    key_col = _KEY_COLUMN[kind]
+    cur.execute(
+        f"""
+        insert into ingest_problems
+        select line, -1, $header, label,
+            $label || ' ' || label || ' also on line '
+                || array_to_string(list_filter(lines, lambda x: x <> line), ', ')
+        from (
+            select line, {label_expr} as label,
+                list(line order by line) over (partition by {key_cols}) as lines
+            from ingest_clean where {not_null}
+        )
+        where len(lines) > 1
+        """,
+        {"header": m.header_of(key_col) or key_col, "label": target.key_label},
+    )
+
+
+def _upsert(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> tuple[int, int, int]:
+    """Write ingest_clean into the target table; return (inserted, updated, unchanged)."""
+    t = TARGETS[kind]
+    on = " and ".join(f"t.{k} = n.{k}" for k in t.keys)
+    same = " and ".join(f"t.{c} is not distinct from n.{c}" for c in t.columns)
+    cols = ", ".join(t.columns)
+    n_cols = ", ".join(f"n.{c}" for c in t.columns)
+    t_cols = ", ".join(f"t.{c}" for c in t.columns)
+    cur.execute(
+        f"""
+        create or replace temp table ingest_diff as
+        select n.line, {", ".join(f"n.{k}" for k in t.keys)},
+            case when t.{t.keys[0]} is null then 'insert'
+                 when {same} then 'same' else 'update' end as action,
+            t.first_import_id as old_first
+        from ingest_clean n left join {t.table} t on {on}
+        """
+    )
+    d_on = " and ".join(f"t.{k} = d.{k}" for k in t.keys)
+    cur.execute(
+        f"""
+        insert into {t.table}_history ({cols}, import_id, first_import_id, replaced_by)
+        select {t_cols}, t.import_id, t.first_import_id, $id
+        from {t.table} t join ingest_diff d on {d_on} where d.action = 'update'
+        """,
+        {"id": import_id},
+    )
+    cur.execute(f"delete from {t.table} t using ingest_diff d where {d_on} and d.action = 'update'")
+    cur.execute(
+        f"""
+        insert into {t.table} ({cols}, import_id, first_import_id)
+        select {n_cols}, $id, coalesce(d.old_first, $id)
+        from ingest_clean n join ingest_diff d on d.line = n.line
+        where d.action in ('insert', 'update')
+        order by n.line
+        """,
+        {"id": import_id},
+    )
+    counts = dict(
+        cur.execute("select action, count(*) from ingest_diff group by action").fetchall()
+    )
+    return int(counts.get("insert", 0)), int(counts.get("update", 0)), int(counts.get("same", 0))
+
+
+def _audit(
+    store, user: str | None, action: str, outcome: str, obj: str | None, details: dict
+) -> None:
+    """Append to the audit trail when clinic.audit exists (written by another part)."""
+    try:
+        from clinic import audit
+    except ImportError:
+        return
+    audit.log(
+        store, user=user, role=None, action=action, outcome=outcome, object=obj, details=details
+    )
+
+
+def _rejected_count(problems: list[Problem]) -> int:
+    """How many data rows have at least one problem."""
+    return len({p.line for p in problems if p.line is not None and p.line > 1})
+
+
+def _unreadable(
+    store, kind: str, name: str, source, user: str | None, exc: Exception
+) -> ImportResult:
+    """The result (and audit entry) of a file that cannot be read at all."""
+    import hashlib
+
+    result = ImportResult(None, kind, name, "", status="unreadable")
+    if isinstance(source, bytes):
+        result.file_sha256 = hashlib.sha256(source).hexdigest()
+    elif Path(source).is_file() and Path(source).stat().st_size <= config.max_upload_mb() << 20:
+        result.file_sha256 = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    result.errors = [Problem(None, None, None, str(exc))]
+    _audit(store, user, "import", "unreadable", None, _details(result))
+    return result
+
+
+def run_import(
+    store,
+    kind: str,
+    source: str | Path | bytes,
+    *,
+    file_name: str | None = None,
+    user: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+    source_system: str | None = None,
+    progress: Progress | None = None,
+    record_kind: str | None = None,
+) -> ImportResult:
+    """Import one export all-or-nothing; see clinic.ingest.import_file."""
+    from clinic.ingest.mappings import load_mapping
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    report = progress or (lambda _f, _m: None)
+    name = file_name or ("upload" if isinstance(source, bytes) else Path(source).name)
+    report(0.0, "opening the file")
+    try:
+        text = open_export(source, name)
+    except Unreadable as exc:
+        return _unreadable(store, kind, name, source, user, exc)
+    try:
+        saved = load_mapping(store, source_system, kind) if source_system else None
+        m = mp.detect(kind, text.headers, mapping, saved)
+        started = _now()
+        with store.writer() as cur:
+            import_id = int(cur.execute("select nextval('import_id_seq')").fetchone()[0])
+            staged = _stage(cur, kind, text, m, store.path, report)
+            result = ImportResult(import_id, kind, name, text.sha256, rows_read=staged.rows_read)
+            if staged.problems:
+                result.status = "rejected"
+                result.errors = staged.problems
+                result.rejected = _rejected_count(staged.problems)
+                _record(cur, result, record_kind or kind, user, source_system, started)
+                cur.execute(
+                    'insert into import_rejects select $id, line, "column", value, reason '
+                    "from ingest_problems",
+                    {"id": import_id},
+                )
+                # Problems found before the row checks (header, structure) are stored too.
+                extra = [p for p in staged.problems if p.line == 1 or p.column is None]
+                if extra:
+                    cur.executemany(
+                        "insert into import_rejects values ($id, $line, $col, $value, $reason)",
+                        [
+                            {
+                                "id": import_id,
+                                "line": p.line,
+                                "col": p.column,
+                                "value": p.value,
+                                "reason": p.reason,
+                            }
+                            for p in extra
+                        ],
+                    )
+            else:
+                report(0.7, "writing the rows")
+                result.inserted, result.updated, result.unchanged = _upsert(cur, kind, import_id)
+                _record(cur, result, record_kind or kind, user, source_system, started)
+        report(1.0, "done")
+    except Unreadable as exc:
+        return _unreadable(store, kind, name, source, user, exc)
+    finally:
+        text.close()
+    _audit(store, user, "import", result.status, f"import:{result.import_id}", _details(result))
+    return result
+
+
+def _details(result: ImportResult) -> dict:
+    """The identifiers and counts an audit entry keeps (never row contents)."""
+    return {
+        "kind": result.kind,
+        "file_name": result.file_name,
+        "file_sha256": result.file_sha256,
+        "counts": {
+            "rows_read": result.rows_read,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected": result.rejected,
+        },
+    }
+
+
+def _record(cur, result: ImportResult, kind: str, user, source, started: datetime) -> None:
+    """Insert the imports row of this attempt."""
+    message = None
+    if result.errors:
+        message = f"{len(result.errors)} problem(s); first: {result.errors[0].reason}"
+    cur.execute(
+        """
+        insert into imports (import_id, kind, file_name, file_sha256, user_name, source,
+            started_at, finished_at, status, rows_read, inserted, updated, unchanged, rejected,
+            message)
+        values ($id, $kind, $file, $sha, $user, $source, $started, $finished, $status, $read,
+            $ins, $upd, $same, $rej, $message)
+        """,
+        {
+            "id": result.import_id,
+            "kind": kind,
+            "file": result.file_name,
+            "sha": result.file_sha256,
+            "user": user,
+            "source": source,
+            "started": started,
+            "finished": _now(),
+            "status": result.status,
+            "read": result.rows_read,
+            "ins": result.inserted,
+            "upd": result.updated,
+            "same": result.unchanged,
+            "rej": result.rejected,
+            "message": message,
+        },
+    )
+
+
+def run_preview(
+    store,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    *,
+    mapping: dict[str, str | None] | None = None,
+    source_system: str | None = None,
+    rows: int = 20,
+) -> Preview:
+    """Validate an export without writing anything; see clinic.ingest.preview."""
+    from clinic.ingest.mappings import load_mapping
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    try:
+        text = open_export(data, file_name)
+    except Unreadable as exc:
+        return Preview([], {}, [], [], [], pd.DataFrame(), [Problem(None, None, None, str(exc))], 0)
+    try:
+        saved = load_mapping(store, source_system, kind) if source_system else None
+        m = mp.detect(kind, text.headers, mapping, saved)
+        with store.cursor() as cur:
+            try:
+                staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None)
+            except Unreadable as exc:
+                problem = Problem(None, None, None, str(exc))
+                return Preview(text.headers, m.as_dict(), [], [], [], pd.DataFrame(), [problem], 0)
+            if m.missing(kind):
+                sample = pd.DataFrame()
+            else:
+                cols = ", ".join(("line", *TARGETS[kind].columns))
+                sample = cur.execute(
+                    f"select {cols} from ingest_clean order by line limit $n", {"n": rows}
+                ).df()
+    finally:
+        text.close()
+    return Preview(
+        headers=text.headers,
+        mapping=m.as_dict(),
+        missing_required=m.missing(kind),
+        ignored=m.ignored,
+        dropped=m.dropped,
+        sample=sample,
+        problems=staged.problems,
+        rows_read=staged.rows_read,
+    )

@@ -1,0 +1,201 @@
+"""Turn an uploaded export (CSV in any usual encoding, or XLSX) into one UTF-8 CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from clinic import config
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_DELIMITERS = (",", ";", "\t")
+
+
+class Unreadable(ValueError):
+    """The file cannot be read as a table; the message says why in one sentence."""
+
+
+@dataclass
+class TextFile:
+    """A UTF-8 CSV ready for DuckDB: its path, delimiter and header names as written."""
+
+    path: Path
+    delimiter: str
+    headers: list[str]
+    sha256: str
+    temporary: bool = False
+    cleanup: list[Path] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Delete the temporary copy, if one was written."""
+        for p in self.cleanup:
+            p.unlink(missing_ok=True)
+
+
+def _temp_csv(text_or_bytes: str | bytes) -> Path:
+    """Write a UTF-8 temporary CSV file and return its path."""
+    fd, name = tempfile.mkstemp(prefix="clinic-import-", suffix=".csv")
+    data = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return Path(name)
+
+
+def _cell(value: object) -> str:
+    """One spreadsheet cell as text: dates ISO, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M") if value.second == 0 else value.isoformat()
+    if isinstance(value, timedelta):
+        total = int(value.total_seconds())
+        return f"{total // 3600:02d}:{total % 3600 // 60:02d}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _xlsx_to_csv(data: bytes) -> str:
+    """The first sheet of an XLSX workbook as CSV text (header in row 1)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise Unreadable(
+            f"This file looks like an Excel workbook but could not be read ({exc})."
+        ) from None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        cells = [_cell(v) for v in row]
+        if any(cells):
+            writer.writerow(cells)
+    return out.getvalue()
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    """The delimiter used most on the header line (comma when none is found)."""
+    counts = {d: header_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _looks_binary(text: str) -> bool:
+    """True when a decoded sample is mostly control characters (not a table)."""
+    sample = text[:4096]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    return controls > max(2, len(sample) // 100)
+
+
+def open_export(source: str | Path | bytes, file_name: str | None = None) -> TextFile:
+    """Read an export from a path or bytes; return a UTF-8 CSV view of it or raise Unreadable."""
+    import hashlib
+
+    limit = config.max_upload_mb() * 1024 * 1024
+    original: Path | None = None
+    if isinstance(source, bytes):
+        data = source
+    else:
+        original = Path(source)
+        if not original.is_file():
+            raise Unreadable(f"There is no file {original}.")
+        if original.stat().st_size > limit:
+            raise Unreadable(
+                f"The file is larger than the {config.max_upload_mb()} MB limit; "
+                "split the export into smaller date ranges."
+            )
+        data = original.read_bytes()
+    if len(data) > limit:
+        raise Unreadable(
+            f"The file is larger than the {config.max_upload_mb()} MB limit; "
+            "split the export into smaller date ranges."
+        )
+    sha = hashlib.sha256(data).hexdigest()
+    if not data or data.isspace():
+        raise Unreadable("The file is empty: export again with a header row and data rows.")
+
+    text: str | None = None
+    reuse = False
+    if data.startswith(_XLSX_MAGIC):
+        text = _xlsx_to_csv(data)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise Unreadable("The file starts like UTF-16 text but could not be decoded.") from None
+    else:
+        if b"\x00" in data:
+            raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        if _looks_binary(body[:4096].decode("latin-1")):
+            raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
+        utf8 = body.isascii()
+        if not utf8:
+            try:
+                body.decode("utf-8")
+                utf8 = True
+            except UnicodeDecodeError:
+                utf8 = False
+        # Byte-level checks first, so a big clean UTF-8 export is handed to DuckDB as it is.
+        mixed = _mixed_line_endings(body)
+        if (
+            utf8
+            and original is not None
+            and body is data
+            and not mixed
+            and not data.startswith((b"\n", b"\r"))
+        ):
+            reuse = True
+            end = data.find(b"\n")
+            first = data[: end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
+        elif utf8:
+            text = body.decode("utf-8")
+        else:
+            try:
+                text = body.decode("cp1252")
+            except UnicodeDecodeError:
+                raise Unreadable(
+                    "This file is neither UTF-8 nor Windows-1252 text, nor an Excel workbook."
+                ) from None
+    if not reuse:
+        assert text is not None
+        if _mixed_line_endings(text.encode("utf-8")):
+            # Mixed line endings (a CRLF header over LF rows, say) confuse CSV readers: use LF.
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if _looks_binary(text):
+            raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
+        text = text.lstrip("\r\n")
+        if not text.strip():
+            raise Unreadable("The file is empty: export again with a header row and data rows.")
+        first = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = _sniff_delimiter(first)
+    headers = next(csv.reader([first], delimiter=delimiter))
+    if not any(h.strip() for h in headers):
+        raise Unreadable("The first line of the file is empty: it must hold the column headers.")
+    if reuse and original is not None:
+        return TextFile(original, delimiter, headers, sha)
+    path = _temp_csv(text)
+    return TextFile(path, delimiter, headers, sha, temporary=True, cleanup=[path])
+
+
+def _mixed_line_endings(data: bytes) -> bool:
+    """True when a file mixes CRLF, LF or CR line ends (only LF-only or CRLF-only are safe)."""
+    cr = data.count(b"\r")
+    if not cr:
+        return False
+    return not (data.count(b"\r\n") == cr == data.count(b"\n"))

@@ -1,0 +1,119 @@
+"""Undo one committed import: remove the rows it created, restore the rows it replaced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clinic.ingest.load import TARGETS, _audit
+
+
+class UndoRefused(Exception):
+    """An undo that would lose or corrupt later work; the message says why."""
+
+
+class UnknownImport(UndoRefused):
+    """No import has that id."""
+
+
+@dataclass
+class UndoResult:
+    """What an undo did."""
+
+    import_id: int
+    kind: str
+    removed: int
+    restored: int
+    status: str = "undone"
+
+    def to_json(self) -> dict:
+        """The document `undo --json` prints."""
+        return {
+            "import_id": self.import_id,
+            "kind": self.kind,
+            "status": self.status,
+            "removed": self.removed,
+            "restored": self.restored,
+        }
+
+
+def _target(kind: str):
+    """The storage of an import kind ("manual" side effects live with side-effects)."""
+    return TARGETS["side-effects" if kind == "manual" else kind]
+
+
+def undo(store, import_id: int, *, user: str | None = None) -> UndoResult:
+    """Revert one committed import, or raise UndoRefused with a sentence saying why not."""
+    found = store.rows(
+        "select kind, status from imports where import_id = $id", {"id": int(import_id)}
+    )
+    if not found:
+        raise UnknownImport(f"There is no import {import_id}.")
+    kind, status = found[0]
+    try:
+        with store.writer() as cur:
+            # Re-read under the write lock: another undo may have just run.
+            status = cur.execute(
+                "select status from imports where import_id = $id", {"id": import_id}
+            ).fetchone()[0]
+            if status != "committed":
+                raise UndoRefused(
+                    f"Import {import_id} cannot be undone: it is {status}, not committed."
+                )
+            t = _target(kind)
+            table = t.table
+            later = cur.execute(
+                f"""
+                select min(replaced_by), count(*) from {table}_history
+                where import_id = $id and replaced_by <> $id
+                """,
+                {"id": import_id},
+            ).fetchone()
+            if later[1]:
+                raise UndoRefused(
+                    f"Import {import_id} cannot be undone: {later[1]} of its rows were changed "
+                    f"later by import {later[0]}. Undo the later import first."
+                )
+            if table == "appointments":
+                linked = cur.execute(
+                    """
+                    select count(*) from side_effects s
+                    join appointments a on a.appointment_id = s.appointment_id
+                    where a.first_import_id = $id
+                    """,
+                    {"id": import_id},
+                ).fetchone()[0]
+                if linked:
+                    raise UndoRefused(
+                        f"Import {import_id} cannot be undone: {linked} side-effect report(s) "
+                        "refer to sessions it created. Undo those side-effect imports first."
+                    )
+            removed = cur.execute(
+                f"select count(*) from {table} where first_import_id = $id", {"id": import_id}
+            ).fetchone()[0]
+            cols = ", ".join((*t.columns, "import_id", "first_import_id"))
+            cur.execute(f"delete from {table} where import_id = $id", {"id": import_id})
+            restored = cur.execute(
+                f"""
+                insert into {table} ({cols})
+                select {cols} from {table}_history where replaced_by = $id
+                """,
+                {"id": import_id},
+            ).fetchone()[0]
+            cur.execute(f"delete from {table}_history where replaced_by = $id", {"id": import_id})
+            cur.execute(
+                "update imports set status = 'undone', message = $m where import_id = $id",
+                {"id": import_id, "m": f"undone by {user or 'unknown user'}"},
+            )
+    except UndoRefused as exc:
+        _audit(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
+        raise
+    result = UndoResult(int(import_id), kind, int(removed), int(restored))
+    _audit(
+        store,
+        user,
+        "undo",
+        "committed",
+        f"import:{import_id}",
+        {"kind": kind, "counts": {"removed": result.removed, "restored": result.restored}},
+    )
+    return result

@@ -1,0 +1,344 @@
+"""One typed function per question the dashboard and `clinic report` ask (DOMAIN.md metrics).
+
+Every function takes a Store and frozen, hashable filters and returns a fully fetched DataFrame.
+Rates are fractions 0..1 with a 95% Wilson interval; an empty rate (eligible = 0) is NaN.
+Money is summed as DECIMAL in SQL, rounded to pence there and returned as float pounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from clinic import stats
+from clinic.stats import funnel_curve  # noqa: F401  (re-exported for the pages)
+from clinic.store import Store
+
+REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
+REVENUE_MONTHLY_DIMS = ("session_type", "clinician", "site", "funding", "kind")
+COMPLICATIONS_BY = ("effect", "clinician", "sclerosant", "form", "vein_type", "month")
+COMPLIANCE_BY = ("month", "clinician")
+MEASURES = ("review_6w", "check_2w", "spacing", "compression")
+RATE_COLUMNS = ["eligible", "met", "rate", "ci_low", "ci_high"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Session filters: date range (inclusive, None = open), site and clinician (None = all)."""
+
+    start: date | None = None
+    end: date | None = None
+    site: str | None = None
+    clinician: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Filters of the complication records (dates on reported_date; None = any)."""
+
+    start: date | None = None
+    end: date | None = None
+    effect: str | None = None
+    severity: str | None = None
+    serious: bool | None = None
+    clinician: str | None = None
+    sclerosant: str | None = None
+    form: str | None = None
+    vein_type: str | None = None
+    site: str | None = None
+    text: str | None = None
+
+
+def _params(f: Filters) -> dict:
+    """The bound parameters every session-filtered query takes."""
+    return {"start": f.start, "end": f.end, "site": f.site, "clinician": f.clinician}
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    """Refuse a grouping outside the allow-list with a sentence."""
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}.")
+
+
+def _with_rate(df: pd.DataFrame, events: str) -> pd.DataFrame:
+    """Add rate, ci_low, ci_high from `events` and `eligible` columns."""
+    df = df.copy()
+    df["eligible"] = df["eligible"].astype("int64")
+    df[events] = df[events].astype("int64")
+    df["rate"] = stats.rate(df[events].to_numpy(), df["eligible"].to_numpy())
+    low, high = stats.wilson(df[events].to_numpy(), df["eligible"].to_numpy())
+    df["ci_low"] = np.asarray(low, dtype=float)
+    df["ci_high"] = np.asarray(high, dtype=float)
+    return df
+
+
+def _money(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """DECIMAL pounds from DuckDB as floats rounded to pence."""
+    for col in cols:
+        df[col] = df[col].astype(float).round(2)
+    return df
+
+
+# -- revenue -------------------------------------------------------------------------------------
+def revenue(store: Store, f: Filters, by: str) -> pd.DataFrame:
+    """Revenue by one dimension: [<by>, sessions, revenue_gbp]."""
+    _check(by, REVENUE_BY, "by")
+    df = store.query("revenue_by", **_params(f), by=by)
+    df = _money(df.rename(columns={"key": by}), "revenue_gbp")
+    df["sessions"] = df["sessions"].astype("int64")
+    return df[[by, "sessions", "revenue_gbp"]]
+
+
+def revenue_monthly(store: Store, f: Filters, dim: str) -> pd.DataFrame:
+    """Revenue per month split by a dimension: [month, <dim>, sessions, revenue_gbp]."""
+    _check(dim, REVENUE_MONTHLY_DIMS, "dim")
+    df = store.query("revenue_monthly_by", **_params(f), by=dim)
+    df = _money(df.rename(columns={"key": dim}), "revenue_gbp")
+    df["sessions"] = df["sessions"].astype("int64")
+    return df[["month", dim, "sessions", "revenue_gbp"]]
+
+
+def price_realisation(store: Store, f: Filters) -> pd.DataFrame:
+    """Charged vs list price of completed treatment/product appointments, per item."""
+    df = _money(store.query("revenue_realisation_by_item", **_params(f)), "charged_gbp", "list_gbp")
+    df["sessions"] = df["sessions"].astype("int64")
+    df["realisation"] = stats.rate(df["charged_gbp"].to_numpy(), df["list_gbp"].to_numpy())
+    return df[["item", "sessions", "charged_gbp", "list_gbp", "realisation"]]
+
+
+def socks_attach_rate(store: Store, f: Filters) -> pd.DataFrame:
+    """Completed treatment sessions with socks bought (compression='bought' or a same-day sale)."""
+    df = store.query("revenue_socks_attach", **_params(f))
+    return _with_rate(df, "met")[RATE_COLUMNS]
+
+
+# -- compliance ----------------------------------------------------------------------------------
+def _compliance_long(store: Store, f: Filters, as_of: date, by: str) -> pd.DataFrame:
+    """Compliance counts melted to one row per key per measure, with rates."""
+    wide = store.query("compliance_rates_by", **_params(f), as_of=as_of, by=by)
+    parts = [
+        pd.DataFrame(
+            {
+                "key": wide["key"],
+                "measure": m,
+                "eligible": wide[f"{m}_eligible"],
+                "met": wide[f"{m}_met"],
+            }
+        )
+        for m in MEASURES
+    ]
+    long = (
+        pd.concat(parts, ignore_index=True)
+        if len(wide)
+        else pd.DataFrame({"key": [], "measure": [], "eligible": [], "met": []})
+    )
+    return _with_rate(long, "met")
+
+
+def compliance(store: Store, f: Filters, as_of: date) -> pd.DataFrame:
+    """The four follow-up measures: [measure, eligible, met, rate, ci_low, ci_high]."""
+    long = _compliance_long(store, f, as_of, "all")
+    if long.empty:
+        long = _with_rate(pd.DataFrame({"measure": MEASURES, "eligible": 0, "met": 0}), "met")
+    return long[["measure", *RATE_COLUMNS]].reset_index(drop=True)
+
+
+def compliance_by(store: Store, f: Filters, as_of: date, by: str) -> pd.DataFrame:
+    """The four measures per month or clinician: [<by>, measure, eligible, met, rate, ...]."""
+    _check(by, COMPLIANCE_BY, "by")
+    long = _compliance_long(store, f, as_of, by).rename(columns={"key": by})
+    order = {m: i for i, m in enumerate(MEASURES)}
+    long = long.sort_values(
+        [by, "measure"], key=lambda s: s.map(order) if s.name == "measure" else s, kind="stable"
+    )
+    return long[[by, "measure", *RATE_COLUMNS]].reset_index(drop=True)
+
+
+def call_list(store: Store, f: Filters, as_of: date) -> pd.DataFrame:
+    """Patients with a review or two-week check due or overdue and not attended nor booked."""
+    df = store.query("compliance_call_list", **_params(f), as_of=as_of)
+    df["days_overdue"] = df["days_overdue"].astype("int64")
+    for col in ("session_date", "window_opens", "window_closes"):
+        df[col] = pd.to_datetime(df[col]).dt.date
+    return df
+
+
+# -- complications -------------------------------------------------------------------------------
+def complications(
+    store: Store, f: Filters, by: str | None = None, serious: bool = False
+) -> pd.DataFrame:
+    """Complication rate overall or by a dimension: [<by>, eligible, events, rate, ci_low, ...]."""
+    if by is not None:
+        _check(by, COMPLICATIONS_BY, "by")
+    if by == "effect":
+        df = store.query("complications_rates_by_effect", **_params(f), serious=serious)
+        df = df.rename(columns={"effect": "key"})
+    else:
+        df = store.query("complications_rates_by", **_params(f), by=by or "all", serious=serious)
+        if by is None and df.empty:
+            df = pd.DataFrame({"key": ["all"], "eligible": [0], "events": [0]})
+    df = _with_rate(df, "events")
+    cols = ["eligible", "events", "rate", "ci_low", "ci_high"]
+    if by is None:
+        return df[cols].reset_index(drop=True)
+    return df.rename(columns={"key": by})[[by, *cols]].reset_index(drop=True)
+
+
+def funnel(store: Store, f: Filters, by: str = "clinician", serious: bool = False) -> pd.DataFrame:
+    """Funnel-plot table: each group's rate against exact binomial limits around the overall rate.
+
+    Limits: Spiegelhalter (2005) interpolated binomial quantiles (see stats.binomial_limit).
+    """
+    _check(by, tuple(b for b in COMPLICATIONS_BY if b != "effect"), "by")
+    df = complications(store, f, by=by, serious=serious)
+    total_n, total_k = df["eligible"].sum(), df["events"].sum()
+    p = total_k / total_n if total_n else np.nan
+    df["overall_rate"] = p
+    if np.isfinite(p):
+        limits = stats.funnel_limits(df["eligible"].to_numpy(), p)
+    else:
+        limits = {k: np.full(len(df), np.nan) for k in ("lo95", "hi95", "lo998", "hi998")}
+    for key, values in limits.items():
+        df[key] = np.asarray(values, dtype=float)
+    df["signal"] = [
+        stats.funnel_signal(r.rate, r.lo95, r.hi95, r.lo998, r.hi998) for r in df.itertuples()
+    ]
+    cols = ["eligible", "events", "rate", "overall_rate", "lo95", "hi95", "lo998", "hi998"]
+    return df[[by, *cols, "signal"]]
+
+
+def spc(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
+    """Monthly p-chart of the complication rate with Making Data Count signals."""
+    df = complications(store, f, by="month", serious=serious)
+    chart = stats.p_chart(df["events"].to_numpy(), df["eligible"].to_numpy())
+    out = pd.DataFrame(
+        {
+            "month": df["month"],
+            "eligible": df["eligible"],
+            "events": df["events"],
+            "rate": chart["rate"].to_numpy(),
+            "centre": chart["centre"].to_numpy(),
+            "lcl": chart["lcl"].to_numpy(),
+            "ucl": chart["ucl"].to_numpy(),
+        }
+    )
+    out["signal"] = stats.spc_signals(
+        out["rate"], chart["centre"], chart["sigma"], chart["lcl"], chart["ucl"]
+    )
+    return out
+
+
+def serious_events(store: Store, f: Filters) -> pd.DataFrame:
+    """One row per serious report (serious term or medical attention) of sessions in range."""
+    df = store.query("complications_serious_events", **_params(f))
+    for col in ("reported_date", "session_date"):
+        df[col] = pd.to_datetime(df[col]).dt.date
+    return df
+
+
+def _record_params(r: RecordFilter) -> dict:
+    """Bound parameters of the complication-record queries."""
+    return {
+        "start": r.start,
+        "end": r.end,
+        "effect": r.effect,
+        "severity": r.severity,
+        "serious": r.serious,
+        "clinician": r.clinician,
+        "sclerosant": r.sclerosant,
+        "form": r.form,
+        "vein_type": r.vein_type,
+        "site": r.site,
+        "text": r.text or None,
+    }
+
+
+def complication_records(
+    store: Store, r: RecordFilter, limit: int | None = 50, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
+    """Filtered report rows (newest first, one page; limit None = all) and the total count."""
+    p = _record_params(r)
+    df = store.query("complications_records", **p, limit=limit, offset=max(int(offset), 0))
+    total = int(store.query("complications_records_count", **p)["total"].iloc[0])
+    for col in ("reported_date", "onset_date", "resolved_date", "session_date"):
+        df[col] = pd.to_datetime(df[col]).dt.date
+    return df, total
+
+
+# -- overview ------------------------------------------------------------------------------------
+def kpis(store: Store, f: Filters, as_of: date) -> dict:
+    """Headline numbers: completed treatment sessions, revenue, six-week review, complications."""
+    money = store.query("revenue_by", **_params(f), by="all")
+    comp = compliance(store, f, as_of).set_index("measure").loc["review_6w"]
+    rate = complications(store, f).iloc[0]
+    return {
+        "sessions": int(rate["eligible"]),
+        "revenue_gbp": round(float(money["revenue_gbp"].sum()), 2) if len(money) else 0.0,
+        "review_6w": {
+            "eligible": int(comp["eligible"]),
+            "met": int(comp["met"]),
+            "rate": _none_if_nan(comp["rate"]),
+        },
+        "complication_rate": {
+            "eligible": int(rate["eligible"]),
+            "events": int(rate["events"]),
+            "rate": _none_if_nan(rate["rate"]),
+        },
+    }
+
+
+def _none_if_nan(value: float) -> float | None:
+    """NaN (empty rate) as None, for JSON-like dicts."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def previous_period(f: Filters) -> Filters:
+    """The period of the same length immediately before f (same site and clinician)."""
+    if f.start is None or f.end is None:
+        raise ValueError("A previous period needs both a start and an end date.")
+    days = (f.end - f.start).days + 1
+    return Filters(
+        start=f.start - timedelta(days=days),
+        end=f.start - timedelta(days=1),
+        site=f.site,
+        clinician=f.clinician,
+    )
+
+
+def monthly_series(store: Store, f: Filters) -> pd.DataFrame:
+    """Per month: completed treatment sessions, revenue, complication rate (for sparklines)."""
+    df = _money(store.query("overview_monthly", **_params(f)), "revenue_gbp")
+    df["sessions"] = df["sessions"].astype("int64")
+    df["complication_rate"] = stats.rate(df["events"].to_numpy(), df["sessions"].to_numpy())
+    return df[["month", "sessions", "revenue_gbp", "complication_rate"]]
+
+
+OPTION_FIELDS = (
+    "sites",
+    "clinicians",
+    "effects",
+    "sclerosants",
+    "forms",
+    "vein_types",
+    "severities",
+    "items",
+)
+
+
+def options(store: Store) -> dict[str, list[str]]:
+    """Distinct values for filter widgets (effects = every term of the vocabulary)."""
+    df = store.query("filter_options")
+    return {k: df.loc[df["field"] == k, "value"].tolist() for k in OPTION_FIELDS}
+
+
+def date_bounds(store: Store) -> tuple[date | None, date | None]:
+    """The first and last appointment date in the store (None, None when empty)."""
+    row = store.query("appointments_date_bounds").iloc[0]
+    first, last = row["first_date"], row["last_date"]
+    return (
+        None if pd.isna(first) else pd.Timestamp(first).date(),
+        None if pd.isna(last) else pd.Timestamp(last).date(),
+    )

@@ -1,0 +1,946 @@
+"""Streamlit glue: roles and pages, the shared filters, cached data, downloads, sentences.
+
+The only module of `clinic` that imports Streamlit; pages call these helpers and the domain
+functions, and draw figures from clinic.charts.
+"""
+
+from __future__ import annotations
+
+import calendar
+import importlib
+import io
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from clinic import config
+from clinic.store import Store, StoreError, open_store
+
+log = logging.getLogger(__name__)
+
+ROLES = ("admin", "manager", "staff", "auditor")
+DEFAULT_ROLE = "manager"
+ACCESS_MESSAGE = "You do not have access to this page."
+
+# (key, title, file, url_path, icon): the navigation, in order.
+PAGES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("overview", "Overview", "pages/overview.py", "overview", ":material/dashboard:"),
+    ("revenue", "Revenue", "pages/revenue.py", "revenue", ":material/payments:"),
+    ("follow-ups", "Follow-ups", "pages/follow_ups.py", "follow-ups", ":material/event:"),
+    ("complications", "Complications", "pages/complications.py", "complications",
+     ":material/monitoring:"),
+    ("records", "Complication records", "pages/records.py", "records", ":material/table:"),
+    ("upload", "Upload", "pages/upload.py", "upload", ":material/upload_file:"),
+    ("prices", "Prices", "pages/prices.py", "prices", ":material/sell:"),
+    ("audit", "Audit trail", "pages/audit.py", "audit", ":material/history:"),
+    ("accounts", "Accounts", "pages/accounts.py", "accounts", ":material/group:"),
+)  # fmt: skip
+
+# The role matrix of ARCHITECTURE.md "Contract: roles"; the one place it is written down.
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "admin": tuple(p[0] for p in PAGES),
+    "manager": ("overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"),
+    "staff": ("follow-ups", "upload", "audit"),
+    "auditor": ("overview", "complications", "records", "audit"),
+}
+# Who sees money: staff must not (DOMAIN.md); auditors audit complications, not takings.
+REVENUE_ROLES = frozenset({"admin", "manager"})
+# Who sees the compliance charts on Follow-ups (staff get the call list only).
+COMPLIANCE_ROLES = frozenset({"admin", "manager"})
+# Who reads the full audit trail; managers see imports, staff their own imports.
+AUDIT_ROLES = frozenset({"admin", "auditor"})
+
+PRESETS = {
+    "this_month": "This month",
+    "last_month": "Last month",
+    "quarter_to_date": "Quarter to date",
+    "year_to_date": "Year to date",
+    "last_12_months": "Last 12 months",
+    "all": "All dates",
+    "custom": "Custom",
+}
+DEFAULT_PRESET = "last_12_months"
+ALL = "All"
+UK_DATE = "DD/MM/YYYY"
+
+# Canonical columns per import kind (DATA_DICTIONARY.md), used when ingest does not say.
+CANONICAL = {
+    "appointments": (
+        "appointment_id", "date", "start_time", "client_id", "clinician", "service", "status",
+        "price", "site", "vein_type", "vein_diameter_mm", "sclerosant", "concentration_pct",
+        "form", "volume_ml", "treated_area", "compression", "funding",
+    ),
+    "side-effects": (
+        "appointment_id", "reported_date", "effect", "severity", "medical_attention",
+        "onset_date", "resolved_date", "action", "outcome", "reported_by", "notes", "report_id",
+    ),
+    "prices": ("item", "kind", "price", "valid_from", "duration_min"),
+}  # fmt: skip
+
+
+# -- who is looking -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Viewer:
+    """The person using this browser session (a demo role picker until login exists)."""
+
+    username: str
+    role: str
+    email: str | None = None
+
+
+def can(role: str, page: str) -> bool:
+    """Whether a role may open a page (the role matrix)."""
+    return page in ROLE_PAGES.get(role, ())
+
+
+def pages_for(role: str) -> list[tuple[str, str, str, str, str]]:
+    """The navigation entries of a role, in menu order."""
+    return [p for p in PAGES if can(role, p[0])]
+
+
+def _viewer_from(value: Any) -> Viewer | None:
+    """A Viewer from a login object, a dict or a Viewer; None when it names no valid role."""
+    if value is None:
+        return None
+    get = value.get if isinstance(value, dict) else lambda k, d=None: getattr(value, k, d)
+    role = get("role")
+    if role not in ROLES:
+        return None
+    return Viewer(username=str(get("username") or role), role=role, email=get("email"))
+
+
+def current_user() -> Viewer:
+    """The logged-in user (`st.session_state["user"]`), else the sidebar's demo role picker."""
+    viewer = _viewer_from(st.session_state.get("user"))
+    if viewer is None:
+        role = st.sidebar.selectbox(
+            "Role (demo sign-in)", ROLES, index=ROLES.index(DEFAULT_ROLE), key="role"
+        )
+        viewer = Viewer(username=role, role=role)
+    st.session_state["_viewer"] = viewer
+    return viewer
+
+
+def viewer() -> Viewer | None:
+    """The viewer the entry script resolved for this run (or a login object set by a test)."""
+    return (
+        _viewer_from(st.session_state.get("_viewer"))
+        or _viewer_from(st.session_state.get("user"))
+        or _viewer_from({"role": st.session_state.get("role")})
+    )
+
+
+def _recover_from_pages_folder_mode() -> None:
+    """Rerun through dashboard.py when Streamlit ran a page file on its own.
+
+    A fresh server whose first visitor opens a deep link (/revenue) runs pages/revenue.py in
+    Streamlit's legacy `pages/` folder mode, skipping the entry script (no login, no role
+    navigation). dashboard.py's st.navigation switches that mode off for the process; until it
+    has run once, flip the same switch and rerun so the entry script takes over.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the legacy mode
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def require(page: str) -> Viewer:
+    """Stop the page with the access message unless the viewer's role may open it."""
+    _recover_from_pages_folder_mode()
+    who = viewer()
+    if who is None or not can(who.role, page):
+        st.error(ACCESS_MESSAGE, icon=":material/block:")
+        st.stop()
+    return who
+
+
+# -- the store and cached data ------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _store_at(path: str) -> Store:
+    """The process-wide store for a path (DuckDB wants one instance per process)."""
+    return open_store(path)
+
+
+def store() -> Store:
+    """The store named by CLINIC_DB (else the default path); stops the page with a sentence."""
+    try:
+        return _store_at(str(config.db_path()))
+    except StoreError as exc:
+        st.error(str(exc))
+        st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def optional(module: str) -> ModuleType | None:
+    """Import clinic.<module> if another part has delivered it yet, else None."""
+    try:
+        return importlib.import_module(f"clinic.{module}")
+    except ImportError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached(name: str, key: str, version: int, path: str, _args: tuple, _kwargs: dict) -> Any:
+    """One metrics call, cached on (name, arguments, data version, store path)."""
+    from clinic import metrics
+
+    return getattr(metrics, name)(open_store(path), *_args, **_kwargs)
+
+
+def data(name: str, *args: Any, **kwargs: Any) -> Any:
+    """metrics.<name>(store, *args, **kwargs), cached until the data changes; None on failure.
+
+    The key holds the arguments' repr (Filters is a frozen dataclass, so its repr is stable)
+    and the store's data version, so a new upload shows at once and nothing else recomputes.
+    """
+    s = store()
+    try:
+        key = repr((args, sorted(kwargs.items())))
+        return _cached(name, key, s.data_version(), str(s.path), args, kwargs)
+    except (ImportError, AttributeError):
+        st.info("This view is not available yet: the figures module is still being installed.")
+    except StoreError as exc:
+        st.error(str(exc))
+    except Exception:  # noqa: BLE001 - a page shows a sentence, never a traceback
+        log.exception("metrics.%s failed", name)
+        st.error(
+            "These figures could not be computed. Try a different date range; if it persists, "
+            "tell the administrator (the details are in the server log)."
+        )
+    return None
+
+
+def pure(name: str, *args: Any, **kwargs: Any) -> Any:
+    """metrics.<name>(*args) for functions that need no store (e.g. funnel limits)."""
+    try:
+        from clinic import metrics
+
+        return getattr(metrics, name)(*args, **kwargs)
+    except Exception:  # noqa: BLE001
+        log.exception("metrics.%s failed", name)
+        return None
+
+
+def attempt(
+    action: Callable[[], Any], failure: str, sentences: tuple[type[Exception], ...] = ()
+) -> Any:
+    """Run an action; show its own sentence (or `failure`) instead of a traceback.
+
+    Store errors, value errors and the exception types in `sentences` carry a sentence meant
+    for the user; anything else is logged and replaced by `failure`.
+    """
+    try:
+        return action()
+    except StoreError as exc:
+        st.error(str(exc))
+    except (ValueError, LookupError, PermissionError) as exc:
+        st.error(str(exc) or failure)
+    except Exception as exc:  # noqa: BLE001
+        if isinstance(exc, sentences):
+            st.error(str(exc) or failure)
+            return None
+        log.exception("action failed")
+        st.error(failure)
+    return None
+
+
+def as_of() -> date:
+    """The date figures are computed for: env CLINIC_AS_OF (tests, demos) else today."""
+    text = os.environ.get("CLINIC_AS_OF")
+    return date.fromisoformat(text) if text else date.today()
+
+
+def is_empty(df: Any) -> bool:
+    """True when a result is missing or has no rows."""
+    return df is None or (isinstance(df, pd.DataFrame) and df.empty)
+
+
+def demo_notice() -> None:
+    """Say so when the store holds synthetic demo data."""
+    demo = optional("demo")
+    if demo is None:
+        return
+    try:
+        if demo.is_demo(store()):
+            st.sidebar.info("Demo data: synthetic sessions, not real patients.", icon="🧪")
+    except Exception:  # noqa: BLE001
+        log.exception("demo check failed")
+
+
+# -- shared filters -----------------------------------------------------------------------------
+def _add_months(day: date, months: int) -> date:
+    """The first of the month `months` after (or before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
+    """The inclusive (start, end) of a named date preset; (None, None) for all dates."""
+    if preset == "this_month":
+        return today.replace(day=1), today
+    if preset == "last_month":
+        start = _add_months(today, -1)
+        return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    if preset == "quarter_to_date":
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    if preset == "year_to_date":
+        return date(today.year, 1, 1), today
+    if preset == "last_12_months":
+        return _add_months(today, -11), today
+    return None, None
+
+
+def _parse_day(text: Any) -> date | None:
+    """An ISO date from the URL, or None when absent or malformed."""
+    try:
+        return date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _state_from_url(params: Any) -> dict[str, Any]:
+    """Filter widget values from a query string (?preset=... or ?from=..&to=..&site=..)."""
+    start, end = _parse_day(params.get("from")), _parse_day(params.get("to"))
+    preset = params.get("preset")
+    if preset not in PRESETS:
+        preset = "custom" if (start or end) else DEFAULT_PRESET
+    today = as_of()
+    if preset == "custom":
+        first, last = preset_range(DEFAULT_PRESET, today)
+        start, end = start or first, end or last
+    return {
+        "f_preset": preset,
+        "f_from": start or preset_range(DEFAULT_PRESET, today)[0],
+        "f_to": end or today,
+        "f_site": params.get("site") or ALL,
+        "f_clinician": params.get("clinician") or ALL,
+    }
+
+
+def _url_from(values: dict[str, Any]) -> dict[str, str]:
+    """The query string of the current filters (only what differs from the defaults)."""
+    url: dict[str, str] = {}
+    if values["f_preset"] == "custom":
+        url["from"] = values["f_from"].isoformat()
+        url["to"] = values["f_to"].isoformat()
+    elif values["f_preset"] != DEFAULT_PRESET:
+        url["preset"] = values["f_preset"]
+    for key, name in (("f_site", "site"), ("f_clinician", "clinician")):
+        if values[key] != ALL:
+            url[name] = values[key]
+    return url
+
+
+def filters(*, site: bool = True, clinician: bool = True) -> Any:
+    """The sidebar filters (dates, site, clinician) as a metrics.Filters, mirrored in the URL."""
+    state = st.session_state
+    # Widgets lose their state on pages that do not draw them; a shadow copy survives, and the
+    # URL seeds it on the first run so that a shared link reproduces the view.
+    if "_filters" not in state:
+        state["_filters"] = _state_from_url(st.query_params)
+    for key, value in state["_filters"].items():
+        # Re-assigning turns a widget value into session state, which survives page switches.
+        state[key] = state.get(key, value)
+    opts = options()
+    side = st.sidebar
+    side.subheader("Filters")
+    side.selectbox("Dates", list(PRESETS), format_func=PRESETS.__getitem__, key="f_preset")
+    if state["f_preset"] == "custom":
+        side.date_input("From", key="f_from", format=UK_DATE)
+        side.date_input("To", key="f_to", format=UK_DATE)
+        start, end = state["f_from"], state["f_to"]
+    else:
+        start, end = preset_range(state["f_preset"], as_of())
+    if site:
+        choices = [ALL, *opts.get("sites", [])]
+        if state["f_site"] not in choices:
+            choices.append(state["f_site"])
+        side.selectbox("Site", choices, key="f_site")
+    if clinician:
+        choices = [ALL, *opts.get("clinicians", [])]
+        if state["f_clinician"] not in choices:
+            choices.append(state["f_clinician"])
+        side.selectbox("Clinician", choices, key="f_clinician")
+    values = {k: state.get(k, v) for k, v in state["_filters"].items()}
+    state["_filters"] = values
+    wanted = _url_from(values)
+    if dict(st.query_params.to_dict()) != wanted:
+        st.query_params.from_dict(wanted)
+    if start and end and start > end:
+        st.sidebar.warning("The start date is after the end date: swap them.")
+        start, end = end, start
+    chosen_site = values["f_site"] if site and values["f_site"] != ALL else None
+    chosen_clinician = values["f_clinician"] if clinician and values["f_clinician"] != ALL else None
+    return make_filters(start, end, chosen_site, chosen_clinician)
+
+
+def make_filters(
+    start: date | None, end: date | None, site: str | None, clinician: str | None
+) -> Any:
+    """A metrics.Filters (or a stand-in with the same fields until metrics exists)."""
+    metrics = optional("metrics")
+    if metrics is not None and hasattr(metrics, "Filters"):
+        return metrics.Filters(start=start, end=end, site=site, clinician=clinician)
+    return _Filters(start, end, site, clinician)
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """Stand-in for metrics.Filters while that module is being written."""
+
+    start: date | None = None
+    end: date | None = None
+    site: str | None = None
+    clinician: str | None = None
+
+
+def options() -> dict[str, list[str]]:
+    """Choice lists for the filters (sites, clinicians, effects ...), cached."""
+    found = data("options") if optional("metrics") else None
+    return found if isinstance(found, dict) else {}
+
+
+def describe(f: Any) -> str:
+    """A one-line description of the filters, UK dates."""
+    fmt = "%d/%m/%Y"
+    span = f"{f.start:{fmt}} to {f.end:{fmt}}" if f.start and f.end else "all dates"
+    extra = [x for x in (f.site, f.clinician) if x]
+    return span + (" · " + " · ".join(extra) if extra else "")
+
+
+# -- tables and downloads -----------------------------------------------------------------------
+def money_columns(df: pd.DataFrame) -> dict[str, Any]:
+    """column_config for a frame: £ for *_gbp, percent for rates, UK dates for dates."""
+    config_: dict[str, Any] = {}
+    for col in df.columns:
+        name = str(col)
+        label = name.replace("_gbp", "").replace("_", " ").capitalize()
+        if name.endswith("_gbp"):
+            config_[name] = st.column_config.NumberColumn(label + " (£)", format="£%.2f")
+        elif name in {"rate", "ci_low", "ci_high", "realisation", "overall_rate"}:
+            config_[name] = st.column_config.NumberColumn(label, format="percent")
+        elif "date" in name or name in {"window_opens", "window_closes", "valid_from"}:
+            config_[name] = st.column_config.DateColumn(label, format="DD/MM/YYYY")
+        else:
+            config_[name] = st.column_config.Column(label)
+    return config_
+
+
+def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) -> None:
+    """A read-only table with £, % and UK-date formats; an empty state that says what to do."""
+    if is_empty(df):
+        st.info(empty_message)
+        return
+    st.dataframe(
+        df, key=key, hide_index=True, width="stretch", column_config=money_columns(df), **kwargs
+    )
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """Excel-safe CSV (export.safe_csv when available; BOM, formula cells neutralised)."""
+    export = optional("export")
+    if export is not None:
+        return export.safe_csv(df)
+    safe = df.astype(object).map(
+        lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
+    )
+    buffer = io.StringIO()
+    safe.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def download(
+    label: str, df: pd.DataFrame | Callable[[], pd.DataFrame] | None, file_name: str, key: str
+) -> None:
+    """A CSV download button (deferred when given a function that builds the frame)."""
+    if df is None:
+        return
+    payload: Any = (lambda: csv_bytes(df())) if callable(df) else csv_bytes(df)
+    st.download_button(
+        label, data=payload, file_name=file_name, mime="text/csv", key=key,
+        icon=":material/download:", on_click="ignore",
+    )  # fmt: skip
+
+
+def audit(action: str, outcome: str = "ok", object: str | None = None, **details: Any) -> None:
+    """Append to the audit trail when clinic.audit exists (never fails the page)."""
+    module = optional("audit")
+    who = viewer()
+    if module is None or who is None:
+        return
+    try:
+        module.log(
+            store(), user=who.username, role=who.role, action=action, outcome=outcome,
+            object=object, details=details or None,
+        )  # fmt: skip
+    except Exception:  # noqa: BLE001
+        log.exception("audit log failed")
+
+
+def audit_once(action: str, object: str | None = None, **details: Any) -> None:
+    """Log a view or a filter once per distinct (action, details) in this browser session."""
+    marker = repr((action, object, sorted(details.items())))
+    seen = st.session_state.setdefault("_audited", set())
+    if marker not in seen:
+        seen.add(marker)
+        audit(action, "ok", object, **details)
+
+
+# -- small domain helpers the pages need (no SQL, no reshaping in pages) -------------------------
+def imports(user: str | None = None, limit: int = 200) -> pd.DataFrame | None:
+    """The import history, newest first; only `user`'s imports when given."""
+    s = store()
+    return attempt(
+        lambda: s.query("imports_recent", user_name=user, row_limit=limit),
+        "The import history could not be read.",
+    )
+
+
+def price_list() -> pd.DataFrame | None:
+    """Every price with its history; `current` marks the price in force today."""
+    s = store()
+    return attempt(
+        lambda: s.query("prices_timeline", today=as_of()), "The price list could not be read."
+    )
+
+
+def price_csv(
+    item: str, kind: str, price: float, valid_from: date, duration_min: int | None = None
+) -> bytes:
+    """A one-row prices export, as staff would upload it, for a price change made on screen."""
+    frame = pd.DataFrame(
+        [{
+            "item": item.strip(),
+            "kind": kind,
+            "price": f"{price:.2f}",
+            "valid_from": valid_from.isoformat(),
+            "duration_min": "" if duration_min is None else str(duration_min),
+        }]
+    )  # fmt: skip
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def add_price(
+    item: str, kind: str, price: float, valid_from: date, duration_min: int | None = None
+) -> Any:
+    """Record a new price from a date through the importer, and audit it as a price change."""
+    ingest = optional("ingest")
+    if ingest is None:
+        raise LookupError("The importer is not installed yet; prices cannot be changed.")
+    if not item.strip():
+        raise ValueError("Give the item a name.")
+    if price < 0:
+        raise ValueError("A price cannot be negative.")
+    who = viewer()
+    result = ingest.import_file(
+        store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
+        file_name="price-change.csv", user=who.username if who else None,
+    )  # fmt: skip
+    audit(
+        "price_change", getattr(result, "status", "unknown"), object=item.strip(),
+        price_gbp=round(float(price), 2), valid_from=valid_from.isoformat(),
+        import_id=getattr(result, "import_id", None),
+    )  # fmt: skip
+    return result
+
+
+def problems_frame(problems: list[Any]) -> pd.DataFrame:
+    """Import problems (line, column, value, reason) as a table."""
+    rows = [
+        {
+            "line": getattr(p, "line", None),
+            "column": getattr(p, "column", None),
+            "value": None if getattr(p, "value", None) is None else str(p.value),
+            "reason": getattr(p, "reason", str(p)),
+        }
+        for p in problems or []
+    ]
+    return pd.DataFrame(rows, columns=["line", "column", "value", "reason"])
+
+
+def mapping_frame(mapping: dict[str, str | None]) -> pd.DataFrame:
+    """The detected header -> canonical column mapping as an editable table."""
+    return pd.DataFrame({"header": list(mapping), "column": [v or "" for v in mapping.values()]})
+
+
+def mapping_from(frame: pd.DataFrame) -> dict[str, str | None]:
+    """The mapping a user edited, back as {header: canonical or None (ignore)}."""
+    return {
+        str(h): (str(c) if isinstance(c, str) and c else None)
+        for h, c in zip(frame["header"], frame["column"], strict=True)
+    }
+
+
+def canonical_columns(kind: str) -> list[str]:
+    """The canonical columns an import of `kind` can map to."""
+    try:
+        from clinic.ingest import mapping
+
+        return [str(c) for c in mapping.columns(kind)]
+    except Exception:  # noqa: BLE001 - the importer may still be being written
+        return list(CANONICAL.get(kind, ()))
+
+
+def result_frame(result: Any) -> pd.DataFrame:
+    """An import result's counts as a one-row table."""
+    fields = ("import_id", "status", "rows_read", "inserted", "updated", "unchanged", "rejected")
+    return pd.DataFrame([{f: getattr(result, f, None) for f in fields}])
+
+
+def records_filter(**fields: Any) -> Any:
+    """A metrics.RecordFilter from the widget values ("All"/empty become None)."""
+    from clinic import metrics
+
+    clean = {k: (None if v in (ALL, "", None) else v) for k, v in fields.items()}
+    return metrics.RecordFilter(**clean)
+
+
+def spark(series: pd.DataFrame | None, column: str) -> list[float] | None:
+    """A KPI sparkline's values (monthly), None when there is too little to draw."""
+    if is_empty(series) or column not in series or len(series) < 2:
+        return None
+    return [None if pd.isna(v) else float(v) for v in series[column]]
+
+
+def delta(now: float | None, before: float | None, percent_points: bool = False) -> str | None:
+    """The change against the previous period as text ("+12%" or "+1.5 pp"), None if unknown."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    if percent_points:
+        return f"{(now - before) * 100:+.1f} pp"
+    if before == 0:
+        return None
+    return f"{(now - before) / before:+.0%}"
+
+
+def day_offset(day: date, days: int) -> date:
+    """A date `days` after `day` (default ranges of the record filters)."""
+    return day + timedelta(days=days)
+
+
+REVENUE_BY = ("month", "session_type", "clinician", "site", "funding")
+
+
+def label(name: str | None) -> str:
+    """A column or measure name as people say it."""
+    if name is None:
+        return ""
+    from clinic.charts import MEASURE_LABELS
+
+    return MEASURE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def percent(rate: float | None) -> str:
+    """A fraction as a percentage for a KPI tile; a dash when there is no denominator."""
+    return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"
+
+
+def previous(f: Any) -> Any:
+    """The period of the same length just before the filters' dates (None for all dates)."""
+    if f.start is None or f.end is None:
+        return None
+    return pure("previous_period", f)
+
+
+def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The 95%/99.8% limit curves for a funnel frame, up to a little past its largest group."""
+    if is_empty(funnel) or pd.isna(funnel["overall_rate"].iloc[0]):
+        return None
+    n_max = max(int(funnel["eligible"].max() * 1.15), 10)
+    try:
+        from clinic import stats
+
+        return stats.funnel_curve(float(funnel["overall_rate"].iloc[0]), n_max)
+    except Exception:  # noqa: BLE001 - the chart still shows the points without limits
+        log.exception("funnel limits failed")
+        return None
+
+
+def record_choice(**widgets: Any) -> dict[str, Any]:
+    """Record-filter fields from the page's widgets ("All", blank text and no date become None)."""
+    chosen = {k: (None if v in (ALL, "", None) else v) for k, v in widgets.items()}
+    serious = chosen.get("serious")
+    chosen["serious"] = None if serious is None else serious == "Serious"
+    if chosen.get("text"):
+        chosen["text"] = chosen["text"].strip() or None
+    return chosen
+
+
+def filter_text(chosen: dict[str, Any]) -> str:
+    """The filters used, for the audit trail (identifiers only; the notes text is withheld)."""
+    parts = [
+        f"{k}={'<text>' if k == 'text' else v}" for k, v in sorted(chosen.items()) if v is not None
+    ]
+    return ", ".join(parts) or "none"
+
+
+def records_export(r: Any, chosen: dict[str, Any], total: int) -> Callable[[], pd.DataFrame]:
+    """A deferred export of every row matching the record filter; logs the export when run."""
+    s = store()
+    who = viewer()
+
+    def build() -> pd.DataFrame:
+        from clinic import metrics
+
+        frame, count = metrics.complication_records(s, r, limit=None, offset=0)
+        module = optional("audit")
+        if module is not None and who is not None:
+            try:
+                module.log(
+                    s, user=who.username, role=who.role, action="export_complication_records",
+                    outcome="ok", details={"filter": filter_text(chosen), "rows": int(count)},
+                )  # fmt: skip
+            except Exception:  # noqa: BLE001
+                log.exception("audit log failed")
+        return frame
+
+    return build
+
+
+IMPORT_KINDS = ("appointments", "side-effects", "prices")
+
+
+def max_upload_mb() -> int:
+    """The largest upload accepted, in megabytes."""
+    return config.max_upload_mb()
+
+
+def mapping_columns(kind: str) -> dict[str, Any]:
+    """column_config of the mapping editor: a fixed header, a choice of canonical columns."""
+    return {
+        "header": st.column_config.TextColumn("Column in the file"),
+        "column": st.column_config.SelectboxColumn(
+            "Means", options=["", *canonical_columns(kind)], required=False
+        ),
+    }
+
+
+def preview(
+    kind: str,
+    content: bytes,
+    file_name: str,
+    source: str | None,
+    mapping: dict[str, str | None] | None = None,
+) -> Any:
+    """ingest.preview of an uploaded file; None (with a sentence shown) when it cannot be read."""
+    from clinic import ingest
+
+    return attempt(
+        lambda: ingest.preview(
+            store(), kind, content, file_name, mapping=mapping, source_system=source or None
+        ),
+        "The file could not be read: save it as CSV (UTF-8) or XLSX and try again.",
+    )
+
+
+def show_preview(p: Any) -> None:
+    """The preview: missing and ignored columns, the first rows, and every problem found."""
+    missing = list(getattr(p, "missing_required", []) or [])
+    if missing:
+        st.error(
+            "Required columns are missing: " + ", ".join(missing)
+            + ". Map a column of the file to each of them above."
+        )  # fmt: skip
+    ignored = list(getattr(p, "ignored", []) or [])
+    dropped = list(getattr(p, "dropped", []) or [])
+    if ignored:
+        st.caption("Ignored columns: " + ", ".join(map(str, ignored)))
+    if dropped:
+        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, dropped)))
+    st.subheader("First rows")
+    sample = getattr(p, "sample", None)
+    if not is_empty(sample):
+        st.dataframe(sample, key="u_sample", hide_index=True)
+    problems = problems_frame(getattr(p, "problems", []))
+    rows = getattr(p, "rows_read", None)
+    if problems.empty:
+        st.success(f"No problems found in {rows:,} rows." if rows else "No problems found.")
+        return
+    st.error(
+        f"{len(problems):,} problems must be fixed before this file can be imported; "
+        "nothing has been written."
+    )
+    st.dataframe(problems, key="u_problems", hide_index=True)
+    download("Download the problems (CSV)", problems, "import-problems.csv", key="u_problems_csv")
+
+
+def run_import(
+    kind: str, content: bytes, file_name: str, mapping: dict[str, str | None], source: str | None
+) -> Any:
+    """Import a file with a progress bar; the result, or None with a sentence on failure."""
+    from clinic import ingest
+
+    who = viewer()
+    bar = st.progress(0.0, text="Starting the import")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    result = attempt(
+        lambda: ingest.import_file(
+            store(),
+            kind,
+            content,
+            file_name=file_name,
+            user=who.username if who else None,
+            mapping=mapping,
+            source_system=source or None,
+            progress=progress,
+        ),  # fmt: skip
+        "The import failed and nothing was written; try again, or tell the administrator.",
+    )
+    bar.empty()
+    return result
+
+
+def show_result(result: Any) -> None:
+    """The outcome of an import as a sentence and its counts."""
+    if result is None:
+        return
+    status = getattr(result, "status", "")
+    if status == "committed":
+        st.success(
+            f"Imported: {result.inserted:,} new, {result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged."
+        )
+    else:
+        st.error(f"Nothing was imported ({status}): {result.rejected:,} rows were rejected.")
+        errors = problems_frame(getattr(result, "errors", []))
+        if not errors.empty:
+            st.dataframe(errors, key="u_result_errors", hide_index=True)
+    st.dataframe(result_frame(result), key="u_result", hide_index=True)
+
+
+def record_side_effect(**fields: Any) -> Any:
+    """Record a side effect reported by phone; shows the outcome as a sentence."""
+    from clinic import ingest
+
+    who = viewer()
+    clean = {k: v for k, v in fields.items() if v not in (None, "")}
+    if not clean.get("appointment_id"):
+        st.error("Give the appointment ID of the treatment session the side effect follows.")
+        return None
+    clean["reported_by"] = who.username if who else None
+    result = attempt(
+        lambda: ingest.record_side_effect(store(), clean, user=who.username if who else None),
+        "The side effect could not be recorded; check the appointment ID and try again.",
+    )
+    if result is not None:
+        if getattr(result, "status", "") == "committed":
+            st.success("The side effect has been recorded.")
+        else:
+            for problem in problems_frame(getattr(result, "errors", [])).itertuples():
+                st.error(f"{problem.column or 'Report'}: {problem.reason}")
+    return result
+
+
+def undoable(history: pd.DataFrame | None) -> list[int]:
+    """The ids of committed imports in a history table (candidates for undo)."""
+    if is_empty(history):
+        return []
+    return [int(i) for i in history.loc[history["status"] == "committed", "import_id"]]
+
+
+def undo(import_id: int) -> None:
+    """Undo one import; a refusal is shown as its own sentence."""
+    from clinic import ingest
+
+    who = viewer()
+    done = attempt(
+        lambda: ingest.undo(store(), int(import_id), user=who.username if who else None),
+        "The import could not be undone.",
+        sentences=(ingest.UndoRefused,),
+    )
+    if done is not None:
+        st.success(f"Import {import_id} has been undone.")
+
+
+def items_of(prices: pd.DataFrame | None) -> list[str]:
+    """The distinct items of the price list, alphabetically."""
+    return [] if is_empty(prices) else sorted(prices["item"].dropna().unique().tolist())
+
+
+def audit_entries(
+    start: date | None, end: date | None, user: str | None, action: str | None
+) -> pd.DataFrame | None:
+    """Audit rows between two UK dates (inclusive), for a user and an action; None on failure."""
+    module = optional("audit")
+    if module is None:
+        st.info("The audit trail is being installed.")
+        return None
+    return attempt(
+        lambda: module.entries(
+            store(),
+            start=datetime.combine(start, datetime.min.time()) if start else None,
+            end=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
+            user=(user or "").strip() or None,
+            action=(action or "").strip() or None,
+        ),
+        "The audit trail could not be read.",
+    )
+
+
+def accounts() -> pd.DataFrame | None:
+    """The accounts (no password hashes) when clinic.auth exists; None with a sentence if not."""
+    auth = optional("auth")
+    if auth is None or not hasattr(auth, "list_users"):
+        st.info("Accounts are being set up; until then the role picker in the sidebar applies.")
+        return None
+    found = attempt(lambda: auth.list_users(store()), "The accounts could not be read.")
+    if found is None or isinstance(found, pd.DataFrame):
+        return found
+    return pd.DataFrame([getattr(u, "__dict__", u) for u in found])
+
+
+def _actor() -> Any:
+    """The viewer as an auth.User, for account changes that audit who made them."""
+    from clinic import auth
+
+    who = viewer()
+    return auth.User(who.username, who.role, who.email) if who else None
+
+
+def add_account(name: str, role: str, password: str, email: str | None) -> None:
+    """Create an account; the policy's refusal is shown as its sentence."""
+    from clinic import auth
+
+    done = attempt(
+        lambda: auth.add_user(store(), name.strip(), role, password, email or None, actor=_actor()),
+        "The account could not be created.",
+    )
+    if done is not None:
+        st.success(f"Account {name.strip()} created with role {role}.")
+
+
+def set_account_disabled(name: str, disabled: bool) -> None:
+    """Disable (ending its sessions) or re-enable an account."""
+    from clinic import auth
+
+    change = auth.disable_user if disabled else auth.enable_user
+    done = attempt(
+        lambda: change(store(), name, actor=_actor()) or True, "The account could not be changed."
+    )
+    if done:
+        st.success(f"Account {name} {'disabled' if disabled else 'enabled'}.")
+
+
+def usernames(accounts: pd.DataFrame | None) -> list[str]:
+    """The user names of an accounts table."""
+    return [] if is_empty(accounts) else [str(u) for u in accounts["username"]]
+
+
+def chart(fig: Any, key: str, container: Any = None) -> None:
+    """Draw a clinic.charts figure in our own template (not Streamlit's theme), full width."""
+    (container or st).plotly_chart(
+        fig, key=key, theme=None, width="stretch", config={"displaylogo": False}
+    )

@@ -1,0 +1,40 @@
+"""Complications: rates with intervals, the funnel plot by clinician, the monthly p-chart."""
+
+import streamlit as st
+
+from clinic import charts, ui
+
+user = ui.require("complications")
+f = ui.filters()
+
+st.title("Complications")
+st.caption(ui.describe(f))
+serious = st.toggle("Serious only", key="serious_only")
+
+overall = ui.data("complications", f, None, serious)
+ui.table(overall, "table_complications", "No completed sessions in this range.")
+
+columns = st.columns(2)
+for i, by in enumerate(("effect", "sclerosant", "form", "vein_type")):
+    rates = ui.data("complications", f, by, serious)
+    ui.chart(
+        container=columns[i % 2],
+        fig=charts.rate_bars(rates, by, title=f"By {ui.label(by).lower()}"),
+        key=f"chart_rate_{by}",
+    )
+
+st.subheader("Clinicians against the clinic's rate")
+funnel = ui.data("funnel", f, "clinician", serious)
+curve = ui.funnel_limits(funnel)
+ui.chart(
+    charts.funnel(funnel, curve, "clinician", title="Funnel plot (95% and 99.8% limits)"),
+    key="chart_funnel",
+)
+
+st.subheader("Month by month")
+monthly = ui.data("spc", f, serious)
+ui.chart(charts.spc(monthly, title="p-chart of the monthly rate"), key="chart_spc")
+
+st.subheader("Serious events")
+events = ui.data("serious_events", f)
+ui.table(events, "table_serious", "No serious events reported in this range.")

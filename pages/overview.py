@@ -1,0 +1,67 @@
+"""Overview: the four numbers a manager opens first, against the previous period."""
+
+import streamlit as st
+
+from clinic import ui
+
+user = ui.require("overview")
+f = ui.filters()
+as_of = ui.as_of()
+
+st.title("Overview")
+st.caption(f"{ui.describe(f)} · figures as of {as_of:%d/%m/%Y}")
+
+now = ui.data("kpis", f, as_of)
+earlier = ui.previous(f)
+before = ui.data("kpis", earlier, as_of) if now and earlier else None
+series = ui.data("monthly_series", f)
+
+if not now:
+    st.stop()
+if not now["sessions"]:
+    st.info("No sessions in this range: widen the dates or upload an export.")
+
+prev = before or {}
+show_revenue = user.role in ui.REVENUE_ROLES
+tiles = st.columns(4 if show_revenue else 3, gap="medium")
+tiles[0].metric(
+    "Treatment sessions",
+    f"{now['sessions']:,}",
+    delta=ui.delta(now["sessions"], prev.get("sessions")),
+    chart_data=ui.spark(series, "sessions"),
+    chart_type="bar",
+    border=True,
+)
+position = 1
+if show_revenue:
+    tiles[1].metric(
+        "Revenue",
+        f"£{now['revenue_gbp']:,.0f}",
+        delta=ui.delta(now["revenue_gbp"], prev.get("revenue_gbp")),
+        chart_data=ui.spark(series, "revenue_gbp"),
+        chart_type="line",
+        border=True,
+    )
+    position = 2
+review = now["review_6w"]
+tiles[position].metric(
+    "Six-week review attended",
+    ui.percent(review["rate"]),
+    delta=ui.delta(review["rate"], prev.get("review_6w", {}).get("rate"), percent_points=True),
+    help=f"{review['met']} of {review['eligible']} sessions whose review window has closed.",
+    border=True,
+)
+comp = now["complication_rate"]
+tiles[position + 1].metric(
+    "Complication rate",
+    ui.percent(comp["rate"]),
+    delta=ui.delta(
+        comp["rate"], prev.get("complication_rate", {}).get("rate"), percent_points=True
+    ),
+    delta_color="inverse",
+    help=f"{comp['events']} of {comp['eligible']} completed sessions had a reported side effect.",
+    chart_data=ui.spark(series, "complication_rate"),
+    chart_type="line",
+    border=True,
+)
+st.caption("Changes are against the previous period of the same length.")

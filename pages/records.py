@@ -1,0 +1,51 @@
+"""Complication records: filter, page through and export individual side-effect reports."""
+
+import streamlit as st
+
+from clinic import ui
+
+user = ui.require("records")
+opts = ui.options()
+today = ui.as_of()
+
+st.title("Complication records")
+st.caption("Notes are shown as plain text. Views and exports are recorded in the audit trail.")
+
+with st.expander("Filters", expanded=True):
+    a, b, c = st.columns(3)
+    start = a.date_input("Reported from", value=None, format=ui.UK_DATE, key="r_from")
+    end = b.date_input("Reported to", value=None, format=ui.UK_DATE, key="r_to")
+    text = c.text_input("Notes contain", key="r_text")
+    a, b, c = st.columns(3)
+    effect = a.selectbox("Effect", [ui.ALL, *opts.get("effects", [])], key="r_effect")
+    severity = b.selectbox("Severity", [ui.ALL, *opts.get("severities", [])], key="r_severity")
+    serious = c.selectbox("Serious", [ui.ALL, "Serious", "Not serious"], key="r_serious")
+    a, b, c, d = st.columns(4)
+    clinician = a.selectbox("Clinician", [ui.ALL, *opts.get("clinicians", [])], key="r_clinician")
+    sclerosant = b.selectbox(
+        "Sclerosant", [ui.ALL, *opts.get("sclerosants", [])], key="r_sclerosant"
+    )
+    form = c.selectbox("Form", [ui.ALL, *opts.get("forms", [])], key="r_form")
+    vein = d.selectbox("Vein type", [ui.ALL, *opts.get("vein_types", [])], key="r_vein")
+
+chosen = ui.record_choice(
+    start=start, end=end, effect=effect, severity=severity, serious=serious,
+    clinician=clinician, sclerosant=sclerosant, form=form, vein_type=vein, text=text,
+)  # fmt: skip
+r = ui.records_filter(**chosen)
+page_size = 50
+first = ui.data("complication_records", r, 1, 0)
+total = first[1] if first else 0
+pages = max(1, -(-total // page_size))
+page = st.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="r_page")
+st.caption(f"{total:,} matching reports · page {page} of {pages}")
+found = ui.data("complication_records", r, page_size, (page - 1) * page_size)
+ui.audit_once("view_complication_records", filter=ui.filter_text(chosen), matches=total)
+ui.table(found[0] if found else None, "table_records", "No reports match these filters.")
+if total:
+    ui.download(
+        f"Download all {total:,} matching reports (CSV)",
+        ui.records_export(r, chosen, total),
+        "complication-records.csv",
+        key="download_records",
+    )

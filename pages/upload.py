@@ -1,0 +1,93 @@
+"""Upload: import a booking-system export (with mapping and preview), undo, record a side effect."""
+
+import streamlit as st
+
+from clinic import ui
+
+user = ui.require("upload")
+ingest = ui.optional("ingest")
+
+st.title("Upload")
+if ingest is None:
+    st.info("The importer is being installed; uploads will be possible shortly.")
+    st.stop()
+
+upload_tab, record_tab, history_tab = st.tabs(
+    ["Import an export", "Record a side effect", "Import history"]
+)
+
+with upload_tab:
+    kind = st.selectbox("What does the file hold?", ui.IMPORT_KINDS, format_func=ui.label,
+                        key="u_kind")  # fmt: skip
+    source = st.text_input(
+        "Source system (optional, e.g. Phorest)", key="u_source",
+        help="A saved column mapping for this system is applied automatically.",
+    )  # fmt: skip
+    uploaded = st.file_uploader(
+        "Export file (CSV or XLSX)", type=["csv", "xlsx"], key="u_file",
+        max_upload_size=ui.max_upload_mb(),
+    )  # fmt: skip
+    if uploaded is not None:
+        content = uploaded.getvalue()
+        preview = ui.preview(kind, content, uploaded.name, source)
+        if preview is not None:
+            st.subheader("Column mapping")
+            st.caption("Correct a column by choosing its meaning; leave blank to ignore it.")
+            edited = st.data_editor(
+                ui.mapping_frame(preview.mapping),
+                key=f"u_mapping_{kind}_{uploaded.file_id}",
+                hide_index=True,
+                disabled=["header"],
+                column_config=ui.mapping_columns(kind),
+            )
+            mapping = ui.mapping_from(edited)
+            if mapping != dict(preview.mapping):
+                preview = ui.preview(kind, content, uploaded.name, source, mapping)
+            save = st.checkbox(
+                f"Save this mapping for source system {source or '(give it a name above)'}",
+                key="u_save_mapping", disabled=not source,
+            )  # fmt: skip
+            ui.show_preview(preview)
+            problems = ui.problems_frame(getattr(preview, "problems", []))
+            blocked = not problems.empty or bool(getattr(preview, "missing_required", None))
+            go = st.button(
+                "Import", type="primary", disabled=blocked, key="u_import",
+                help="Fix the problems listed above first." if blocked else None,
+            )  # fmt: skip
+            if go:
+                if save and source:
+                    ui.attempt(lambda: ingest.save_mapping(ui.store(), source, kind, mapping),
+                               "The mapping could not be saved.")  # fmt: skip
+                result = ui.run_import(kind, content, uploaded.name, mapping, source)
+                ui.show_result(result)
+
+with record_tab:
+    opts = ui.options()
+    with st.form("side_effect_form", clear_on_submit=False):
+        a, b = st.columns(2)
+        appointment = a.text_input("Appointment ID of the session", key="se_appointment")
+        reported = b.date_input("Reported on", value=ui.as_of(), format=ui.UK_DATE,
+                                key="se_reported")  # fmt: skip
+        effect = a.selectbox("Effect", opts.get("effects", []), key="se_effect")
+        severity = b.selectbox("Severity", ["mild", "moderate", "severe"], key="se_severity")
+        attention = a.checkbox("Needed medical attention", key="se_attention")
+        onset = b.date_input("Onset", value=None, format=ui.UK_DATE, key="se_onset")
+        notes = st.text_area("Notes", key="se_notes", max_chars=2000)
+        submitted = st.form_submit_button("Record side effect", key="se_submit")
+    if submitted:
+        ui.record_side_effect(
+            appointment_id=appointment, reported_date=reported, effect=effect,
+            severity=severity, medical_attention=attention, onset_date=onset, notes=notes,
+        )  # fmt: skip
+
+with history_tab:
+    own = user.username if user.role == "staff" else None
+    history = ui.imports(own)
+    ui.table(history, "table_imports", "No imports yet.")
+    undoable = ui.undoable(history)
+    if undoable:
+        chosen = st.selectbox("Undo an import", undoable, key="u_undo_id",
+                              format_func=lambda i: f"Import {i}")  # fmt: skip
+        sure = st.checkbox(f"Yes, undo import {chosen}", key="u_undo_confirm")
+        if st.button("Undo", disabled=not sure, key="u_undo"):
+            ui.undo(chosen)

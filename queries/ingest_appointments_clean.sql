@@ -1,0 +1,130 @@
+-- ingest_appointments_clean: each data row of an appointments export, typed and checked.
+-- Params: $key (the pseudonymisation secret; the client id is stored only as a keyed hash).
+-- Inputs: temp tables ingest_raw (line, r_<canonical column> as text) and ingest_vocab
+-- (field, term, canonical); the price list (items view) for services.
+-- Grain: one row per data row of the file; e_<column> holds the reason a value is rejected.
+with
+
+raw as (select * from ingest_raw),
+
+vocab as (select * from ingest_vocab),
+
+items_now as (select item, kind, ingest_norm(item) as item_norm from items),
+
+allowed as (
+    select field, string_agg(distinct canonical, ', ' order by canonical) as terms
+    from vocab
+    group by field
+),
+
+typed as (
+    select
+        raw.*,
+        ingest_blank(raw.r_appointment_id) as appointment_id,
+        ingest_date(raw.r_date) as appointment_date,
+        ingest_time(raw.r_start_time) as start_time,
+        case
+            when ingest_blank(raw.r_client_id) is not null
+                then 'P' || left(sha256($key || ':' || upper(trim(raw.r_client_id))), 16)
+        end as patient_ref,
+        ingest_blank(raw.r_clinician) as clinician,
+        items_now.item,
+        items_now.kind,
+        st.canonical as status,
+        ingest_money(raw.r_price) as price_charged_gbp,
+        coalesce(ingest_blank(raw.r_site), 'main') as site,
+        vt.canonical as vein_type,
+        ingest_number(raw.r_vein_diameter_mm) as vein_diameter_mm,
+        sc.canonical as sclerosant,
+        ingest_number(raw.r_concentration_pct) as concentration_pct,
+        fm.canonical as form,
+        ingest_number(raw.r_volume_ml) as volume_ml,
+        ingest_blank(raw.r_treated_area) as treated_area,
+        cp.canonical as compression,
+        fu.canonical as funding,
+    from raw
+    left join items_now on items_now.item_norm = ingest_norm(raw.r_service)
+    left join vocab as st on st.field = 'status' and st.term = ingest_norm(raw.r_status)
+    left join vocab as vt on vt.field = 'vein_type' and vt.term = ingest_norm(raw.r_vein_type)
+    left join vocab as sc on sc.field = 'sclerosant' and sc.term = ingest_norm(raw.r_sclerosant)
+    left join vocab as fm on fm.field = 'form' and fm.term = ingest_norm(raw.r_form)
+    left join vocab as cp on cp.field = 'compression' and cp.term = ingest_norm(raw.r_compression)
+    left join vocab as fu on fu.field = 'funding' and fu.term = ingest_norm(raw.r_funding)
+),
+
+final as (
+    select
+        typed.*,
+        case when appointment_id is null then 'the appointment id is empty' end
+            as e_appointment_id,
+        case
+            when ingest_blank(r_date) is null then 'the date is empty'
+            when appointment_date is null
+                then 'not a date: use 2025-04-03 or 03/04/2025 (day first, UK order)'
+        end as e_date,
+        case
+            when ingest_blank(r_start_time) is not null and start_time is null
+                then 'not a time: use 14:45'
+        end as e_start_time,
+        case when patient_ref is null then 'the client id is empty' end as e_client_id,
+        case when clinician is null then 'the clinician is empty' end as e_clinician,
+        case
+            when ingest_blank(r_service) is null then 'the service is empty'
+            when item is null
+                then 'unknown service ''' || trim(r_service)
+                    || ''': add it to the price list (import prices) first'
+        end as e_service,
+        case
+            when ingest_blank(r_status) is null then 'the status is empty'
+            when status is null
+                then 'unknown status ''' || trim(r_status) || ''': use one of '
+                    || (select terms from allowed where field = 'status')
+        end as e_status,
+        case
+            when ingest_blank(r_price) is not null and price_charged_gbp is null
+                then 'not an amount of money: use 120, 120.00, £120.00 or £1,234.50'
+        end as e_price,
+        cast(null as varchar) as e_site,
+        case
+            when ingest_blank(r_vein_type) is not null and vein_type is null
+                then 'unknown vein type ''' || trim(r_vein_type) || ''': use one of '
+                    || (select terms from allowed where field = 'vein_type')
+        end as e_vein_type,
+        case
+            when ingest_blank(r_vein_diameter_mm) is not null and vein_diameter_mm is null
+                then 'not a number of millimetres'
+        end as e_vein_diameter_mm,
+        case
+            when ingest_blank(r_sclerosant) is not null and sclerosant is null
+                then 'unknown sclerosant ''' || trim(r_sclerosant) || ''': use one of '
+                    || (select terms from allowed where field = 'sclerosant')
+        end as e_sclerosant,
+        case
+            when ingest_blank(r_concentration_pct) is not null and concentration_pct is null
+                then 'not a percentage'
+        end as e_concentration_pct,
+        case
+            when ingest_blank(r_form) is not null and form is null
+                then 'unknown form ''' || trim(r_form) || ''': use one of '
+                    || (select terms from allowed where field = 'form')
+        end as e_form,
+        case
+            when ingest_blank(r_volume_ml) is not null and volume_ml is null
+                then 'not a number of millilitres'
+        end as e_volume_ml,
+        cast(null as varchar) as e_treated_area,
+        case
+            when ingest_blank(r_compression) is not null and compression is null
+                then 'unknown compression ''' || trim(r_compression) || ''': use one of '
+                    || (select terms from allowed where field = 'compression')
+                    || ' (or leave it empty)'
+        end as e_compression,
+        case
+            when ingest_blank(r_funding) is not null and funding is null
+                then 'unknown funding ''' || trim(r_funding) || ''': use one of '
+                    || (select terms from allowed where field = 'funding')
+        end as e_funding,
+    from typed
+)
+
+select * from final

@@ -1,0 +1,67 @@
+-- ingest_macros: the parsing rules every import shares (dates, money, numbers, vocabulary text).
+-- Params: none. Creates temporary macros on the importing cursor only.
+-- Dates are day-first (UK); US order such as 01/13/2025 never parses. UTC timestamps become the UK
+-- local date, so a session at 23:30 UTC in summer lands on the next UK day.
+create or replace temp macro ingest_blank(s) as nullif(trim(s), '');
+
+create or replace temp macro ingest_norm(s) as
+    trim(regexp_replace(lower(trim(s)), '[\s_\-]+', ' ', 'g'));
+
+create or replace temp macro ingest_date(s) as (
+    case
+        when regexp_full_match(trim(s), '\d{1,2}/\d{1,2}/\d{4}')
+            then try_strptime(trim(s), '%d/%m/%Y')::date
+        when regexp_full_match(trim(s), '\d{4}-\d{1,2}-\d{1,2}')
+            then try_strptime(trim(s), '%Y-%m-%d')::date
+        when regexp_full_match(trim(s), '\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?')
+            then try_cast(replace(trim(s), 'T', ' ') as timestamp)::date
+        when regexp_full_match(
+            trim(s), '\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)? ?(Z|[+-]\d{2}(:?\d{2})?)'
+        )
+            then (try_cast(trim(s) as timestamptz) at time zone 'Europe/London')::date
+        when regexp_full_match(trim(s), '\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(:\d{2})?')
+            then try_strptime(trim(s), ['%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S'])::date
+    end
+);
+
+create or replace temp macro ingest_time(s) as (
+    case
+        when regexp_full_match(trim(s), '\d{1,2}[:.]\d{2}(:\d{2})?')
+            then try_cast(replace(trim(s), '.', ':') as time)
+    end
+);
+
+create or replace temp macro ingest_money(s) as (
+    case
+        when regexp_full_match(
+            regexp_replace(trim(s), '[£\s]', '', 'g'), '-?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?'
+        )
+            then try_cast(
+                replace(regexp_replace(trim(s), '[£\s]', '', 'g'), ',', '') as decimal(10, 2)
+            )
+    end
+);
+
+create or replace temp macro ingest_number(s) as (
+    case
+        when regexp_full_match(regexp_replace(trim(s), '\s*(mm|ml|%)$', '', 'i'), '-?\d+(\.\d+)?')
+            then regexp_replace(trim(s), '\s*(mm|ml|%)$', '', 'i')::double
+    end
+);
+
+create or replace temp macro ingest_minutes(s) as (
+    case
+        when regexp_full_match(lower(trim(s)), '\d+ *(m|min|mins|minute|minutes)?')
+            then regexp_extract(trim(s), '\d+')::integer
+        when regexp_full_match(
+            lower(trim(s)), '\d+ *(h|hr|hrs|hour|hours)( *\d+ *(m|min|mins|minute|minutes)?)?'
+        )
+            then regexp_extract(trim(s), '\d+')::integer * 60
+                + coalesce(
+                    try_cast(
+                        nullif(regexp_extract(lower(trim(s)), '[a-z] *(\d+)', 1), '') as integer
+                    ),
+                    0
+                )
+    end
+);

@@ -1,0 +1,39 @@
+-- Revenue and revenue-earning appointments grouped by one dimension (DOMAIN.md "Revenue").
+-- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+--         $by: session_type | month | clinician | site | funding | kind | all.
+-- Grain: one row per value of the $by key (key = 'all' when $by = 'all').
+with lines as (
+    select *
+    from revenue_lines
+    where
+    ($start::date is null or appointment_date >= $start)
+    and ($end::date is null or appointment_date <= $end)
+    and ($site::varchar is null or site = $site)
+    and ($clinician::varchar is null or clinician = $clinician)
+),
+
+keyed as (
+    select
+        case $by
+            when 'session_type' then item
+            when 'month' then month
+            when 'clinician' then clinician
+            when 'site' then site
+            when 'funding' then funding
+            when 'kind' then kind
+            else 'all'
+        end as key,
+        revenue_gbp,
+    from lines
+),
+
+final as (
+    select
+        key,
+        count(*) as sessions,
+        round(sum(revenue_gbp), 2) as revenue_gbp,
+    from keyed
+    group by key
+)
+
+select * from final order by key;

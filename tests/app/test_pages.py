@@ -1,0 +1,234 @@
+"""Every page for every role, on a seeded and an empty store, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from clinic import metrics, ui
+from clinic.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CASES = [(role, page[2]) for role in ui.ROLES for page in ui.pages_for(role)]
+FORBIDDEN = [(role, p[2]) for role in ui.ROLES for p in ui.PAGES if not ui.can(role, p[0])]
+
+
+def _no_errors(at: AppTest) -> None:
+    """Fail when a run raised or showed an error box."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+
+
+@pytest.mark.parametrize(("role", "page"), CASES)
+def test_page_runs_on_seeded_store(seeded: Path, open_app, role: str, page: str) -> None:
+    """Each page a role may open runs without an exception or error on the seeded store."""
+    _no_errors(open_app(role, page))
+
+
+@pytest.mark.parametrize(("role", "page"), CASES)
+def test_page_runs_on_empty_store(empty: Path, open_app, role: str, page: str) -> None:
+    """Each page a role may open runs without an exception or error on an empty store."""
+    _no_errors(open_app(role, page))
+
+
+@pytest.mark.parametrize("role", ui.ROLES)
+def test_navigation_equals_role_matrix(seeded: Path, open_app, role: str) -> None:
+    """The navigation registers exactly the role's pages: others cannot be switched to."""
+    at = open_app(role)
+    for key, _title, file, _url, _icon in ui.PAGES:
+        if ui.can(role, key):
+            at.switch_page(file)
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(file)
+
+
+def test_role_matrix_matches_auth() -> None:
+    """The dashboard's role matrix is the same as the auth module's."""
+    auth = pytest.importorskip("clinic.auth")
+    assert {r: frozenset(p) for r, p in ui.ROLE_PAGES.items()} == auth.PAGES_BY_ROLE
+
+
+def test_titles_and_url_paths() -> None:
+    """Page titles and URL paths are the ones the contract names."""
+    assert [(p[1], p[3]) for p in ui.PAGES] == [
+        ("Overview", "overview"),
+        ("Revenue", "revenue"),
+        ("Follow-ups", "follow-ups"),
+        ("Complications", "complications"),
+        ("Complication records", "records"),
+        ("Upload", "upload"),
+        ("Prices", "prices"),
+        ("Audit trail", "audit"),
+        ("Accounts", "accounts"),
+    ]
+
+
+@pytest.mark.parametrize(("role", "page"), FORBIDDEN)
+def test_forbidden_page_shows_access_message(seeded: Path, role: str, page: str) -> None:
+    """Opening a page the role may not see shows the access message and no data."""
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.session_state["user"] = {"username": f"x-{role}", "role": role}
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [ui.ACCESS_MESSAGE]
+    assert not at.get("plotly_chart")
+    assert not at.dataframe
+    assert not at.metric
+
+
+def test_staff_follow_ups_show_only_the_call_list(seeded: Path, open_app) -> None:
+    """Staff see the call list on Follow-ups and no compliance charts or rates."""
+    at = open_app("staff", "pages/follow_ups.py")
+    assert not at.get("plotly_chart")
+    assert not at.slider
+    assert "Call list" in at.subheader[0].value
+
+
+def test_auditor_overview_has_no_revenue(seeded: Path, open_app) -> None:
+    """Auditors get the Overview tiles without revenue; managers get all four."""
+    assert [m.label for m in open_app("auditor", "pages/overview.py").metric] == [
+        "Treatment sessions",
+        "Six-week review attended",
+        "Complication rate",
+    ]
+    assert len(open_app("manager", "pages/overview.py").metric) == 4
+
+
+def test_filter_change_reaches_url(seeded: Path, open_app) -> None:
+    """Choosing a site and a preset writes them into the query string."""
+    at = open_app("manager", "pages/revenue.py")
+    at.selectbox(key="f_site").set_value("Ealing").run()
+    at.selectbox(key="f_preset").set_value("year_to_date").run()
+    assert at.query_params["site"] in ("Ealing", ["Ealing"])
+    assert at.query_params["preset"] in ("year_to_date", ["year_to_date"])
+
+
+def test_url_sets_filters(seeded: Path, open_app) -> None:
+    """A link with ?from=&to=&site= opens with those filters chosen."""
+    at = open_app(
+        "manager", "pages/revenue.py", {"from": "2026-02-01", "to": "2026-03-31", "site": "Chelsea"}
+    )
+    assert at.selectbox(key="f_preset").value == "custom"
+    assert at.date_input(key="f_from").value == date(2026, 2, 1)
+    assert at.date_input(key="f_to").value == date(2026, 3, 31)
+    assert at.selectbox(key="f_site").value == "Chelsea"
+
+
+def _frame_with(at: AppTest, columns: list[str]) -> pd.DataFrame:
+    """The first table on the page whose columns are exactly `columns`."""
+    for frame in at.dataframe:
+        if list(frame.value.columns) == columns:
+            return frame.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+QUERY = {"from": "2026-01-01", "to": "2026-06-30"}
+F = metrics.Filters(start=date(2026, 1, 1), end=date(2026, 6, 30))
+
+
+def test_revenue_numbers_equal_metrics(seeded: Path, open_app) -> None:
+    """The Revenue table equals metrics.revenue and the hand-computed total of £485."""
+    at = open_app("manager", "pages/revenue.py", QUERY)
+    shown = _frame_with(at, ["month", "sessions", "revenue_gbp"])
+    expected = metrics.revenue(open_store(seeded), F, "month")
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+    # 120 + socks 25 + charged 110 + 100 + 130 (the price rose on 01/03/2026); cancelled = 0.
+    assert shown["revenue_gbp"].sum() == pytest.approx(485.0)
+
+
+def test_follow_up_numbers_equal_metrics(seeded: Path, open_app) -> None:
+    """The compliance summary equals metrics.compliance for the same filters and date."""
+    at = open_app("manager", "pages/follow_ups.py", QUERY)
+    expected = metrics.compliance(open_store(seeded), F, date.fromisoformat("2026-06-30"))
+    shown = _frame_with(at, list(expected.columns))
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+
+
+def test_complication_numbers_equal_metrics(seeded: Path, open_app) -> None:
+    """The overall complication rate equals metrics and the hand count: 2 of 4 sessions."""
+    at = open_app("manager", "pages/complications.py", QUERY)
+    expected = metrics.complications(open_store(seeded), F)
+    shown = _frame_with(at, list(expected.columns))
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+    assert (int(shown["eligible"][0]), int(shown["events"][0])) == (4, 2)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 6
+    funnel = json.loads(charts[4].proto.spec)
+    names = {trace.get("name") for trace in funnel["data"]}
+    assert {"95% limits", "99.8% limits", "clinician"} <= names
+
+
+def test_serious_toggle_narrows_rates(seeded: Path, open_app) -> None:
+    """With "serious only" on, the overall rate counts only the DVT report: 1 of 4."""
+    at = open_app("manager", "pages/complications.py", QUERY)
+    at.toggle(key="serious_only").set_value(True).run()
+    shown = _frame_with(at, ["eligible", "events", "rate", "ci_low", "ci_high"])
+    assert (int(shown["eligible"][0]), int(shown["events"][0])) == (4, 1)
+
+
+def test_records_notes_are_plain_text(seeded: Path, open_app) -> None:
+    """Notes with markup are shown as table text, never rendered as markdown or HTML."""
+    at = open_app("auditor", "pages/records.py")
+    _no_errors(at)
+    assert "2 matching reports" in at.caption[-1].value
+    assert not [m for m in at.markdown if "<b>" in m.value]
+    notes = next(d.value for d in at.dataframe if "notes" in d.value.columns)["notes"]
+    assert "=HYPERLINK(x) <b>a</b>" in set(notes)
+
+
+def test_records_view_is_audited(seeded: Path, open_app) -> None:
+    """Opening the records logs one view with the filter used, for the auditor by name."""
+    pytest.importorskip("clinic.audit")
+    open_app("auditor", "pages/records.py")
+    rows = open_store(seeded).rows(
+        "select username, role, action from audit_log where action = 'view_complication_records'"
+    )
+    assert rows == [("auditor", "auditor", "view_complication_records")]
+
+
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+FORBIDDEN_TEXT = re.compile(
+    r"\b(select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b", re.I | re.S
+)
+RESHAPING = {"groupby", "pivot", "pivot_table", "merge", "melt", "join", "concat", "stack",
+             "unstack", "agg", "aggregate", "apply", "crosstab", "resample"}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_are_thin(path: Path) -> None:
+    """Pages hold no duckdb import, no SQL text and no pandas reshaping."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])
+    }
+    assert not imported & {"duckdb", "pandas", "sqlite3"}
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+    assert not [s for s in strings if isinstance(s, str) and FORBIDDEN_TEXT.search(s)]
+    calls = {
+        n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+    }
+    assert not calls & RESHAPING
+    assert "unsafe_allow_html" not in text
+
+
+def test_every_page_checks_its_role_first() -> None:
+    """Each page's first statement after imports is `user = ui.require("<its key>")`."""
+    for key, _title, file, _url, _icon in ui.PAGES:
+        tree = ast.parse((ROOT / file).read_text(encoding="utf-8"))
+        body = [n for n in tree.body if not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr)]
+        assert ast.unparse(body[0]) == f"user = ui.require({key!r})", file

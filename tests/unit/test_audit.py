@@ -1,0 +1,188 @@
+"""The audit trail: hash chain, tamper detection, no clinical free text, filters, CLI exit codes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from clinic import audit, cli
+from clinic.store import Store
+
+
+def _fill(store: Store, n: int = 5) -> None:
+    """Append n simple audit rows by two users."""
+    for i in range(n):
+        audit.log(
+            store,
+            user="ann" if i % 2 == 0 else "bob",
+            role="admin" if i % 2 == 0 else "staff",
+            action="import" if i % 2 else "login",
+            outcome="ok",
+            object=f"import-{i}",
+            details={"rows": i, "file_sha256": "ab" * 32},
+        )
+
+
+def test_empty_trail_verifies(store):
+    """A store with no audit rows is intact."""
+    result = audit.verify(store)
+    assert (result.ok, result.rows, result.first_bad_seq) == (True, 0, None)
+
+
+def test_fresh_trail_verifies_and_chains(store):
+    """Rows are numbered from 1 and each links to the hash of the one before."""
+    _fill(store, 5)
+    result = audit.verify(store)
+    assert result.ok and result.rows == 5
+    rows = store.rows("select seq, prev_hash, hash from audit_log order by seq")
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0][1] == audit.GENESIS
+    assert all(rows[i][1] == rows[i - 1][2] for i in range(1, 5))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update audit_log set outcome = 'failed' where seq = 3",
+        "update audit_log set username = 'mallory' where seq = 3",
+        "update audit_log set details = '{\"rows\":99}' where seq = 3",
+        "update audit_log set logged_at = logged_at + interval 1 second where seq = 3",
+        "update audit_log set object = null where seq = 3",
+    ],
+)
+def test_edited_row_is_found(store, change):
+    """A row changed with plain SQL fails verification at that row."""
+    _fill(store, 5)
+    store.rows(change)
+    result = audit.verify(store)
+    assert not result.ok
+    assert result.first_bad_seq == 3
+    assert "3" in result.reason
+
+
+def test_deleted_row_is_found(store):
+    """A deleted row breaks the chain at the row after it."""
+    _fill(store, 5)
+    store.rows("delete from audit_log where seq = 2")
+    result = audit.verify(store)
+    assert not result.ok
+    assert result.first_bad_seq == 3
+    assert result.rows == 4
+
+
+def test_deleted_and_renumbered_rows_are_found(store):
+    """Deleting a row and renumbering the rest to hide the gap still breaks the chain."""
+    _fill(store, 5)
+    store.rows("delete from audit_log where seq = 2")
+    store.rows("update audit_log set seq = seq - 1 where seq > 2")
+    result = audit.verify(store)
+    assert not result.ok and result.first_bad_seq == 2
+
+
+def test_reordered_rows_are_found(store):
+    """Swapping the sequence numbers of two rows is detected."""
+    _fill(store, 5)
+    store.rows("update audit_log set seq = 100 where seq = 2")
+    store.rows("update audit_log set seq = 2 where seq = 4")
+    store.rows("update audit_log set seq = 4 where seq = 100")
+    result = audit.verify(store)
+    assert not result.ok and result.first_bad_seq == 2
+
+
+def test_clinical_free_text_never_reaches_the_trail(store):
+    """Keys such as notes are dropped (and named) before the row is written."""
+    audit.log(
+        store,
+        user="ann",
+        role="staff",
+        action="side-effect-add",
+        outcome="ok",
+        object="R-1",
+        details={"notes": "Painful bruise on left calf", "Comment": "called GP", "count": 1},
+    )
+    stored = store.scalar("select details from audit_log")
+    assert "Painful" not in stored and "GP" not in stored
+    assert json.loads(stored) == {"_dropped": ["Comment", "notes"], "count": 1}
+
+
+def test_long_values_are_cut(store):
+    """String values longer than 200 characters are shortened."""
+    audit.log(store, user="a", role=None, action="x", outcome="ok", details={"q": "y" * 500})
+    stored = json.loads(store.scalar("select details from audit_log"))
+    assert len(stored["q"]) == audit.MAX_VALUE_CHARS + 3
+
+
+def test_entries_filters_and_orders(store):
+    """Entries come newest first, filtered by user, action, time and limit."""
+    _fill(store, 5)
+    assert list(audit.entries(store)["seq"]) == [5, 4, 3, 2, 1]
+    assert list(audit.entries(store, user="bob")["seq"]) == [4, 2]
+    assert list(audit.entries(store, action="login")["seq"]) == [5, 3, 1]
+    assert list(audit.entries(store, limit=2)["seq"]) == [5, 4]
+    later = datetime.now() + timedelta(days=1)
+    assert audit.entries(store, start=later).empty
+    assert len(audit.entries(store, end=later)) == 5
+
+
+def test_log_does_not_wait_for_an_import(store):
+    """An audit row is written while another thread holds the import lock."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_import() -> None:
+        with store.writer() as cur:
+            cur.execute("update data_version set version = version")
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=hold_import)
+    worker.start()
+    try:
+        assert inside.wait(10)
+        audit.log(store, user="ann", role="admin", action="page-view", outcome="ok")
+    finally:
+        release.set()
+        worker.join()
+    assert audit.verify(store).rows == 1
+
+
+def test_concurrent_logs_keep_one_chain(store):
+    """Many threads logging at once still produce one unbroken chain."""
+
+    def work(n: int) -> None:
+        for i in range(20):
+            audit.log(store, user=f"u{n}", role="staff", action="view", outcome="ok", object=str(i))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = audit.verify(store)
+    assert result.ok and result.rows == 120
+
+
+def test_cli_audit_verify_exit_codes(store, db_path, capsys):
+    """`audit verify` exits 0 on an intact trail and 3 naming the first bad row otherwise."""
+    _fill(store, 3)
+    store.close()
+    assert cli.main(["audit", "verify", "--db", str(db_path)]) == 0
+    assert "intact" in capsys.readouterr().out
+    broken = Store(db_path)
+    broken.rows("update audit_log set outcome = 'x' where seq = 2")
+    broken.close()
+    assert cli.main(["audit", "verify", "--json", "--db", str(db_path)]) == 3
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["ok"] is False and payload["first_bad_seq"] == 2
+
+
+def test_cli_audit_show_json(store, db_path, capsys):
+    """`audit show --json` prints the newest rows as one JSON list."""
+    _fill(store, 3)
+    store.close()
+    assert cli.main(["audit", "show", "--json", "--limit", "2", "--db", str(db_path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["seq"] for r in rows] == [3, 2]
+    assert rows[0]["logged_at"].endswith("Z")

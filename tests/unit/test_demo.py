@@ -1,0 +1,260 @@
+"""The demo clinic: vendor-style exports, imported through the real importer, realistic shape."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+
+import pytest
+
+from clinic import demo
+from clinic.cli import main
+from clinic.ingest import import_file
+from clinic.store import Store
+
+AS_OF = date(2025, 11, 25)
+
+
+def _filled(store: Store, seed: int = 7) -> str:
+    """Fill a store with the demo clinic as of a fixed day (the tests must not depend on today)."""
+    return demo.fill(store, seed=seed, as_of=AS_OF)
+
+
+def _one(store: Store, text: str) -> object:
+    """The single value of a literal statement."""
+    return store.scalar(text)
+
+
+def test_fill_imports_prices_then_appointments_then_side_effects(store):
+    """All three exports go through import_file and are committed, in dependency order."""
+    summary = _filled(store)
+    imports = store.rows("select kind, status, user_name, rejected from imports order by import_id")
+    assert imports == [
+        ("prices", "committed", "demo", 0),
+        ("appointments", "committed", "demo", 0),
+        ("side-effects", "committed", "demo", 0),
+    ]
+    assert summary.startswith("Demo data: 3,000 treatment sessions")
+    assert "\n" not in summary
+
+
+def test_same_seed_same_files_other_seed_other_files(store, tmp_path):
+    """Reproducible: the same seed gives byte-identical exports (same SHA-256 in `imports`)."""
+    _filled(store)
+    again = Store(tmp_path / "again.duckdb")
+    other = Store(tmp_path / "other.duckdb")
+    try:
+        _filled(again)
+        _filled(other, seed=8)
+        sql = "select kind, file_sha256 from imports order by import_id"
+        assert store.rows(sql) == again.rows(sql)
+        assert dict(store.rows(sql))["appointments"] != dict(other.rows(sql))["appointments"]
+    finally:
+        again.close()
+        other.close()
+
+
+def test_demo_store_has_the_shape_of_a_two_site_clinic(store):
+    """Sessions, sites, clinicians, mixes and rates fall in the ranges the brief asks for."""
+    _filled(store)
+    treatments = "from appointments where kind = 'treatment'"
+    assert 2000 <= _one(store, f"select count(*) {treatments}") <= 4000
+    assert {r[0] for r in store.rows(f"select distinct site {treatments}")} == {
+        "Ealing",
+        "Chiswick",
+    }
+    assert 4 <= _one(store, f"select count(distinct clinician) {treatments}") <= 5
+    share = store.rows(
+        f"""select
+            avg((status = 'cancelled')::int), avg((status = 'no-show')::int),
+            avg((vein_type = 'varicose')::int), avg((vein_type = 'spider')::int),
+            avg((sclerosant = 'polidocanol')::int), avg((compression = 'none')::int),
+            avg((funding = 'self-pay')::int)
+        {treatments}"""
+    )[0]
+    cancelled, no_show, varicose, spider, polidocanol, no_compression, self_pay = share
+    assert 0.03 < cancelled < 0.07
+    assert 0.015 < no_show < 0.045
+    assert 0.12 < varicose < 0.28
+    assert spider > 0.4
+    assert polidocanol > 0.5
+    assert 0.06 < no_compression < 0.14
+    assert self_pay > 0.75
+    # Repeat patients, mostly spaced at least 28 days apart.
+    per_patient = store.rows(
+        f"select count(*) as n {treatments} group by patient_ref order by n desc limit 1"
+    )
+    assert per_patient[0][0] == 4
+    # Booked appointments after the export day feed the review call list.
+    booked = _one(
+        store,
+        "select count(*) from appointments where status = 'booked' and kind = 'follow-up' "
+        f"and appointment_date > DATE '{AS_OF}'",
+    )
+    assert booked > 20
+
+
+def test_price_rise_on_the_first_of_april_and_discounts(store):
+    """List prices rise on 1 April 2025; some charged prices differ from the list (discounts)."""
+    _filled(store)
+    rows = store.rows(
+        "select item, valid_from, price_gbp from prices where item = 'Single Session' "
+        "order by valid_from"
+    )
+    assert [(r[1], float(r[2])) for r in rows] == [
+        (date(2023, 1, 1), 150.0),
+        (date(2025, 4, 1), 165.0),
+    ]
+    discounted = _one(
+        store,
+        """select avg((a.price_charged_gbp is not null
+                       and a.price_charged_gbp <> p.price_gbp)::int)
+           from appointments as a
+           asof join prices as p on a.item = p.item and a.appointment_date >= p.valid_from
+           where a.kind = 'treatment' and a.status = 'completed'""",
+    )
+    assert 0.10 < discounted < 0.20
+
+
+def test_outlier_clinician_and_sclerosant_have_the_highest_complication_rates(store):
+    """One clinician and one sclerosant stand out, so the funnel plot has something to show."""
+    _filled(store)
+
+    def rates(column: str) -> dict[str, float]:
+        """Completed sessions with at least one report / completed sessions, per group."""
+        found = store.rows(
+            f"""select a.{column},
+                       count(distinct s.appointment_id) / count(distinct a.appointment_id)
+                from appointments as a
+                left join side_effects as s on s.appointment_id = a.appointment_id
+                where a.kind = 'treatment' and a.status = 'completed'
+                group by all"""
+        )
+        return dict(found)
+
+    by_clinician = rates("clinician")
+    assert max(by_clinician, key=by_clinician.get) == demo.OUTLIER_CLINICIAN
+    others = [r for c, r in by_clinician.items() if c != demo.OUTLIER_CLINICIAN]
+    assert by_clinician[demo.OUTLIER_CLINICIAN] > 1.5 * max(others)
+    by_sclerosant = rates("sclerosant")
+    assert max(by_sclerosant, key=by_sclerosant.get) == demo.OUTLIER_SCLEROSANT
+    bruising = _one(
+        store,
+        """select count(*) filter (where effect = 'bruising')
+                  / (select count(*) from appointments
+                     where kind = 'treatment' and status = 'completed')
+           from side_effects""",
+    )
+    assert 0.08 < bruising < 0.20
+    serious = store.rows(
+        "select count(*) from side_effects join effect_terms using (effect) where serious"
+    )[0][0]
+    assert 0 < serious < 60
+
+
+def test_no_identifying_data_reaches_the_store(store):
+    """Client names, e-mails and client ids of the exports are dropped or pseudonymised."""
+    _filled(store)
+    assert _one(store, "select count(*) from appointments where patient_ref like 'C00%'") == 0
+    for table in ("appointments", "side_effects"):
+        columns = [
+            r[0]
+            for r in store.rows(
+                "select column_name from information_schema.columns "
+                "where table_name = $t and data_type = 'VARCHAR'",
+                {"t": table},
+            )
+        ]
+        for column in columns:
+            leaked = _one(
+                store,
+                f"select count(*) from {table} where {column} like '%@%' "
+                f"or {column} like '%Olivia%' or {column} like '%O''Brien%'",
+            )
+            assert leaked == 0, f"{table}.{column} holds identifying text"
+
+
+def test_is_demo_only_after_fill(store, tmp_path):
+    """is_demo is false on a fresh store and on one without the table, true after fill."""
+    assert demo.is_demo(store) is False
+    _filled(store)
+    assert demo.is_demo(store) is True
+    bare = Store(tmp_path / "bare.duckdb")
+    try:
+        bare.rows("drop table store_meta")
+        assert demo.is_demo(bare) is False
+    finally:
+        bare.close()
+
+
+def test_fill_refuses_a_store_with_real_data(store, tmp_path):
+    """Demo data never mixes with a clinic's own imports."""
+    paths = demo.generate_exports(tmp_path / "real", 50, seed=3, end=AS_OF)
+    for kind in ("prices", "appointments"):
+        assert import_file(store, kind, paths[kind], file_name="x.csv", user="t").status == (
+            "committed"
+        )
+    with pytest.raises(demo.DemoError, match="already holds clinic data"):
+        _filled(store)
+    assert demo.is_demo(store) is False
+
+
+def test_generate_exports_writes_vendor_style_csv(tmp_path):
+    """Headers are vendor aliases, dates UK, money in pounds, vocabularies use synonyms."""
+    paths = demo.generate_exports(tmp_path, 2000, seed=7, end=AS_OF)
+    assert set(paths) == {"prices", "appointments", "side-effects"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(demo.EXPORT_FILES.values())
+    with paths["appointments"].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:4] == ["Booking ID", "Date", "Time", "Customer ID"]
+    sessions = [r for r in rows if r["Treatment"] in ("Single Session", "Additional Session")]
+    assert len(sessions) == 2000
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4}", r["Date"]) for r in rows)
+    assert len({r["Booking ID"] for r in rows}) == len(rows)
+    assert any(r["Amount"].startswith("£") for r in rows)
+    assert {r["Sclerosant"] for r in sessions} >= {"Polidocanol", "Asclera", "STS"}
+    assert {r["Status"] for r in rows} >= {"Completed", "Cancelled", "No Show", "Booked"}
+    prices = paths["prices"].read_text(encoding="utf-8").splitlines()
+    assert prices[0] == "Service,Category,Price,Effective From,Duration"
+    assert "Single Session,treatment,£165.00,01/04/2025,30 min" in prices
+    effects = paths["side-effects"].read_text(encoding="utf-8").splitlines()
+    assert effects[0].startswith("Session ID,Report Date,Complication")
+    session_ids = {r["Booking ID"] for r in sessions}
+    assert all(line.split(",")[0] in session_ids for line in effects[1:])
+
+
+def test_generate_exports_at_10k_sessions_imports_cleanly(store, tmp_path):
+    """The benchmark generator's files pass the importer with nothing rejected."""
+    paths = demo.generate_exports(tmp_path / "bench", 10_000, seed=11, end=AS_OF)
+    for kind in ("prices", "appointments", "side-effects"):
+        result = import_file(store, kind, paths[kind], file_name=paths[kind].name, user="bench")
+        assert result.status == "committed", result.errors[:3]
+    assert _one(store, "select count(*) from appointments where kind = 'treatment'") == 10_000
+
+
+@pytest.mark.parametrize(
+    ("end", "first_day", "rise_day"),
+    [
+        (date(2025, 11, 25), date(2023, 11, 26), date(2025, 4, 1)),
+        (date(2026, 2, 1), date(2024, 2, 2), date(2025, 4, 1)),
+        (date(2026, 6, 30), date(2024, 7, 1), date(2026, 4, 1)),
+        (date(2024, 2, 29), date(2022, 3, 1), date(2023, 4, 1)),
+    ],
+)
+def test_window_and_price_rise_day(end, first_day, rise_day):
+    """Two years end on the export day; the rise is the last 1 April at least 90 days before."""
+    assert demo._window(end, 2)[0] == first_day
+    assert demo._window(end, 2)[2] == rise_day
+
+
+def test_cli_init_demo_prints_the_summary(db_path, capsys):
+    """`clinic init --demo` fills the store and prints the one-line summary."""
+    assert main(["init", "--demo", "--db", str(db_path), "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Demo data: ")
+    check = Store(db_path)
+    try:
+        assert demo.is_demo(check)
+    finally:
+        check.close()

@@ -1,0 +1,64 @@
+"""Safe CSV: BOM, RFC 4180 quoting, formula-injection defence."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pandas as pd
+
+from clinic.export import safe_csv
+
+
+def parse(data: bytes) -> list[list[str]]:
+    """Read safe_csv output back the way a spreadsheet would."""
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
+
+
+def test_hostile_cells_are_defused() -> None:
+    """Cells starting with = + - @ (after spaces), tab, CR or LF get a leading apostrophe."""
+    hostile = [
+        '=HYPERLINK("http://x","see")',
+        "+1+1",
+        "-2",
+        "@SUM(A1)",
+        "  =1+1",
+        "\tx",
+        "\rx",
+        "\nx",
+        "fine",
+        "a=b",
+    ]
+    df = pd.DataFrame({"notes": hostile})
+    rows = parse(safe_csv(df))
+    assert rows[0] == ["notes"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://x","see")',
+        "'+1+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'  =1+1",
+        "'\tx",
+        "'\rx",
+        "'\nx",
+        "fine",
+        "a=b",
+    ]
+
+
+def test_rfc4180_quoting_and_crlf() -> None:
+    """CRLF line ends; commas, quotes and newlines quoted; quotes doubled."""
+    df = pd.DataFrame({"a": ["x,y", 'say "hi"', "two\nlines"], "b": [1, 2, 3]})
+    data = safe_csv(df)
+    text = data[3:].decode("utf-8")
+    assert text == 'a,b\r\n"x,y",1\r\n"say ""hi""",2\r\n"two\nlines",3\r\n'
+
+
+def test_numbers_dates_and_missing() -> None:
+    """Numbers stay numbers (a negative number is not text), dates ISO, missing empty."""
+    df = pd.DataFrame({"d": [date(2024, 4, 3), None], "n": [-1.5, float("nan")], "t": [None, "ok"]})
+    rows = parse(safe_csv(df))
+    assert rows[1:] == [["2024-04-03", "-1.5", ""], ["", "", "ok"]]
+    assert parse(safe_csv(pd.DataFrame({"£ name": ["Siân"]})))[1] == ["Siân"]
