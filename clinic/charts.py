@@ -252,7 +252,11 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
     )
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title="Completed sessions", tickformat=",d", showgrid=True)
-    fig.update_yaxes(title="Complication rate", tickformat=PERCENT, rangemode="tozero")
+    # The limits run to 100% at tiny n; keep the clinicians, not the curve tips, in view.
+    top = max(float(df["rate"].max(skipna=True) or 0), overall if not math.isnan(overall) else 0)
+    fig.update_yaxes(
+        title="Complication rate", tickformat=PERCENT, range=[0, min(1.0, max(top, 0.05) * 1.6)]
+    )
     return fig
 
 

@@ -68,8 +68,11 @@ def generate_exports(
     scratch = Path(tempfile.mkdtemp(prefix="clinic-demo-", dir=folder))
     con = duckdb.connect(str(scratch / "generator.duckdb"))
     try:
-        # One thread order for every run: the row order of the files must not vary.
+        # Exports stream tables in stored order (no sort of wide text), so keep that order; a
+        # memory cap makes 10M-session runs spill to the scratch folder instead of filling RAM.
         con.execute("set preserve_insertion_order = true")
+        con.execute("set memory_limit = '3GB'")
+        con.execute("set temp_directory = $dir", {"dir": str(scratch / "spill")})
         con.execute(sql.load("demo_random")[0])
         _create_table(con, "demo_price_list", {"first_valid": first_valid, "rise_day": rise_day})
         _create_table(
@@ -78,9 +81,8 @@ def generate_exports(
             {"seed": seed, "n_sessions": n_sessions, "first_day": first_day, "last_day": end},
         )
         _write_csv(con, "demo_price_list_export", {}, paths["prices"])
-        _write_csv(
-            con, "demo_appointments_export", {"seed": seed, "last_day": end}, paths["appointments"]
-        )
+        _create_table(con, "demo_appointments", {"seed": seed, "last_day": end})
+        _write_csv(con, "demo_appointments_export", {"seed": seed}, paths["appointments"])
         _write_csv(
             con,
             "demo_side_effects_export",
@@ -139,21 +141,22 @@ def fill(store: Store, seed: int = 7, *, as_of: date | None = None, years: int =
                 )
                 raise DemoError(f"The demo {kind} export was not accepted: {problems}")
     _mark_demo(store)
-    return _summary(store, time.perf_counter() - started)
+    return _summary(store, end, time.perf_counter() - started)
 
 
-def _summary(store: Store, seconds: float) -> str:
+def _summary(store: Store, end: date, seconds: float) -> str:
     """One line of counts describing what the store now holds."""
-    sessions, patients, clinicians, sites, first, last = store.rows(
-        "select count(*), count(distinct patient_ref), count(distinct clinician),"
-        " count(distinct site), min(appointment_date), max(appointment_date)"
+    sessions, booked, patients, clinicians, sites, first = store.rows(
+        "select count(*), count(*) filter (where status = 'booked'), count(distinct patient_ref),"
+        " count(distinct clinician), count(distinct site), min(appointment_date)"
         " from appointments where kind = 'treatment'"
     )[0]
     others = dict(store.rows("select kind, count(*) from appointments group by kind"))
     reports = store.scalar("select count(*) from side_effects")
     return (
-        f"Demo data: {sessions:,} treatment sessions of {patients:,} patients, "
-        f"{others.get('follow-up', 0):,} follow-up visits, {others.get('product', 0):,} sock "
-        f"sales, {reports:,} side-effect reports; {clinicians} clinicians at {sites} sites, "
-        f"{first:%d/%m/%Y} to {last:%d/%m/%Y} (imported in {seconds:.1f} s)."
+        f"Demo data: {sessions:,} treatment sessions ({booked:,} booked ahead) of {patients:,} "
+        f"patients, {others.get('follow-up', 0):,} follow-up visits, "
+        f"{others.get('product', 0):,} sock sales, {reports:,} side-effect reports; "
+        f"{clinicians} clinicians at {sites} sites, {first:%d/%m/%Y} to {end:%d/%m/%Y} "
+        f"(generated and imported in {seconds:.1f} s)."
     )

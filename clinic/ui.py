@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -26,14 +27,13 @@ from clinic.store import Store, StoreError, open_store
 log = logging.getLogger(__name__)
 
 ROLES = ("admin", "manager", "staff", "auditor")
-DEFAULT_ROLE = "manager"
 ACCESS_MESSAGE = "You do not have access to this page."
 
 # (key, title, file, url_path, icon): the navigation, in order.
 PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("overview", "Overview", "pages/overview.py", "overview", ":material/dashboard:"),
     ("revenue", "Revenue", "pages/revenue.py", "revenue", ":material/payments:"),
-    ("follow-ups", "Follow-ups", "pages/follow_ups.py", "follow-ups", ":material/event:"),
+    ("follow-ups", "Follow-ups", "pages/follow-ups.py", "follow-ups", ":material/event:"),
     ("complications", "Complications", "pages/complications.py", "complications",
      ":material/monitoring:"),
     ("records", "Complication records", "pages/records.py", "records", ":material/table:"),
@@ -117,24 +117,50 @@ def _viewer_from(value: Any) -> Viewer | None:
 
 
 def current_user() -> Viewer:
-    """The logged-in user (`st.session_state["user"]`), else the sidebar's demo role picker."""
-    viewer = _viewer_from(st.session_state.get("user"))
-    if viewer is None:
-        role = st.sidebar.selectbox(
-            "Role (demo sign-in)", ROLES, index=ROLES.index(DEFAULT_ROLE), key="role"
-        )
-        viewer = Viewer(username=role, role=role)
-    st.session_state["_viewer"] = viewer
-    return viewer
+    """The logged-in user from the session cookie; stops the run with a login link otherwise.
+
+    The cookie is checked on every run, so logout (in any tab), an idle timeout or a disabled
+    account ends access at the next interaction. AppTest has no cookies: tests put the user in
+    `st.session_state["user"]`, which no widget of the app can write.
+    """
+    from clinic import web
+
+    cookies = st.context.cookies
+    if isinstance(cookies.get(web.COOKIE), str):
+        found = _viewer_from(web.user_from_cookies(store(), cookies))
+    else:
+        found = _viewer_from(st.session_state.get("user"))
+    if found is None:
+        st.session_state.pop("_viewer", None)
+        _login_prompt()
+    st.session_state["_viewer"] = found
+    return found
+
+
+def _login_prompt() -> None:
+    """Say the session has ended and link to the login page, returning here afterwards."""
+    from clinic import web
+
+    url = st.context.url or "/"
+    parts = urlsplit(url)
+    here = parts.path + (f"?{parts.query}" if parts.query else "")
+    st.title("Vein clinic analytics")
+    st.info("Please log in to continue (your session may have ended).")
+    st.markdown(web.login_link_html(here), unsafe_allow_html=True)  # our own static link
+    st.stop()
+
+
+def account_sidebar(user: Viewer) -> None:
+    """Who is logged in, and the logout link."""
+    from clinic import web
+
+    st.sidebar.caption(f"Logged in as **{user.username}** ({user.role})")
+    st.sidebar.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
 
 
 def viewer() -> Viewer | None:
-    """The viewer the entry script resolved for this run (or a login object set by a test)."""
-    return (
-        _viewer_from(st.session_state.get("_viewer"))
-        or _viewer_from(st.session_state.get("user"))
-        or _viewer_from({"role": st.session_state.get("role")})
-    )
+    """The viewer the entry script resolved for this run."""
+    return _viewer_from(st.session_state.get("_viewer"))
 
 
 def _recover_from_pages_folder_mode() -> None:
@@ -149,7 +175,9 @@ def _recover_from_pages_folder_mode() -> None:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a future Streamlit without the legacy mode
         return
-    if PagesManager.uses_pages_directory:
+    # A session the entry script has served already holds a viewer; only a brand-new session
+    # opened on a deep link lacks one (rerunning otherwise would swallow button clicks).
+    if PagesManager.uses_pages_directory and "_viewer" not in st.session_state:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
@@ -419,12 +447,15 @@ def describe(f: Any) -> str:
 
 
 # -- tables and downloads -----------------------------------------------------------------------
+COLUMN_LABELS = {"ci_low": "95% CI low", "ci_high": "95% CI high", "rate": "Rate", "met": "Met"}
+
+
 def money_columns(df: pd.DataFrame) -> dict[str, Any]:
     """column_config for a frame: £ for *_gbp, percent for rates, UK dates for dates."""
     config_: dict[str, Any] = {}
     for col in df.columns:
         name = str(col)
-        label = name.replace("_gbp", "").replace("_", " ").capitalize()
+        label = COLUMN_LABELS.get(name) or name.replace("_gbp", "").replace("_", " ").capitalize()
         if name.endswith("_gbp"):
             config_[name] = st.column_config.NumberColumn(label + " (£)", format="£%.2f")
         elif name in {"rate", "ci_low", "ci_high", "realisation", "overall_rate"}:

@@ -92,31 +92,24 @@ first_visits as (
         on patients.u_first >= cumulative.cum_lo
 ),
 
-gaps as (
-    -- Most repeat sessions keep the 28-day gap; about 6% come back early (14-27 days).
+dated as (
+    -- A repeat session's gap is keyed by its own session id (see demo_gap).
     select
         first_visits.*,
         seq,
         patient * 4 + seq - 1 as session_id,
-        case
-            when demo_u($seed, patient * 4 + seq - 1, 'early') < 0.06
-                then 14 + floor(demo_u($seed, patient * 4 + seq - 1, 'gap') * 14)
-            else 28 + least(floor(-ln(greatest(demo_u($seed, patient * 4 + seq - 1, 'gap'), 1e-9)) * 16), 110)
-        end as gap_days,
+        first_day + cast(
+            case seq
+                when 1 then 0
+                when 2 then demo_gap($seed, patient * 4 + 1)
+                when 3 then demo_gap($seed, patient * 4 + 1) + demo_gap($seed, patient * 4 + 2)
+                else demo_gap($seed, patient * 4 + 1) + demo_gap($seed, patient * 4 + 2)
+                    + demo_gap($seed, patient * 4 + 3)
+            end as integer
+        ) as raw_day,
     from first_visits
     cross join range(1, 5) as s (seq)
     where seq <= planned_sessions
-),
-
-dated as (
-    select
-        *,
-        first_day + cast(
-            sum(case when seq = 1 then 0 else gap_days end) over (
-                partition by patient order by seq rows between unbounded preceding and current row
-            ) as integer
-        ) as raw_day,
-    from gaps
 ),
 
 kept as (

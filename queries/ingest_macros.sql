@@ -7,6 +7,10 @@ create or replace temp macro ingest_blank(s) as nullif(trim(s), '');
 create or replace temp macro ingest_norm(s) as
     trim(regexp_replace(lower(trim(s)), '[\s_\-]+', ' ', 'g'));
 
+-- Look a value up in a map keyed by normalised text: the cheap lower/trim form first, the
+-- regular-expression form only for the rows it misses (coalesce evaluates lazily).
+create or replace temp macro ingest_lookup(m, s) as coalesce(m[lower(trim(s))], m[ingest_norm(s)]);
+
 create or replace temp macro ingest_date(s) as (
     case
         when regexp_full_match(trim(s), '\d{1,2}/\d{1,2}/\d{4}')

@@ -29,14 +29,24 @@ allowed as (
     group by field
 ),
 
+maps as (
+    select
+        (select map(list(term), list(canonical)) from terms) as effect,
+        (select map(list(term), list(canonical)) from vocab where field = 'severity')
+            as severity,
+        (select map(list(term), list(canonical)) from vocab where field = 'medical_attention')
+            as medical_attention,
+),
+
 typed as (
     select
         raw.*,
         ingest_blank(raw.r_appointment_id) as appointment_id,
         ingest_date(raw.r_reported_date) as reported_date,
-        terms.canonical as effect,
-        sv.canonical as severity,
-        ma.canonical::boolean as medical_attention,
+        ingest_lookup(maps.effect, raw.r_effect) as effect,
+        ingest_lookup(maps.severity, raw.r_severity) as severity,
+        ingest_lookup(maps.medical_attention, raw.r_medical_attention)::boolean
+            as medical_attention,
         ingest_date(raw.r_onset_date) as onset_date,
         ingest_date(raw.r_resolved_date) as resolved_date,
         ingest_blank(raw.r_action) as action,
@@ -46,10 +56,7 @@ typed as (
         case when trim(raw.r_notes) <> '' then raw.r_notes end as notes,
         sessions.appointment_id is not null as session_known,
     from raw
-    left join terms on terms.term = ingest_norm(raw.r_effect)
-    left join vocab as sv on sv.field = 'severity' and sv.term = ingest_norm(raw.r_severity)
-    left join vocab as ma
-        on ma.field = 'medical_attention' and ma.term = ingest_norm(raw.r_medical_attention)
+    cross join maps
     left join sessions on sessions.appointment_id = ingest_blank(raw.r_appointment_id)
 ),
 
@@ -109,4 +116,5 @@ final as (
     from keyed
 )
 
-select * from final
+-- The raw text columns stay out: problems read them back from ingest_raw by line.
+select columns(lambda c: not starts_with(c, 'r_')) from final

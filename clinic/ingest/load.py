@@ -253,25 +253,29 @@ def _stage(
     base = cur.execute("select coalesce(min(rowid), 0) from ingest_file").fetchone()[0]
     # Loaded rows after a structurally rejected record shift by one line per such record: `g` is
     # the number of loaded rows before the j-th rejected line, so row r follows it when r >= g.
-    gaps = [int(line) - j - 2 for j, (line, _) in enumerate(structural)]
+    skipped = sorted({int(line) for line, _ in structural} | set(text.blank_lines))
+    gaps = [line - j - 2 for j, line in enumerate(skipped)]
     progress(0.3, "matching columns")
-    projections = ["(rowid - $base)::bigint as rn"]
+    # A view cannot take bound parameters; these are integers we computed, never file text.
+    projections = [f"(rowid - {int(base)})::bigint as rn"]
     present = {c: i for i, c in m.canonical.items()}
     for canonical in mp.columns(kind):
         if canonical in present:
             projections.append(f"c{present[canonical]} as r_{canonical}")
         else:
             projections.append(f"cast(null as varchar) as r_{canonical}")
-    any_cell = " or ".join(f"trim(c{i}) <> ''" for i in range(n)) or "false"
+    # Empty unquoted cells read as NULL, so a blank spreadsheet row is all NULL.
+    any_cell = f"coalesce({', '.join(f'c{i}' for i in range(n))}) is not null"
+    shift = ""
+    if gaps:
+        listed = ", ".join(str(int(g)) for g in gaps)
+        shift = f" + len(list_filter([{listed}]::bigint[], lambda g: g <= rn))"
     cur.execute(
         f"""
-        create or replace temp table ingest_raw as
-        select
-            (rn + 2 + len(list_filter($gaps::bigint[], lambda g: g <= rn)))::bigint as line,
-            * exclude (rn)
+        create or replace temp view ingest_raw as
+        select (rn + 2{shift})::bigint as line, * exclude (rn)
         from (select {", ".join(projections)} from ingest_file where {any_cell})
-        """,
-        {"base": base, "gaps": gaps},
+        """
     )
     loaded = cur.execute("select count(*) from ingest_raw").fetchone()[0]
     rows_read = int(loaded) + len(structural)
@@ -322,12 +326,13 @@ def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) 
     if cur.execute(f"select count(*) from ingest_clean where {checks}").fetchone()[0]:
         for pos, c in enumerate(cols):
             # Never the raw client id, even in the record of a rejected file.
-            value = "cast(null as varchar)" if c == "client_id" else f"r_{c}"
+            value = "cast(null as varchar)" if c == "client_id" else f"r.r_{c}"
             cur.execute(
                 f"""
                 insert into ingest_problems
-                select line, $pos, $header, {value}, e_{c} from ingest_clean
-                where e_{c} is not null
+                select c.line, $pos, $header, {value}, c.e_{c}
+                from ingest_clean c join ingest_raw r on r.line = c.line
+                where c.e_{c} is not null
                 """,
                 {"pos": pos, "header": m.header_of(c) or c},
             )
@@ -336,6 +341,12 @@ def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) 
     label_expr = " || ' from ' || ".join(f"{k}::varchar" for k in target.keys)
     not_null = " and ".join(f"{k} is not null" for k in target.keys)
     key_col = _KEY_COLUMN[kind]
+    repeated = cur.execute(
+        f"select count(*) from (select 1 from ingest_clean where {not_null} "
+        f"group by {key_cols} having count(*) > 1)"
+    ).fetchone()[0]
+    if not repeated:
+        return
     cur.execute(
         f"""
         insert into ingest_problems
@@ -361,6 +372,19 @@ def _upsert(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> tuple[
     cols = ", ".join(t.columns)
     n_cols = ", ".join(f"n.{c}" for c in t.columns)
     t_cols = ", ".join(f"t.{c}" for c in t.columns)
+    matched = cur.execute(
+        f"select count(*) from ingest_clean n join {t.table} t on {on}"
+    ).fetchone()[0]
+    if not matched:
+        # A first load of these keys: nothing to compare or keep, so no per-row diff table.
+        cur.execute(
+            f"""
+            insert into {t.table} ({cols}, import_id, first_import_id)
+            select {n_cols}, $id, $id from ingest_clean n
+            """,
+            {"id": import_id},
+        )
+        return int(cur.execute("select count(*) from ingest_clean").fetchone()[0]), 0, 0
     cur.execute(
         f"""
         create or replace temp table ingest_diff as
@@ -381,18 +405,25 @@ def _upsert(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> tuple[
         {"id": import_id},
     )
     cur.execute(f"delete from {t.table} t using ingest_diff d where {d_on} and d.action = 'update'")
+    counts = dict(
+        cur.execute("select action, count(*) from ingest_diff group by action").fetchall()
+    )
+    if counts.keys() <= {"insert"}:
+        # Only new rows (a first load): no join needed to pick them.
+        pick = "from ingest_clean n"
+        first = "$id"
+    else:
+        pick = (
+            "from ingest_clean n join ingest_diff d on d.line = n.line "
+            "where d.action in ('insert', 'update')"
+        )
+        first = "coalesce(d.old_first, $id)"
     cur.execute(
         f"""
         insert into {t.table} ({cols}, import_id, first_import_id)
-        select {n_cols}, $id, coalesce(d.old_first, $id)
-        from ingest_clean n join ingest_diff d on d.line = n.line
-        where d.action in ('insert', 'update')
-        order by n.line
+        select {n_cols}, $id, {first} {pick}
         """,
         {"id": import_id},
-    )
-    counts = dict(
-        cur.execute("select action, count(*) from ingest_diff group by action").fetchall()
     )
     return int(counts.get("insert", 0)), int(counts.get("update", 0)), int(counts.get("same", 0))
 

@@ -30,6 +30,7 @@ class TextFile:
     sha256: str
     temporary: bool = False
     cleanup: list[Path] = field(default_factory=list)
+    blank_lines: list[int] = field(default_factory=list)  # blank records, which DuckDB skips
 
     def close(self) -> None:
         """Delete the temporary copy, if one was written."""
@@ -81,9 +82,12 @@ def _xlsx_to_csv(data: bytes) -> str:
         ) from None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    started = False
     for row in rows:
         cells = [_cell(v) for v in row]
-        if any(cells):
+        # Empty rows inside the sheet stay (as empty cells) so line numbers match the sheet's rows.
+        if started or any(cells):
+            started = True
             writer.writerow(cells)
     return out.getvalue()
 
@@ -174,7 +178,7 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
                 ) from None
     if not reuse:
         assert text is not None
-        if _mixed_line_endings(text.encode("utf-8")):
+        if _mixed_line_endings(text):
             # Mixed line endings (a CRLF header over LF rows, say) confuse CSV readers: use LF.
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _looks_binary(text):
@@ -188,14 +192,26 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
     if not any(h.strip() for h in headers):
         raise Unreadable("The first line of the file is empty: it must hold the column headers.")
     if reuse and original is not None:
-        return TextFile(original, delimiter, headers, sha)
+        return TextFile(
+            original, delimiter, headers, sha, blank_lines=_blank_lines(data, delimiter)
+        )
     path = _temp_csv(text)
-    return TextFile(path, delimiter, headers, sha, temporary=True, cleanup=[path])
+    blanks = _blank_lines(text.encode("utf-8"), delimiter)
+    return TextFile(path, delimiter, headers, sha, True, [path], blanks)
 
 
-def _mixed_line_endings(data: bytes) -> bool:
+def _blank_lines(data: bytes, delimiter: str) -> list[int]:
+    """Line numbers (header = 1) of blank records before the last data row."""
+    body = data.rstrip(b"\r\n")
+    if b"\n\n" not in body and b"\n\r\n" not in body:
+        return []
+    # Only when there are blank lines: the csv module counts records as a spreadsheet does.
+    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="replace")), delimiter=delimiter)
+    return [number for number, row in enumerate(reader, start=1) if not row]
+
+
+def _mixed_line_endings(data: bytes | str) -> bool:
     """True when a file mixes CRLF, LF or CR line ends (only LF-only or CRLF-only are safe)."""
-    cr = data.count(b"\r")
-    if not cr:
-        return False
-    return not (data.count(b"\r\n") == cr == data.count(b"\n"))
+    cr, crlf, lf = ("\r", "\r\n", "\n") if isinstance(data, str) else (b"\r", b"\r\n", b"\n")
+    n = data.count(cr)
+    return bool(n) and not (data.count(crlf) == n == data.count(lf))

@@ -111,7 +111,7 @@ def open_app() -> Callable[..., AppTest]:
 
     def run(role: str, page: str | None = None, query: dict | None = None) -> AppTest:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-        at.session_state["role"] = role
+        at.session_state["user"] = {"username": role, "role": role}
         if query:
             at.query_params.update(query)
         at.run()

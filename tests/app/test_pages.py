@@ -87,7 +87,7 @@ def test_forbidden_page_shows_access_message(seeded: Path, role: str, page: str)
 
 def test_staff_follow_ups_show_only_the_call_list(seeded: Path, open_app) -> None:
     """Staff see the call list on Follow-ups and no compliance charts or rates."""
-    at = open_app("staff", "pages/follow_ups.py")
+    at = open_app("staff", "pages/follow-ups.py")
     assert not at.get("plotly_chart")
     assert not at.slider
     assert "Call list" in at.subheader[0].value
@@ -147,7 +147,7 @@ def test_revenue_numbers_equal_metrics(seeded: Path, open_app) -> None:
 
 def test_follow_up_numbers_equal_metrics(seeded: Path, open_app) -> None:
     """The compliance summary equals metrics.compliance for the same filters and date."""
-    at = open_app("manager", "pages/follow_ups.py", QUERY)
+    at = open_app("manager", "pages/follow-ups.py", QUERY)
     expected = metrics.compliance(open_store(seeded), F, date.fromisoformat("2026-06-30"))
     shown = _frame_with(at, list(expected.columns))
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)

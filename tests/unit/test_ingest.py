@@ -181,6 +181,36 @@ def test_xlsx(store: Store):
     ]
 
 
+def test_xlsx_line_numbers_skip_nothing(store: Store):
+    """A problem in an XLSX file is reported on the sheet's row, even after an empty row."""
+    data = xlsx_bytes(
+        [
+            ["Item", "Kind", "Price", "Valid From"],
+            ["A", "treatment", 1, "2025-01-01"],
+            [None, None, None, None],
+            ["B", "treatment", "ten", "2025-01-01"],
+        ]
+    )
+    result = assert_rejected_unchanged(store, data, "prices")
+    assert [(p.line, p.column, p.value) for p in result.errors] == [(4, "Price", "ten")]
+
+
+def test_blank_lines_keep_line_numbers(store: Store):
+    """A blank line in a CSV (which the reader skips) still counts as a spreadsheet row."""
+    data = b"Item,Kind,Price,Valid From\nA,treatment,1,2025-01-01\n\n\nB,treatment,ten,2025-01-01\n"
+    result = assert_rejected_unchanged(store, data, "prices")
+    assert [(p.line, p.column, p.value) for p in result.errors] == [(5, "Price", "ten")]
+    assert result.rows_read == 2
+
+
+def test_store_busy_is_raised(priced: Store):
+    """An import while another write holds the lock raises StoreBusy (CLI exit 4)."""
+    from clinic.store import StoreBusy
+
+    with priced.writer(), pytest.raises(StoreBusy):
+        import_file(priced, "prices", PRICES)
+
+
 # -- values -------------------------------------------------------------------------------------
 def test_dates_iso_uk_and_utc(priced: Store):
     """ISO, UK day-first and UTC timestamps become UK local dates (BST evening -> next day)."""
