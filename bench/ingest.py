@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     for k in "abc":
         print(f"{labels[k]:<42}{med[k]:>10.2f}{med[k] / med['b']:>10.2f}")
     print(f"a/b = {med['a'] / med['b']:.2f} (target <= 1.5), a/c = {med['a'] / med['c']:.2f} (<1)")
+    for k in "abc":
+        print(f"rounds ({k}): " + ", ".join(f"{t:.2f}" for t in times[k]))
     return 0
 
 

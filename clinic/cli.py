@@ -49,10 +49,15 @@ def cmd_init(args: argparse.Namespace, store: Store) -> int:
 
     pseudonym_key(store.path)
     if args.demo:
-        from clinic import demo
+        from clinic import auth, demo
 
-        summary = demo.fill(store, seed=args.seed)
-        print(summary)
+        print(demo.fill(store, seed=args.seed))
+        accounts = auth.demo_accounts(store)
+        if accounts:
+            # Shown once: only the Argon2 hashes are kept. There are no default passwords.
+            print("Demo accounts (one-time passwords, shown only now):")
+            for name, password in accounts.items():
+                print(f"  {name:<8} {password}")
     print(f"Store ready: {store.path} (schema version {store.schema_version()})")
     return OK
 

@@ -68,8 +68,8 @@ def generate_exports(
     scratch = Path(tempfile.mkdtemp(prefix="clinic-demo-", dir=folder))
     con = duckdb.connect(str(scratch / "generator.duckdb"))
     try:
-        # Exports stream tables in stored order (no sort of wide text), so keep that order; a
-        # memory cap makes 10M-session runs spill to the scratch folder instead of filling RAM.
+        # Small exports come out in a fixed order (same seed, same bytes); a memory cap makes
+        # 10M-session runs spill to the scratch folder instead of filling RAM.
         con.execute("set preserve_insertion_order = true")
         con.execute("set memory_limit = '3GB'")
         con.execute("set temp_directory = $dir", {"dir": str(scratch / "spill")})
@@ -81,8 +81,10 @@ def generate_exports(
             {"seed": seed, "n_sessions": n_sessions, "first_day": first_day, "last_day": end},
         )
         _write_csv(con, "demo_price_list_export", {}, paths["prices"])
-        _create_table(con, "demo_appointments", {"seed": seed, "last_day": end})
-        _write_csv(con, "demo_appointments_export", {"seed": seed}, paths["appointments"])
+        con.execute(sql.load("demo_list_prices")[0])
+        _write_csv(
+            con, "demo_appointments_export", {"seed": seed, "last_day": end}, paths["appointments"]
+        )
         _write_csv(
             con,
             "demo_side_effects_export",

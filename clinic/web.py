@@ -120,13 +120,14 @@ _PAGE = """<!doctype html>
  input {{ width: 100%; box-sizing: border-box; padding: .5rem; margin-top: .25rem;
          font-size: 1rem; }}
  button {{ margin-top: 1.5rem; padding: .6rem 1.2rem; font-size: 1rem; cursor: pointer; }}
+ .demo {{ background: #e8f1fa; padding: .6rem; border-radius: .25rem; }}
  .error {{ color: #a40000; background: #fdecea; padding: .6rem; border-radius: .25rem; }}
 </style>
 </head>
 <body>
 <main>
 <h1>Clinic dashboard</h1>
-{message}
+{demo}{message}
 <form method="post" action="{action}" data-testid="login-form">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" required autofocus
@@ -142,9 +143,18 @@ _PAGE = """<!doctype html>
 """
 
 
-def login_page(next_path: str = "/", message: str = "", username: str = "") -> str:
+_DEMO_NOTE = (
+    '<p class="demo" role="note">Demo store: synthetic data, no real patients. The one-time '
+    "passwords of the demo accounts were printed in the terminal that created it.</p>"
+)
+
+
+def login_page(
+    next_path: str = "/", message: str = "", username: str = "", *, demo: bool = False
+) -> str:
     """The HTML of the login form (fields "Username" and "Password", button "Log in")."""
     return _PAGE.format(
+        demo=_DEMO_NOTE if demo else "",
         action=LOGIN_PATH,
         message=f'<p class="error" role="alert">{html.escape(message)}</p>' if message else "",
         username=html.escape(username, quote=True),
@@ -156,8 +166,17 @@ def routes(store_getter: StoreGetter | None = None) -> list[Route]:
     """Starlette routes: GET/POST /auth/login, GET/POST /auth/logout, GET /auth/whoami."""
     get_store: StoreGetter = store_getter or open_store
 
+    def is_demo() -> bool:
+        from clinic import demo
+
+        try:
+            return demo.is_demo(get_store())
+        except StoreError:
+            return False
+
     async def login_form(request: Request) -> Response:
-        return HTMLResponse(login_page(request.query_params.get("next", "/")))
+        shown = await run_in_threadpool(is_demo)
+        return HTMLResponse(login_page(request.query_params.get("next", "/"), demo=shown))
 
     async def login(request: Request) -> Response:
         if not _same_origin(request):

@@ -253,7 +253,11 @@ def _stage(
     base = cur.execute("select coalesce(min(rowid), 0) from ingest_file").fetchone()[0]
     # Loaded rows after a structurally rejected record shift by one line per such record: `g` is
     # the number of loaded rows before the j-th rejected line, so row r follows it when r >= g.
-    skipped = sorted({int(line) for line, _ in structural} | set(text.blank_lines))
+    file_rows = cur.execute("select count(*) from ingest_file").fetchone()[0]
+    # Fewer records than lines means a multi-line cell or a blank line (which DuckDB skips and a
+    # spreadsheet shows): only then look for blank lines, with the csv module.
+    blanks = text.blank_lines() if file_rows + len(structural) + 1 != text.lines else []
+    skipped = sorted({int(line) for line, _ in structural} | set(blanks))
     gaps = [line - j - 2 for j, line in enumerate(skipped)]
     progress(0.3, "matching columns")
     # A view cannot take bound parameters; these are integers we computed, never file text.

@@ -30,7 +30,15 @@ class TextFile:
     sha256: str
     temporary: bool = False
     cleanup: list[Path] = field(default_factory=list)
-    blank_lines: list[int] = field(default_factory=list)  # blank records, which DuckDB skips
+    lines: int = 0  # physical lines, to tell whether any record spans lines or is blank
+
+    def blank_lines(self) -> list[int]:
+        """Line numbers (header = 1) of blank records before the last row (DuckDB skips them)."""
+        text = self.path.read_bytes().decode("utf-8", errors="replace").rstrip("\r\n")
+        if "\n\n" not in text and "\n\r\n" not in text:
+            return []
+        reader = csv.reader(io.StringIO(text), delimiter=self.delimiter)
+        return [number for number, row in enumerate(reader, start=1) if not row]
 
     def close(self) -> None:
         """Delete the temporary copy, if one was written."""
@@ -192,22 +200,15 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
     if not any(h.strip() for h in headers):
         raise Unreadable("The first line of the file is empty: it must hold the column headers.")
     if reuse and original is not None:
-        return TextFile(
-            original, delimiter, headers, sha, blank_lines=_blank_lines(data, delimiter)
-        )
+        return TextFile(original, delimiter, headers, sha, lines=_line_count(data))
     path = _temp_csv(text)
-    blanks = _blank_lines(text.encode("utf-8"), delimiter)
-    return TextFile(path, delimiter, headers, sha, True, [path], blanks)
+    return TextFile(path, delimiter, headers, sha, True, [path], _line_count(text))
 
 
-def _blank_lines(data: bytes, delimiter: str) -> list[int]:
-    """Line numbers (header = 1) of blank records before the last data row."""
-    body = data.rstrip(b"\r\n")
-    if b"\n\n" not in body and b"\n\r\n" not in body:
-        return []
-    # Only when there are blank lines: the csv module counts records as a spreadsheet does.
-    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="replace")), delimiter=delimiter)
-    return [number for number, row in enumerate(reader, start=1) if not row]
+def _line_count(data: bytes | str) -> int:
+    """How many lines a file has (a last line without a line end counts too)."""
+    newline = "\n" if isinstance(data, str) else b"\n"
+    return data.count(newline) + (0 if data.endswith(newline) else 1)
 
 
 def _mixed_line_endings(data: bytes | str) -> bool:
