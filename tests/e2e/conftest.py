@@ -10,9 +10,24 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from e2e_support import (
+    AS_OF,
+    HOSTILE_NOTES,
+    LOCKOUT_ATTEMPTS,
+    LOCKOUT_USER,
+    PASSWORD,
+    USERS,
+    VIEWPORT,
+    wait_for_app,
+)
+
+__all__ = ["wait_for_app"]  # kept importable from here for older tests
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -98,10 +113,86 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def wait_for_app(page: object, timeout: float = 30_000) -> None:
-    """Wait until the script run has finished and the app is connected."""
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']"
-        "[data-test-connection-state='CONNECTED']",
-        timeout=timeout,
-    )
+# -- the shared demo store and server ----------------------------------------------------------
+@dataclass(frozen=True)
+class App:
+    """The running server of the test session and what was seeded into its store."""
+
+    server: Server
+    db: Path
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self.server.url
+
+
+def _seed(db: Path) -> None:
+    """Fill a demo store, add one account per role (and one to lock out), add hostile notes."""
+    from clinic import auth, demo, ingest
+    from clinic.store import Store
+
+    s = Store(db)
+    try:
+        demo.fill(s, seed=7, as_of=AS_OF)
+        for role, name in USERS.items():
+            auth.add_user(s, name, role, PASSWORD)
+        auth.add_user(s, LOCKOUT_USER, "staff", PASSWORD)
+        sessions = s.rows(
+            "select appointment_id, appointment_date from appointments"
+            " where kind = 'treatment' and status = 'completed'"
+            " and appointment_date between $start and $end order by appointment_id limit $n",
+            {"start": AS_OF - timedelta(days=200), "end": AS_OF - timedelta(days=30),
+             "n": len(HOSTILE_NOTES)},
+        )  # fmt: skip
+        for (appointment, day), note in zip(sessions, HOSTILE_NOTES, strict=True):
+            result = ingest.record_side_effect(
+                s,
+                {"appointment_id": appointment, "reported_date": day + timedelta(days=3),
+                 "effect": "bruising", "severity": "mild", "notes": note},
+                user="e2e",
+            )  # fmt: skip
+            assert result.status == "committed", result
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """One demo store and one Streamlit server for the whole e2e session."""
+    folder = tmp_path_factory.mktemp("e2e-store")
+    db = folder / "clinic.duckdb"
+    env = {
+        "CLINIC_DB": str(db),
+        "CLINIC_KEY_FILE": str(folder / "pseudonym.key"),
+        "CLINIC_AS_OF": AS_OF.isoformat(),
+        "CLINIC_LOCKOUT_ATTEMPTS": str(LOCKOUT_ATTEMPTS),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        _seed(db)  # before the server starts: only one process may hold the DuckDB file
+    server = Server(db, env=env)
+    try:
+        yield App(server=server, db=db)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def context(browser: Any, app: App) -> Iterator[Any]:
+    """A fresh browser context (own cookies) per test, 1400x900, addressed at the server."""
+    ctx = browser.new_context(viewport=VIEWPORT, base_url=app.url, accept_downloads=True)
+    ctx.set_default_timeout(30_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    """A tab in the test's own browser context."""
+    return context.new_page()
+
+

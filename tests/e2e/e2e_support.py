@@ -1,0 +1,97 @@
+"""Helpers of the browser tests: accounts, constants and page actions (imported by the tests)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[2]
+
+AS_OF = date(2026, 11, 25)
+PASSWORD = "e2e-correct-horse-42"
+USERS = {role: f"{role}1" for role in ("admin", "manager", "staff", "auditor")}
+LOCKOUT_USER = "lockme"  # only the lockout test fails logins, so the others never get locked
+LOCKOUT_ATTEMPTS = 3
+VIEWPORT = {"width": 1400, "height": 900}
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+FILES = Path(__file__).resolve().parent / "files"
+# Side-effect notes a spreadsheet or a browser would execute if they were not escaped.
+HOSTILE_NOTES = (
+    '=HYPERLINK("http://x","see")',
+    "+44 call back",
+    "@SUM(A1)",
+    "-2+3",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+)
+# Navigation link texts, in menu order, of every page (clinic.ui.PAGES).
+PAGE_TITLES = {
+    "overview": "Overview",
+    "revenue": "Revenue",
+    "follow-ups": "Follow-ups",
+    "complications": "Complications",
+    "records": "Complication records",
+    "upload": "Upload",
+    "prices": "Prices",
+    "audit": "Audit trail",
+    "accounts": "Accounts",
+}
+
+
+def wait_for_app(page: object, timeout: float = 30_000) -> None:
+    """Wait until the script run has finished and the app is connected."""
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']"
+        "[data-test-connection-state='CONNECTED']",
+        timeout=timeout,
+    )
+
+
+def login(page: Any, user: str, password: str = PASSWORD, next: str | None = None) -> None:
+    """Fill the login form (for `next`, or the home page) and submit it."""
+    url = "/auth/login" + (f"?next={quote(next, safe='')}" if next else "")
+    page.goto(url)
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+
+
+def open_page(page: Any, path: str) -> None:
+    """Navigate to a page of the app and wait until its script run has finished."""
+    page.goto(path)
+    wait_for_app(page)
+
+
+def wait_for_charts(page: Any, timeout: float = 30_000) -> int:
+    """Wait until every Plotly chart on the page has drawn its SVG; the number of charts."""
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    count = charts.count()
+    for i in range(count):
+        charts.nth(i).locator(".js-plotly-plot .main-svg").first.wait_for(timeout=timeout)
+    return count
+
+
+def wait_for_tables(page: Any, timeout: float = 30_000) -> None:
+    """Wait until every st.dataframe on the page has drawn its canvas."""
+    grids = page.locator("[data-testid='stDataFrameResizable']")
+    for i in range(grids.count()):
+        grids.nth(i).locator("canvas").first.wait_for(state="attached", timeout=timeout)
+
+
+def nav_links(page: Any) -> list[str]:
+    """The link texts of the sidebar navigation."""
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for()
+    # A link's text starts with its Material icon's ligature name ("dashboard\n\nOverview").
+    return [text.strip().splitlines()[-1] for text in nav.get_by_role("link").all_inner_texts()]
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A full-page PNG of the current page in docs/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
