@@ -194,5 +194,3 @@ def context(browser: Any, app: App) -> Iterator[Any]:
 def page(context: Any) -> Any:
     """A tab in the test's own browser context."""
     return context.new_page()
-
-

@@ -60,9 +60,22 @@ def login(page: Any, user: str, password: str = PASSWORD, next: str | None = Non
 
 
 def open_page(page: Any, path: str) -> None:
-    """Navigate to a page of the app and wait until its script run has finished."""
+    """Navigate to a page of the app and wait until its script run has drawn and finished."""
     page.goto(path)
-    wait_for_app(page)
+    settle(page)
+
+
+def settle(page: Any, timeout: float = 30_000) -> None:
+    """Wait for the page's first element (its title or a message), then for the run to end.
+
+    Right after a navigation the app reports "notRunning" before its first run starts, so the
+    script state alone would let a test look at an empty page.
+    """
+    wait_for_app(page, timeout)
+    page.locator(
+        "[data-testid='stMain'] :is(h1, [data-testid='stAlert'], [data-testid='stException'])"
+    ).first.wait_for(timeout=timeout)
+    wait_for_app(page, timeout)
 
 
 def wait_for_charts(page: Any, timeout: float = 30_000) -> int:
@@ -78,7 +91,10 @@ def wait_for_tables(page: Any, timeout: float = 30_000) -> None:
     """Wait until every st.dataframe on the page has drawn its canvas."""
     grids = page.locator("[data-testid='stDataFrameResizable']")
     for i in range(grids.count()):
-        grids.nth(i).locator("canvas").first.wait_for(state="attached", timeout=timeout)
+        grid = grids.nth(i)
+        # Grids in a closed tab or expander draw nothing until they are shown.
+        if grid.is_visible():
+            grid.locator("canvas").first.wait_for(state="attached", timeout=timeout)
 
 
 def nav_links(page: Any) -> list[str]:
@@ -89,9 +105,23 @@ def nav_links(page: Any) -> list[str]:
     return [text.strip().splitlines()[-1] for text in nav.get_by_role("link").all_inner_texts()]
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """A full-page PNG of the current page in docs/screenshots/<name>.png."""
+def screenshot(page: Any, name: str, max_height: int = 4000) -> Path:
+    """A PNG of the whole page in docs/screenshots/<name>.png.
+
+    Streamlit scrolls inside its main block, not the document, so a "full page" shot would
+    stop at the window: grow the window to the content's height for the shot instead.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size or VIEWPORT
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight), 0)"
+    )
+    page.set_viewport_size(
+        {"width": size["width"], "height": min(max(height, size["height"]), max_height)}
+    )
+    page.wait_for_timeout(500)  # charts and grids redraw for the new size
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path

@@ -10,6 +10,7 @@ from e2e_support import (
     nav_links,
     open_page,
     screenshot,
+    settle,
     wait_for_app,
     wait_for_charts,
     wait_for_tables,
@@ -21,7 +22,9 @@ ADMIN_PAGES = ("records", "accounts", "audit")
 
 def _check_and_shoot(page, path: str, name: str) -> int:
     """Open a page, assert it drew without errors, save its screenshot; the chart count."""
-    open_page(page, f"/{path}")
+    # Overview is the default page: Streamlit serves it at "/" only (/overview is "not found").
+    open_page(page, "/" if path == "overview" else f"/{path}")
+    assert page.get_by_text("Page not found").count() == 0, f"{path}: no such page"
     charts = wait_for_charts(page)
     wait_for_tables(page)
     assert page.get_by_test_id("stException").count() == 0, f"{path}: exception shown"
@@ -44,18 +47,20 @@ def test_login_page_screenshot(page) -> None:
 def test_manager_pages_draw_charts(page) -> None:
     """A manager opens each of their pages: every chart drawn, no error; screenshots taken."""
     login(page, USERS["manager"])
-    wait_for_app(page)
+    settle(page)
     assert nav_links(page) == [
         "Overview", "Revenue", "Follow-ups", "Complications", "Upload", "Prices", "Audit trail",
     ]  # fmt: skip
     counts = {name: _check_and_shoot(page, name, name) for name in MANAGER_PAGES}
-    for name in ("overview", "revenue", "follow-ups", "complications"):
+    for name in ("revenue", "follow-ups", "complications"):
         assert counts[name] >= 1, f"{name} drew no chart: {counts}"
+    open_page(page, "/")
+    assert page.get_by_test_id("stMetric").count() == 4  # sessions, revenue, review, complications
 
 
 @pytest.mark.parametrize("name", ADMIN_PAGES)
 def test_admin_pages_screenshots(page, name: str) -> None:
     """An admin's Complication records, Accounts and Audit trail pages draw; screenshots taken."""
     login(page, USERS["admin"], next=f"/{name}")
-    wait_for_app(page)
+    settle(page)
     _check_and_shoot(page, name, f"admin-{name}")
