@@ -49,6 +49,10 @@ format: $(BIN)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Long reliability run: ~480k-row imports killed at more points, 1000 examples per property.
+soak: $(BIN)/.installed-dev
+	CLINIC_SOAK=1 $(BIN)/python -m pytest -s tests/unit/test_reliability.py tests/unit/test_fuzz_import.py
+
 bench: $(BIN)/.installed-dev
 	$(BIN)/python -m bench
 

@@ -103,6 +103,38 @@ def time_pandas(workdir: Path, export: Path, round_no: int) -> float:
     return elapsed
 
 
+def _table(rows: int, size_mb: float, rounds: int, times: dict[str, list[float]]) -> str:
+    """The results as the Markdown table of docs/PERFORMANCE.md (machine, versions, medians)."""
+    import os
+    import platform
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    labels = {
+        "a": "(a) clinic import_file (clean, validate, upsert)",
+        "b": "(b) DuckDB read_csv all_varchar (plain load)",
+        "c": "(c) pandas read_csv + DuckDB insert",
+    }
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, duckdb {duckdb.__version__}, "
+        f"pandas {pd.__version__}",
+        f"Export: {rows:,} appointments rows, {size_mb:.1f} MB; median of {rounds} "
+        "alternating rounds",
+        "",
+        "| method | median s | vs (b) plain load | rounds s |",
+        "|---|---:|---:|---|",
+    ]
+    for k in "abc":
+        rounds_s = ", ".join(f"{t:.2f}" for t in times[k])
+        lines.append(f"| {labels[k]} | {med[k]:.2f} | {med[k] / med['b']:.2f} | {rounds_s} |")
+    lines += [
+        "",
+        f"a/b = {med['a'] / med['b']:.2f} (target <= 1.5, stretch 1.3); "
+        f"a/c = {med['a'] / med['c']:.2f} (target < 1)",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the export, time (a), (b), (c) alternately and print medians and ratios."""
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
@@ -122,19 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             times["a"].append(time_import(workdir, export, r, args.rows))
             times["b"].append(time_plain(workdir, export, r))
             times["c"].append(time_pandas(workdir, export, r))
-        med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"appointments export: {args.rows:,} rows, {size_mb:.1f} MB, median of {args.rounds}")
-    print(f"{'method':<42}{'median s':>10}{'vs plain':>10}")
-    labels = {
-        "a": "(a) clinic import_file (clean+validate+upsert)",
-        "b": "(b) DuckDB read_csv all_varchar (plain load)",
-        "c": "(c) pandas read_csv + DuckDB insert",
-    }
-    for k in "abc":
-        print(f"{labels[k]:<42}{med[k]:>10.2f}{med[k] / med['b']:>10.2f}")
-    print(f"a/b = {med['a'] / med['b']:.2f} (target <= 1.5), a/c = {med['a'] / med['c']:.2f} (<1)")
-    for k in "abc":
-        print(f"rounds ({k}): " + ", ".join(f"{t:.2f}" for t in times[k]))
+    print(_table(args.rows, size_mb, args.rounds, times))
     return 0
 
 

@@ -43,3 +43,13 @@ def pseudonym_key(db: Path) -> str:
 def max_upload_mb() -> int:
     """Largest export accepted by the importer, in megabytes."""
     return int(os.environ.get("CLINIC_MAX_UPLOAD_MB", "200"))
+
+
+def max_columns() -> int:
+    """Widest header the importer reads (env CLINIC_MAX_COLUMNS); wider files are refused."""
+    return int(os.environ.get("CLINIC_MAX_COLUMNS", "500"))
+
+
+def max_cell_kb() -> int:
+    """Longest cell the importer accepts, in kilobytes of UTF-8 (env CLINIC_MAX_CELL_KB)."""
+    return int(os.environ.get("CLINIC_MAX_CELL_KB", "32"))

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from clinic import stats
+from clinic import facts, stats
 from clinic.stats import funnel_curve  # noqa: F401  (re-exported for the pages)
 from clinic.store import Store
 
@@ -57,6 +57,12 @@ def _params(f: Filters) -> dict:
     return {"start": f.start, "end": f.end, "site": f.site, "clinician": f.clinician}
 
 
+def _query(store: Store, name: str, **params: object) -> pd.DataFrame:
+    """Run a named query after making sure the derived facts match the data (facts.ensure)."""
+    facts.ensure(store)
+    return store.query(name, **params)
+
+
 def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
     """Refuse a grouping outside the allow-list with a sentence."""
     if value not in allowed:
@@ -86,7 +92,7 @@ def _money(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 def revenue(store: Store, f: Filters, by: str) -> pd.DataFrame:
     """Revenue by one dimension: [<by>, sessions, revenue_gbp]."""
     _check(by, REVENUE_BY, "by")
-    df = store.query("revenue_by", **_params(f), by=by)
+    df = _query(store, "revenue_by", **_params(f), by=by)
     df = _money(df.rename(columns={"key": by}), "revenue_gbp")
     df["sessions"] = df["sessions"].astype("int64")
     return df[[by, "sessions", "revenue_gbp"]]
@@ -95,7 +101,7 @@ def revenue(store: Store, f: Filters, by: str) -> pd.DataFrame:
 def revenue_monthly(store: Store, f: Filters, dim: str) -> pd.DataFrame:
     """Revenue per month split by a dimension: [month, <dim>, sessions, revenue_gbp]."""
     _check(dim, REVENUE_MONTHLY_DIMS, "dim")
-    df = store.query("revenue_monthly_by", **_params(f), by=dim)
+    df = _query(store, "revenue_monthly_by", **_params(f), by=dim)
     df = _money(df.rename(columns={"key": dim}), "revenue_gbp")
     df["sessions"] = df["sessions"].astype("int64")
     return df[["month", dim, "sessions", "revenue_gbp"]]
@@ -103,7 +109,9 @@ def revenue_monthly(store: Store, f: Filters, dim: str) -> pd.DataFrame:
 
 def price_realisation(store: Store, f: Filters) -> pd.DataFrame:
     """Charged vs list price of completed treatment/product appointments, per item."""
-    df = _money(store.query("revenue_realisation_by_item", **_params(f)), "charged_gbp", "list_gbp")
+    df = _money(
+        _query(store, "revenue_realisation_by_item", **_params(f)), "charged_gbp", "list_gbp"
+    )
     df["sessions"] = df["sessions"].astype("int64")
     df["realisation"] = stats.rate(df["charged_gbp"].to_numpy(), df["list_gbp"].to_numpy())
     return df[["item", "sessions", "charged_gbp", "list_gbp", "realisation"]]
@@ -111,14 +119,14 @@ def price_realisation(store: Store, f: Filters) -> pd.DataFrame:
 
 def socks_attach_rate(store: Store, f: Filters) -> pd.DataFrame:
     """Completed treatment sessions with socks bought (compression='bought' or a same-day sale)."""
-    df = store.query("revenue_socks_attach", **_params(f))
+    df = _query(store, "revenue_socks_attach", **_params(f))
     return _with_rate(df, "met")[RATE_COLUMNS]
 
 
 # -- compliance ----------------------------------------------------------------------------------
 def _compliance_long(store: Store, f: Filters, as_of: date, by: str) -> pd.DataFrame:
     """Compliance counts melted to one row per key per measure, with rates."""
-    wide = store.query("compliance_rates_by", **_params(f), as_of=as_of, by=by)
+    wide = _query(store, "compliance_rates_by", **_params(f), as_of=as_of, by=by)
     parts = [
         pd.DataFrame(
             {
@@ -159,7 +167,7 @@ def compliance_by(store: Store, f: Filters, as_of: date, by: str) -> pd.DataFram
 
 def call_list(store: Store, f: Filters, as_of: date) -> pd.DataFrame:
     """Patients with a review or two-week check due or overdue and not attended nor booked."""
-    df = store.query("compliance_call_list", **_params(f), as_of=as_of)
+    df = _query(store, "compliance_call_list", **_params(f), as_of=as_of)
     df["days_overdue"] = df["days_overdue"].astype("int64")
     for col in ("session_date", "window_opens", "window_closes"):
         df[col] = pd.to_datetime(df[col]).dt.date
@@ -174,10 +182,10 @@ def complications(
     if by is not None:
         _check(by, COMPLICATIONS_BY, "by")
     if by == "effect":
-        df = store.query("complications_rates_by_effect", **_params(f), serious=serious)
+        df = _query(store, "complications_rates_by_effect", **_params(f), serious=serious)
         df = df.rename(columns={"effect": "key"})
     else:
-        df = store.query("complications_rates_by", **_params(f), by=by or "all", serious=serious)
+        df = _query(store, "complications_rates_by", **_params(f), by=by or "all", serious=serious)
         if by is None and df.empty:
             df = pd.DataFrame({"key": ["all"], "eligible": [0], "events": [0]})
     df = _with_rate(df, "events")
@@ -233,7 +241,7 @@ def spc(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
 
 def serious_events(store: Store, f: Filters) -> pd.DataFrame:
     """One row per serious report (serious term or medical attention) of sessions in range."""
-    df = store.query("complications_serious_events", **_params(f))
+    df = _query(store, "complications_serious_events", **_params(f))
     for col in ("reported_date", "session_date"):
         df[col] = pd.to_datetime(df[col]).dt.date
     return df
@@ -261,8 +269,8 @@ def complication_records(
 ) -> tuple[pd.DataFrame, int]:
     """Filtered report rows (newest first, one page; limit None = all) and the total count."""
     p = _record_params(r)
-    df = store.query("complications_records", **p, limit=limit, offset=max(int(offset), 0))
-    total = int(store.query("complications_records_count", **p)["total"].iloc[0])
+    df = _query(store, "complications_records", **p, limit=limit, offset=max(int(offset), 0))
+    total = int(_query(store, "complications_records_count", **p)["total"].iloc[0])
     for col in ("reported_date", "onset_date", "resolved_date", "session_date"):
         df[col] = pd.to_datetime(df[col]).dt.date
     return df, total
@@ -271,7 +279,7 @@ def complication_records(
 # -- overview ------------------------------------------------------------------------------------
 def kpis(store: Store, f: Filters, as_of: date) -> dict:
     """Headline numbers: completed treatment sessions, revenue, six-week review, complications."""
-    money = store.query("revenue_by", **_params(f), by="all")
+    money = _query(store, "revenue_by", **_params(f), by="all")
     comp = compliance(store, f, as_of).set_index("measure").loc["review_6w"]
     rate = complications(store, f).iloc[0]
     return {
@@ -310,7 +318,7 @@ def previous_period(f: Filters) -> Filters:
 
 def monthly_series(store: Store, f: Filters) -> pd.DataFrame:
     """Per month: completed treatment sessions, revenue, complication rate (for sparklines)."""
-    df = _money(store.query("overview_monthly", **_params(f)), "revenue_gbp")
+    df = _money(_query(store, "overview_monthly", **_params(f)), "revenue_gbp")
     df["sessions"] = df["sessions"].astype("int64")
     df["complication_rate"] = stats.rate(df["events"].to_numpy(), df["sessions"].to_numpy())
     return df[["month", "sessions", "revenue_gbp", "complication_rate"]]
@@ -330,13 +338,13 @@ OPTION_FIELDS = (
 
 def options(store: Store) -> dict[str, list[str]]:
     """Distinct values for filter widgets (effects = every term of the vocabulary)."""
-    df = store.query("filter_options")
+    df = _query(store, "filter_options")
     return {k: df.loc[df["field"] == k, "value"].tolist() for k in OPTION_FIELDS}
 
 
 def date_bounds(store: Store) -> tuple[date | None, date | None]:
     """The first and last appointment date in the store (None, None when empty)."""
-    row = store.query("appointments_date_bounds").iloc[0]
+    row = _query(store, "appointments_date_bounds").iloc[0]
     first, last = row["first_date"], row["last_date"]
     return (
         None if pd.isna(first) else pd.Timestamp(first).date(),

@@ -131,22 +131,50 @@ def current_user() -> Viewer:
     else:
         found = _viewer_from(st.session_state.get("user"))
     if found is None:
+        found = _sso_viewer()
+    if found is None:
         st.session_state.pop("_viewer", None)
         _login_prompt()
     st.session_state["_viewer"] = found
     return found
 
 
+def _sso_viewer() -> Viewer | None:
+    """The single-sign-on user (role from the e-mail table); stops with a sentence if no role."""
+    from clinic import sso, web
+
+    if not sso.enabled() or not st.user.get("is_logged_in"):
+        return None
+    claims = st.user.to_dict()
+    login_id = str(claims.get("iat") or claims.get("sub") or "")
+    user = sso.user_for(store(), claims)
+    if user is None:
+        sso.record_refusal(store(), sso.email_of(claims) or claims.get("email"), login_id)
+        st.session_state.pop("_viewer", None)
+        st.title("Vein clinic analytics")
+        st.error(sso.NO_ROLE_MESSAGE)
+        st.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
+        st.stop()
+    sso.record_login(store(), user, login_id)
+    return _viewer_from(user)
+
+
 def _login_prompt() -> None:
     """Say the session has ended and link to the login page, returning here afterwards."""
-    from clinic import web
+    from clinic import sso, web
 
+    sso_on = sso.enabled()
+    if sso_on and st.query_params.get(sso.QUERY_PARAM) == "1":
+        st.login()  # the HTML login page's SSO link lands here (/?sso=1)
+        st.stop()
     url = st.context.url or "/"
     parts = urlsplit(url)
     here = parts.path + (f"?{parts.query}" if parts.query else "")
     st.title("Vein clinic analytics")
     st.info("Please log in to continue (your session may have ended).")
     st.markdown(web.login_link_html(here), unsafe_allow_html=True)  # our own static link
+    if sso_on and st.button(sso.BUTTON_LABEL, key="sso_login"):
+        st.login()
     st.stop()
 
 

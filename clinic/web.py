@@ -25,10 +25,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clinic import auth
+from clinic import auth, sso
 from clinic.store import Store, StoreError, open_store
 
 COOKIE = "clinic_session"
@@ -45,7 +45,8 @@ SECURITY_HEADERS = {
 }
 
 # Paths the login gate never redirects: Streamlit's own endpoints and assets, and ours.
-_UNGATED_PREFIXES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/", "/auth/")
+_UNGATED_PREFIXES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/", "/auth/",
+                     "/oauth2callback")  # fmt: skip
 
 StoreGetter = Callable[[], Store]
 
@@ -137,6 +138,7 @@ _PAGE = """<!doctype html>
 <input type="hidden" name="next" value="{next}">
 <button type="submit">Log in</button>
 </form>
+{sso}
 </main>
 </body>
 </html>
@@ -149,12 +151,23 @@ _DEMO_NOTE = (
 )
 
 
+_SSO_LINK = '<p><a href="{href}" data-testid="sso-login">{text}</a></p>'
+
+
 def login_page(
-    next_path: str = "/", message: str = "", username: str = "", *, demo: bool = False
+    next_path: str = "/",
+    message: str = "",
+    username: str = "",
+    *,
+    demo: bool = False,
+    sso_link: bool = False,
 ) -> str:
     """The HTML of the login form (fields "Username" and "Password", button "Log in")."""
     return _PAGE.format(
         demo=_DEMO_NOTE if demo else "",
+        sso=_SSO_LINK.format(href=sso.START_PATH, text=html.escape(sso.BUTTON_LABEL))
+        if sso_link
+        else "",
         action=LOGIN_PATH,
         message=f'<p class="error" role="alert">{html.escape(message)}</p>' if message else "",
         username=html.escape(username, quote=True),
@@ -176,7 +189,10 @@ def routes(store_getter: StoreGetter | None = None) -> list[Route]:
 
     async def login_form(request: Request) -> Response:
         shown = await run_in_threadpool(is_demo)
-        return HTMLResponse(login_page(request.query_params.get("next", "/"), demo=shown))
+        offer_sso = await run_in_threadpool(sso.enabled)
+        return HTMLResponse(
+            login_page(request.query_params.get("next", "/"), demo=shown, sso_link=offer_sso)
+        )
 
     async def login(request: Request) -> Response:
         if not _same_origin(request):
@@ -231,6 +247,10 @@ def routes(store_getter: StoreGetter | None = None) -> list[Route]:
             samesite="strict",
             secure=request.url.scheme == "https",
         )
+        # A single-sign-on identity ends here too (locally; the provider's session stays).
+        for name in request.cookies:
+            if name.startswith(sso.IDENTITY_COOKIE):
+                response.delete_cookie(name, path="/")
         return response
 
     async def whoami(request: Request) -> Response:
@@ -243,11 +263,25 @@ def routes(store_getter: StoreGetter | None = None) -> list[Route]:
         return JSONResponse({"user": user.username, "role": user.role})
 
     return [
-        Route(LOGIN_PATH, login_form, methods=["GET"]),
+        _FormRoute(LOGIN_PATH, login_form, methods=["GET"]),
         Route(LOGIN_PATH, login, methods=["POST"]),
         Route(LOGOUT_PATH, logout, methods=["GET", "POST"]),
         Route(WHOAMI_PATH, whoami, methods=["GET"]),
     ]
+
+
+class _FormRoute(Route):
+    """Our login form route, stepping aside for Streamlit's st.login() redirect on the same path.
+
+    st.login() sends the browser to GET /auth/login?provider=...; st.App puts our routes first,
+    so without this the form would shadow Streamlit's OIDC route.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """No match when the query names an OIDC provider, else the usual path match."""
+        if scope["type"] == "http" and b"provider=" in scope.get("query_string", b""):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class SecurityHeadersMiddleware:
@@ -295,7 +329,7 @@ class LoginGateMiddleware:
             request = Request(scope)
             path = request.url.path
             wants_page = "text/html" in request.headers.get("accept", "")
-            if wants_page and not path.startswith(_UNGATED_PREFIXES):
+            if wants_page and not path.startswith(_UNGATED_PREFIXES) and not _sso_request(request):
                 try:
                     user = await run_in_threadpool(
                         user_from_cookies, self.get_store(), request.cookies
@@ -307,6 +341,17 @@ class LoginGateMiddleware:
                     await RedirectResponse(login_url(target), status_code=303)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+def _sso_request(request: Request) -> bool:
+    """Whether the page request carries an SSO identity, or asks to start SSO (`/?sso=1`).
+
+    Streamlit checks the identity cookie's signature itself; the page then resolves st.user and
+    refuses identities without a role, so passing these requests on grants nothing by itself.
+    """
+    return sso.has_identity_cookie(request.cookies) or (
+        request.query_params.get(sso.QUERY_PARAM) == "1"
+    )
 
 
 def middleware(

@@ -1,6 +1,6 @@
 -- ingest_appointments_clean: each data row of an appointments export, typed and checked.
 -- Params: $key (the pseudonymisation secret; the client id is stored only as a keyed hash).
--- Inputs: temp tables ingest_raw (line, r_<canonical column> as text) and ingest_vocab
+-- Inputs: ingest_raw (r_<canonical column> as text, in file order) and ingest_vocab
 -- (field, term, canonical); the price list (items view) for services.
 -- Grain: one row per data row of the file; e_<column> holds the reason a value is rejected.
 with
@@ -136,5 +136,5 @@ final as (
     from typed
 )
 
--- The raw text columns stay out: problems read them back from ingest_raw by line.
-select columns(lambda c: not starts_with(c, 'r_')) from final
+-- The raw r_ columns stay in: the importer keeps them only for rejected values (v_<column>).
+select * from final

@@ -1,5 +1,5 @@
 -- ingest_side_effects_clean: each data row of a side-effects export, typed and checked.
--- Params: none. Inputs: temp tables ingest_raw (line, r_<canonical column> as text) and
+-- Params: none. Inputs: ingest_raw (r_<canonical column> as text, in file order) and
 -- ingest_vocab; effect_terms (the vocabulary) and appointments (treatment sessions).
 -- Grain: one row per data row of the file; e_<column> holds the reason a value is rejected.
 with
@@ -116,5 +116,5 @@ final as (
     from keyed
 )
 
--- The raw text columns stay out: problems read them back from ingest_raw by line.
-select columns(lambda c: not starts_with(c, 'r_')) from final
+-- The raw r_ columns stay in: the importer keeps them only for rejected values (v_<column>).
+select * from final

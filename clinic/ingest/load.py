@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from clinic import config, sql
+from clinic import config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import TextFile, Unreadable, open_export
 
@@ -230,6 +230,61 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, n: int) -> None:
     )
 
 
+def _read_clean(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    text: TextFile,
+    n: int,
+    m: mp.Mapping,
+    store_path: Path,
+) -> None:
+    """Parse and clean the file in one pass into ingest_cleaned (row i = record i of the file).
+
+    Rows stay in file order (preserve_insertion_order), so rowid gives the line; blank records
+    stay too (flagged) so the numbering holds. Raw text is kept only where a value is rejected.
+    """
+    present = {c: i for i, c in m.canonical.items()}
+    cols = mp.columns(kind)
+    # Column names come from the mapping's allow-list (c<index>, canonical names), never file text.
+    projections = [
+        f"c{present[c]} as r_{c}" if c in present else f"cast(null as varchar) as r_{c}"
+        for c in cols
+    ]
+    # Empty unquoted cells read as NULL, so a blank spreadsheet row is all NULL.
+    projections.append(f"coalesce({', '.join(f'c{i}' for i in range(n))}) is null as blank_record")
+    # Never the raw client id, even in the record of a rejected file.
+    kept = [
+        f"case when e_{c} is not null then r_{c} end as v_{c}" for c in cols if c != "client_id"
+    ]
+    clean_sql, params = sql.bind(
+        _CLEAN_QUERY[kind],
+        {"key": config.pseudonym_key(store_path)} if kind == "appointments" else {},
+    )
+    cur.execute(
+        f"""
+        create or replace temp table ingest_cleaned as
+        with ingest_raw as (
+            select {", ".join(projections)}
+            from read_csv(
+                $path, header = true, auto_detect = false, delim = $delim, quote = '"',
+                escape = '"', columns = $columns, store_rejects = true, null_padding = false,
+                max_line_size = 10000000
+            )
+        )
+        select * exclude ({", ".join(f"r_{c}" for c in cols)}), {", ".join(kept)}
+        from (
+{clean_sql}
+        )
+        """,
+        {
+            **params,
+            "path": str(text.path),
+            "delim": text.delimiter,
+            "columns": {f"c{i}": "VARCHAR" for i in range(n)},
+        },
+    )
+
+
 def _stage(
     cur: duckdb.DuckDBPyConnection,
     kind: str,
@@ -241,47 +296,48 @@ def _stage(
     """Load the file into temp tables, clean it (ingest_clean) and collect every problem."""
     _prepare(cur)
     n = len(text.headers)
-    progress(0.1, "reading the file")
+    progress(0.1, "reading and checking the file")
+    missing = m.missing(kind)
+    table = "ingest_file" if missing else "ingest_cleaned"
     try:
-        _read_csv(cur, text, n)
+        if missing:
+            _read_csv(cur, text, n)  # only to count the rows of a file that cannot be imported
+        else:
+            _read_clean(cur, kind, text, n, m, store_path)
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise Unreadable(f"The file could not be read as a table ({first}).") from None
     structural = cur.execute(
         "select line, min(error_type) from reject_errors group by line order by line"
     ).fetchall()
-    base = cur.execute("select coalesce(min(rowid), 0) from ingest_file").fetchone()[0]
+    base = cur.execute(f"select coalesce(min(rowid), 0) from {table}").fetchone()[0]
     # Loaded rows after a structurally rejected record shift by one line per such record: `g` is
     # the number of loaded rows before the j-th rejected line, so row r follows it when r >= g.
-    file_rows = cur.execute("select count(*) from ingest_file").fetchone()[0]
+    file_rows = cur.execute(f"select count(*) from {table}").fetchone()[0]
     # Fewer records than lines means a multi-line cell or a blank line (which DuckDB skips and a
     # spreadsheet shows): only then look for blank lines, with the csv module.
     blanks = text.blank_lines() if file_rows + len(structural) + 1 != text.lines else []
     skipped = sorted({int(line) for line, _ in structural} | set(blanks))
     gaps = [line - j - 2 for j, line in enumerate(skipped)]
-    progress(0.3, "matching columns")
-    # A view cannot take bound parameters; these are integers we computed, never file text.
-    projections = [f"(rowid - {int(base)})::bigint as rn"]
-    present = {c: i for i, c in m.canonical.items()}
-    for canonical in mp.columns(kind):
-        if canonical in present:
-            projections.append(f"c{present[canonical]} as r_{canonical}")
-        else:
-            projections.append(f"cast(null as varchar) as r_{canonical}")
-    # Empty unquoted cells read as NULL, so a blank spreadsheet row is all NULL.
-    any_cell = f"coalesce({', '.join(f'c{i}' for i in range(n))}) is not null"
+    progress(0.5, "matching lines")
     shift = ""
     if gaps:
         listed = ", ".join(str(int(g)) for g in gaps)
         shift = f" + len(list_filter([{listed}]::bigint[], lambda g: g <= rn))"
-    cur.execute(
-        f"""
-        create or replace temp view ingest_raw as
-        select (rn + 2{shift})::bigint as line, * exclude (rn)
-        from (select {", ".join(projections)} from ingest_file where {any_cell})
-        """
-    )
-    loaded = cur.execute("select count(*) from ingest_raw").fetchone()[0]
+    if missing:
+        any_cell = f"coalesce({', '.join(f'c{i}' for i in range(n))}) is not null"
+        loaded = cur.execute(f"select count(*) from ingest_file where {any_cell}").fetchone()[0]
+    else:
+        # A view cannot take bound parameters; these are integers we computed, never file text.
+        cur.execute(
+            f"""
+            create or replace temp view ingest_clean as
+            select (rn + 2{shift})::bigint as line, * exclude (rn, blank_record)
+            from (select (rowid - {int(base)})::bigint as rn, * from ingest_cleaned)
+            where not blank_record
+            """
+        )
+        loaded = cur.execute("select count(*) from ingest_clean").fetchone()[0]
     rows_read = int(loaded) + len(structural)
     problems = [
         Problem(int(line), None, None, _STRUCTURE.get(err, f"this row cannot be read ({err})"))
@@ -291,7 +347,6 @@ def _stage(
         problems.append(
             Problem(1, header, None, f"a second column maps to {canonical}; map it or ignore it")
         )
-    missing = m.missing(kind)
     for canonical in missing:
         expected = ", ".join(mp.expected_headers(kind, canonical))
         problems.append(
@@ -308,12 +363,7 @@ def _stage(
     )
     if missing:
         return Staged(rows_read, problems, m)
-    progress(0.45, "checking every value")
-    text_sql, params = sql.bind(
-        _CLEAN_QUERY[kind],
-        {"key": config.pseudonym_key(store_path)} if kind == "appointments" else {},
-    )
-    cur.execute("create or replace temp table ingest_clean as\n" + text_sql, params)
+    progress(0.6, "collecting problems")
     _collect_problems(cur, kind, m)
     rows = cur.execute(
         'select line, "column", value, reason from ingest_problems order by line, pos'
@@ -330,12 +380,12 @@ def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) 
     if cur.execute(f"select count(*) from ingest_clean where {checks}").fetchone()[0]:
         for pos, c in enumerate(cols):
             # Never the raw client id, even in the record of a rejected file.
-            value = "cast(null as varchar)" if c == "client_id" else f"r.r_{c}"
+            value = "cast(null as varchar)" if c == "client_id" else f"c.v_{c}"
             cur.execute(
                 f"""
                 insert into ingest_problems
                 select c.line, $pos, $header, {value}, c.e_{c}
-                from ingest_clean c join ingest_raw r on r.line = c.line
+                from ingest_clean c
                 where c.e_{c} is not null
                 """,
                 {"pos": pos, "header": m.header_of(c) or c},
@@ -528,6 +578,8 @@ def run_import(
                 report(0.7, "writing the rows")
                 result.inserted, result.updated, result.unchanged = _upsert(cur, kind, import_id)
                 _record(cur, result, record_kind or kind, user, source_system, started)
+            # Derived metric facts follow the rows in the same transaction (clinic/facts.py).
+            facts.refresh_import(cur, kind, import_id)
         report(1.0, "done")
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinic import facts
 from clinic.ingest.load import TARGETS, _audit
 
 
@@ -90,6 +91,8 @@ def undo(store, import_id: int, *, user: str | None = None) -> UndoResult:
             removed = cur.execute(
                 f"select count(*) from {table} where first_import_id = $id", {"id": import_id}
             ).fetchone()[0]
+            # The patients this undo changes, noted before their rows go (clinic/facts.py).
+            facts.note_import(cur, kind, import_id)
             cols = ", ".join((*t.columns, "import_id", "first_import_id"))
             cur.execute(f"delete from {table} where import_id = $id", {"id": import_id})
             restored = cur.execute(
@@ -104,6 +107,7 @@ def undo(store, import_id: int, *, user: str | None = None) -> UndoResult:
                 "update imports set status = 'undone', message = $m where import_id = $id",
                 {"id": import_id, "m": f"undone by {user or 'unknown user'}"},
             )
+            facts.refresh(cur)
     except UndoRefused as exc:
         _audit(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
         raise

@@ -22,6 +22,7 @@ from e2e_support import (
     LOCKOUT_ATTEMPTS,
     LOCKOUT_USER,
     PASSWORD,
+    TYPO_USER,
     USERS,
     VIEWPORT,
     wait_for_app,
@@ -138,6 +139,7 @@ def _seed(db: Path) -> None:
         for role, name in USERS.items():
             auth.add_user(s, name, role, PASSWORD)
         auth.add_user(s, LOCKOUT_USER, "staff", PASSWORD)
+        auth.add_user(s, TYPO_USER, "staff", PASSWORD)
         sessions = s.rows(
             "select appointment_id, appointment_date from appointments"
             " where kind = 'treatment' and status = 'completed'"

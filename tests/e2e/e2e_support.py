@@ -13,6 +13,7 @@ AS_OF = date(2026, 11, 25)
 PASSWORD = "e2e-correct-horse-42"
 USERS = {role: f"{role}1" for role in ("admin", "manager", "staff", "auditor")}
 LOCKOUT_USER = "lockme"  # only the lockout test fails logins, so the others never get locked
+TYPO_USER = "typo1"  # only the wrong-password test mistypes this account's password
 LOCKOUT_ATTEMPTS = 3
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOTS = ROOT / "docs" / "screenshots"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from e2e_support import (
     USERS,
     login,
@@ -11,7 +10,6 @@ from e2e_support import (
     open_page,
     screenshot,
     settle,
-    wait_for_app,
     wait_for_charts,
     wait_for_tables,
 )

@@ -1,0 +1,184 @@
+"""Derived session and revenue facts, kept in step with the data by every write.
+
+`session_facts` (one row per completed treatment session: follow-up match, previous session,
+side-effect flags, socks) and `revenue_facts` (one row per revenue-earning appointment with its
+list price) are tables, so a metric is one scan instead of a patient join on every query. They
+are written in the SAME transaction as the change to their inputs:
+
+* the importer calls `refresh_import(cur, kind, import_id)` at the end of its write transaction
+  (committed or rejected); undo calls `note_import` before it changes rows and `refresh` after;
+  only the patients (and price-list items) that import touched are recomputed;
+* `rebuild(cur)` recomputes everything (bench stores, direct SQL seeding);
+* `keep(cur)` tells the facts that a write transaction changed none of their inputs
+  (appointments, side_effects, prices, effect_terms), e.g. a saved column mapping;
+* `ensure(store)`, called by every metric, is the safety net: the facts record the data_version
+  they match, and store.writer() bumps data_version on every commit, so any write through
+  store.writer() that did none of the above leaves them visibly behind and the next read
+  rebuilds them. (A write that bypasses store.writer() is invisible to this and to every page
+  cache alike: such a path must call `rebuild`.)
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from clinic import sql
+from clinic.store import Store
+
+# Recompute everything instead of per patient when a write touches this many patients per
+# session held: a whole rebuild then costs less than the semi-joins and deletes.
+_WHOLE_SHARE = 0.25
+# Import kinds as stored in `imports.kind` -> the table family they write ("manual" = a side
+# effect recorded by staff).
+_KINDS = {
+    "appointments": "appointments",
+    "side-effects": "side-effects",
+    "manual": "side-effects",
+    "prices": "prices",
+}
+# The facts match the committed data (no facts_state row: never built).
+_FRESH = (
+    "select exists (select 1 from facts_state as f, data_version as d where f.version = d.version)"
+)
+
+
+def _scope_tables(cur: duckdb.DuckDBPyConnection) -> None:
+    """The per-connection scope tables the facts_*_rows queries read."""
+    cur.execute("create temp table if not exists facts_scope_patients (patient_ref varchar)")
+    cur.execute("create temp table if not exists facts_scope_items (item varchar)")
+
+
+def _clear_scope(cur: duckdb.DuckDBPyConnection) -> None:
+    """Empty the scope tables (they live as long as the cursor)."""
+    _scope_tables(cur)
+    cur.execute("delete from facts_scope_patients")
+    cur.execute("delete from facts_scope_items")
+
+
+def _mark(cur: duckdb.DuckDBPyConnection) -> None:
+    """Record that the facts match the data this write transaction commits.
+
+    store.writer() bumps data_version by one on commit, so the facts match version + 1. Were
+    that ever to change, the facts would only look behind and be rebuilt: slower, never wrong.
+    """
+    cur.execute("delete from facts_state")
+    cur.execute("insert into facts_state select version + 1 from data_version")
+
+
+def _insert(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
+    """Insert the rows of both fact tables for everything or for the scope tables."""
+    for table, query in (
+        ("session_facts", "facts_session_rows"),
+        ("revenue_facts", "facts_revenue_rows"),
+    ):
+        text, params = sql.bind(query, {"everything": everything})
+        cur.execute(f"insert into {table} {text}", params)
+
+
+def _rebuild_rows(cur: duckdb.DuckDBPyConnection) -> None:
+    """Replace every row of both fact tables."""
+    _scope_tables(cur)
+    cur.execute("delete from session_facts")
+    cur.execute("delete from revenue_facts")
+    _insert(cur, everything=True)
+
+
+def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
+    """Delete and re-insert the fact rows of the scope's patients and items."""
+    cur.execute(
+        "delete from session_facts "
+        "where patient_ref in (select patient_ref from facts_scope_patients)"
+    )
+    cur.execute(
+        "delete from revenue_facts "
+        "where patient_ref in (select patient_ref from facts_scope_patients) "
+        "or item in (select item from facts_scope_items)"
+    )
+    _insert(cur, everything=False)
+
+
+def _behind(cur: duckdb.DuckDBPyConnection) -> bool:
+    """True when a write since the last refresh left the facts behind the data."""
+    return not cur.execute(_FRESH).fetchone()[0]
+
+
+def rebuild(cur: duckdb.DuckDBPyConnection) -> None:
+    """Recompute both fact tables whole, inside the caller's store.writer() transaction."""
+    _rebuild_rows(cur)
+    _clear_scope(cur)
+    _mark(cur)
+
+
+def keep(cur: duckdb.DuckDBPyConnection) -> None:
+    """Inside a store.writer() transaction that changed no facts input: the facts stay valid."""
+    if not _behind(cur):
+        _mark(cur)
+
+
+def note_import(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> None:
+    """Add the patients and items import `import_id` wrote (or replaced) to the refresh scope."""
+    if kind not in _KINDS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    _scope_tables(cur)
+    text, params = sql.bind(
+        "facts_scope_of_import", {"kind": _KINDS[kind], "import_id": int(import_id)}
+    )
+    cur.execute(f"create or replace temp table facts_import_scope as {text}", params)
+    cur.execute(
+        "insert into facts_scope_patients "
+        "select patient_ref from facts_import_scope where patient_ref is not null"
+    )
+    cur.execute(
+        "insert into facts_scope_items select item from facts_import_scope where item is not null"
+    )
+    cur.execute("drop table facts_import_scope")
+
+
+def refresh(cur: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the facts of the noted scope inside the caller's store.writer() transaction.
+
+    If the facts were already behind the data (a write since the last refresh skipped it), the
+    scope is not enough and everything is recomputed.
+    """
+    _scope_tables(cur)
+    patients, items = cur.execute(
+        "select (select count(distinct patient_ref) from facts_scope_patients), "
+        "(select count(*) from facts_scope_items)"
+    ).fetchone()
+    if _behind(cur):
+        _rebuild_rows(cur)
+    elif patients or items:
+        sessions = cur.execute("select count(*) from session_facts").fetchone()[0]
+        if patients >= _WHOLE_SHARE * sessions:
+            _rebuild_rows(cur)
+        else:
+            _refresh_scope(cur)
+    _clear_scope(cur)
+    _mark(cur)
+
+
+def refresh_import(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> None:
+    """Bring the facts up to date after import `import_id`, in its own write transaction."""
+    note_import(cur, kind, import_id)
+    refresh(cur)
+
+
+def is_fresh(store: Store) -> bool:
+    """True when the facts match the committed data (one tiny query)."""
+    return bool(store.scalar(_FRESH))
+
+
+def ensure(store: Store) -> bool:
+    """Make the facts match the data before a read; True if they had to be rebuilt.
+
+    A no-op unless a write left them behind. A read-only store is read as it is.
+    """
+    if store.read_only or is_fresh(store):
+        return False
+    with store.writer(wait=True) as cur:
+        # Re-checked under the write lock: another thread may have rebuilt them meanwhile.
+        if _behind(cur):
+            rebuild(cur)
+            return True
+        _mark(cur)
+    return False

@@ -1,0 +1,217 @@
+"""Derived facts (clinic/facts.py): kept equal to the old view definitions by every write path."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clinic import facts
+from clinic import metrics as m
+from clinic.config import QUERIES
+from clinic.ingest import import_file, record_side_effect, undo
+from clinic.store import Store
+
+SAMPLES = Path("/work/shared/samples")
+SESSION_KEY = ["appointment_id"]
+
+
+def _old_view(name: str) -> str:
+    """The text of a view as migration 010 defined it (the reference definition)."""
+    text = (QUERIES / "schema" / "010_metric_views.sql").read_text(encoding="utf-8")
+    body = text.split(f"create view {name} as", 1)[1]
+    return body.split("select * from final;", 1)[0] + "select * from final"
+
+
+def _frame(store: Store, text: str) -> pd.DataFrame:
+    """All rows of a relation, sorted by appointment id, index reset."""
+    with store.cursor() as cur:
+        df = cur.execute(f"select * from ({text})").df()
+    return df.sort_values(SESSION_KEY).reset_index(drop=True)
+
+
+def assert_facts_match_views(store: Store) -> None:
+    """The fact tables hold exactly what the 010 views compute from the current data."""
+    assert facts.is_fresh(store)
+    sessions = _frame(store, "select * exclude (socks_met) from session_facts")
+    pd.testing.assert_frame_equal(sessions, _frame(store, _old_view("treatment_sessions")))
+    revenue = _frame(store, "select * from revenue_facts")
+    pd.testing.assert_frame_equal(revenue, _frame(store, _old_view("revenue_lines")))
+
+
+def imported(store: Store, kind: str, data: bytes | Path, name: str = "x.csv") -> int:
+    """Import a file expecting it committed; return its import id."""
+    result = import_file(store, kind, data, file_name=name)
+    assert result.status == "committed", result.errors[:3]
+    return result.import_id
+
+
+@pytest.fixture
+def sampled(store: Store) -> Store:
+    """A store holding the shared sample exports, imported the normal way."""
+    imported(store, "prices", SAMPLES / "price_list.csv")
+    imported(store, "appointments", SAMPLES / "appointments_export.csv")
+    imported(store, "side-effects", SAMPLES / "side_effects_export.csv")
+    return store
+
+
+def test_imports_keep_facts_equal_to_the_views(sampled: Store):
+    """After importing the samples the facts are fresh and equal to the 010 views."""
+    assert sampled.scalar("select count(*) from session_facts") > 100
+    assert_facts_match_views(sampled)
+
+
+def _edited_export() -> bytes:
+    """The sample export with a few rows changed, one session moved and one follow-up added."""
+    lines = (SAMPLES / "appointments_export.csv").read_bytes().decode("cp1252")
+    rows = lines.splitlines()
+    header, body = rows[0], rows[1:]
+    changed = [body[0].replace("Completed", "Cancelled"), body[1].replace("/01/2024", "/02/2024")]
+    first_patient = body[2].split(",")[3]
+    day = body[2].split(",")[1]
+    d, mth, y = (int(x) for x in day.split("/"))
+    review = date(y, mth, d).toordinal() + 40
+    review_day = date.fromordinal(review).strftime("%d/%m/%Y")
+    extra = (
+        f"APT-NEW-1,{review_day},10:00,{first_patient},A B,a@b.c,Dr Amara Patel,6 Week Review,"
+        "Completed,,Ealing,,,,"
+    )
+    return "\n".join([header, *changed, *body[2:20], extra, ""]).encode("cp1252")
+
+
+def test_overlapping_import_and_undo_refresh_only_what_changed(sampled: Store):
+    """An update import, then its undo, leave the facts equal to the views each time."""
+    before = _frame(sampled, "select * from session_facts")
+    import_id = imported(sampled, "appointments", _edited_export(), "edited.csv")
+    assert_facts_match_views(sampled)
+    assert not _frame(sampled, "select * from session_facts").equals(before)
+    undo(sampled, import_id)
+    assert_facts_match_views(sampled)
+    pd.testing.assert_frame_equal(_frame(sampled, "select * from session_facts"), before)
+
+
+def test_price_change_reprices_revenue(sampled: Store):
+    """A new list price (and its undo) reprices the item's revenue lines."""
+    data = b"Item,Kind,Price,Valid From\nSingle Session,treatment,\xc2\xa3999.00,2024-06-01\n"
+    import_id = imported(sampled, "prices", data, "p.csv")
+    assert_facts_match_views(sampled)
+    assert sampled.scalar("select count(*) from revenue_facts where list_price_gbp = 999") > 0
+    undo(sampled, import_id)
+    assert_facts_match_views(sampled)
+    assert sampled.scalar("select count(*) from revenue_facts where list_price_gbp = 999") == 0
+
+
+def test_recorded_side_effect_sets_the_event_flags(sampled: Store):
+    """A side effect entered by staff marks its session at once, seriousness included."""
+    aid = sampled.scalar(
+        "select appointment_id from session_facts where not has_event order by appointment_id"
+    )
+    result = record_side_effect(
+        sampled,
+        {
+            "appointment_id": aid,
+            "reported_date": "2025-06-01",
+            "effect": "deep vein thrombosis",
+            "severity": "severe",
+        },
+    )
+    assert result.status == "committed", result.errors
+    flags = sampled.rows(
+        "select has_event, has_serious_event from session_facts where appointment_id = $a",
+        {"a": aid},
+    )
+    assert flags == [(True, True)]
+    assert_facts_match_views(sampled)
+
+
+def test_rejected_import_leaves_facts_fresh(sampled: Store):
+    """A rejected file writes nothing and the facts stay fresh (no rebuild on the next read)."""
+    bad = b"Booking ID,Date,Customer ID,Therapist,Treatment,Status\nX1,31/02/2025,C1,A,Nope,Done\n"
+    assert import_file(sampled, "appointments", bad).status == "rejected"
+    assert facts.is_fresh(sampled)
+
+
+def _seed_direct(store: Store) -> None:
+    """Hand-made data written by direct SQL, bypassing the importer."""
+    with store.writer() as cur:
+        cur.execute(
+            """insert into prices values
+            ('Single Session', 'treatment', '2024-01-01', 150, 30, 0, 0),
+            ('6 Week Review', 'follow-up', '2024-01-01', 0, 15, 0, 0),
+            ('Compression Socks', 'product', '2024-01-01', 25, null, 0, 0)"""
+        )
+        cur.execute(
+            """insert into appointments (appointment_id, appointment_date, patient_ref, clinician,
+                item, kind, status, site, vein_type, compression, import_id, first_import_id)
+            values
+            ('T1', '2024-01-10', 'P1', 'Dr A', 'Single Session', 'treatment', 'completed',
+             'north', 'varicose', 'none', 0, 0),
+            ('T2', '2024-02-01', 'P1', 'Dr A', 'Single Session', 'treatment', 'completed',
+             'north', 'spider', 'own', 0, 0),
+            ('R1', '2024-02-19', 'P1', 'Dr A', '6 Week Review', 'follow-up', 'completed',
+             'north', null, null, 0, 0),
+            ('S1', '2024-02-01', 'P1', 'Dr A', 'Compression Socks', 'product', 'completed',
+             'north', null, null, 0, 0)"""
+        )
+
+
+def test_direct_sql_is_caught_by_ensure(store: Store):
+    """Rows written by direct SQL through store.writer() are picked up by the next metric read.
+
+    By hand: T1 (10 Jan) has the review R1 on day 40 -> review met; T2 (1 Feb) is a repeat only
+    22 days later -> spacing not met; T2 has a same-day socks sale -> socks met; T1 does not.
+    """
+    _seed_direct(store)
+    assert not facts.is_fresh(store)
+    assert m.kpis(store, m.Filters(), date(2024, 6, 1))["sessions"] == 2
+    assert facts.is_fresh(store)
+    rows = store.rows(
+        "select appointment_id, review_met, is_repeat, spacing_met, socks_met, is_varicose "
+        "from session_facts order by appointment_id"
+    )
+    assert rows == [
+        ("T1", True, False, False, False, True),
+        ("T2", False, True, False, True, False),
+    ]
+    assert_facts_match_views(store)
+
+
+def test_ensure_is_a_no_op_when_fresh(sampled: Store):
+    """A read on fresh facts rebuilds nothing and does not move data_version."""
+    version = sampled.data_version()
+    assert facts.ensure(sampled) is False
+    assert sampled.data_version() == version
+
+
+def test_keep_marks_a_write_that_changed_no_input(sampled: Store):
+    """keep() inside a write that touched no facts input keeps them fresh."""
+    with sampled.writer() as cur:
+        cur.execute("insert into store_meta values ('k', 'v')")
+        facts.keep(cur)
+    assert facts.is_fresh(sampled)
+
+
+def test_a_refresh_after_a_skipped_write_rebuilds_everything(sampled: Store):
+    """An import after a direct write that skipped the facts still leaves them all correct."""
+    with sampled.writer() as cur:
+        cur.execute(
+            "update appointments set status = 'cancelled' where appointment_id = 'APT-100080'"
+        )
+    imported(sampled, "side-effects", SAMPLES / "side_effects_export.csv")
+    assert_facts_match_views(sampled)
+
+
+def test_rebuild_matches_the_views_on_an_empty_store(store: Store):
+    """A rebuild of an empty store leaves empty tables and fresh facts."""
+    with store.writer() as cur:
+        facts.rebuild(cur)
+    assert store.scalar("select count(*) from session_facts") == 0
+    assert_facts_match_views(store)
+
+
+def test_note_import_refuses_an_unknown_kind(store: Store):
+    """An unknown import kind is a ValueError, not a silent no-op."""
+    with store.writer() as cur, pytest.raises(ValueError, match="unknown import kind"):
+        facts.note_import(cur, "invoices", 1)

@@ -1,0 +1,371 @@
+"""Nothing lost: imports killed mid-way, readers during an import, busy writers, backups, limits.
+
+Sizes: `make test` imports about 190k appointment rows per kill point; `make soak` (env
+CLINIC_SOAK=1) imports about 480k rows and kills at more points.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clinic import audit, backup, cli, config, demo, metrics
+from clinic.ingest import import_file
+from clinic.ingest.reader import Unreadable, check_limits
+from clinic.store import Store, StoreBusy
+
+ROOT = Path(__file__).resolve().parents[2]
+SOAK = os.environ.get("CLINIC_SOAK") == "1"
+SESSIONS = 200_000 if SOAK else 80_000
+_CONTENT = (
+    "appointment_id, appointment_date, start_time, patient_ref, clinician, item, kind, status,"
+    " price_charged_gbp, site, vein_type, vein_diameter_mm, sclerosant, concentration_pct, form,"
+    " volume_ml, treated_area, compression, funding"
+)
+
+
+def _snapshot(path: Path) -> tuple:
+    """Open the store as the app would and return (appointments, committed imports, checksum)."""
+    store = Store(path)
+    try:
+        return store.rows(
+            "select (select count(*) from appointments),"
+            " (select count(*) from imports where status = 'committed'),"
+            f" (select coalesce(sum(hash({_CONTENT})::hugeint), 0)::varchar from appointments)"
+        )[0]
+    finally:
+        store.close()
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run `python -m clinic ARGS` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "clinic", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A large export, a 'before' store (prices + its first 2,000 rows) and a child env."""
+    folder = tmp_path_factory.mktemp("big")
+    env = dict(os.environ, CLINIC_KEY_FILE=str(folder / "k.key"), PYTHONPATH=str(ROOT))
+    paths = demo.generate_exports(folder / "exports", SESSIONS, seed=11)
+    head = folder / "first_rows.csv"
+    with paths["appointments"].open(encoding="utf-8") as src:
+        head.write_text("".join(next(src) for _ in range(2001)), encoding="utf-8")
+    template = folder / "before.duckdb"
+    for kind, file in (("prices", paths["prices"]), ("appointments", head)):
+        done = _cli(["import", kind, str(file), "--db", str(template)], env)
+        assert done.returncode == 0, done.stderr
+    assert not template.with_name(template.name + ".wal").exists()
+    rows = sum(1 for _ in paths["appointments"].open(encoding="utf-8")) - 1
+    return {"folder": folder, "env": env, "file": paths["appointments"], "template": template,
+            "rows": rows}  # fmt: skip
+
+
+def _import_cmd(big: dict, db: Path) -> list[str]:
+    """The command line of the big import into db."""
+    return [sys.executable, "-m", "clinic", "import", "appointments", str(big["file"]), "--db",
+            str(db)]  # fmt: skip
+
+
+def _run_until(big: dict, db: Path, trigger: Callable[[float, bool, int], bool]) -> int:
+    """Run the big import, SIGKILL it when trigger(seconds, wal_exists, db_size) says so."""
+    wal = db.with_name(db.name + ".wal")
+    proc = subprocess.Popen(
+        _import_cmd(big, db), cwd=ROOT, env=big["env"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    started = time.perf_counter()
+    while proc.poll() is None:
+        if trigger(time.perf_counter() - started, wal.exists(), db.stat().st_size):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    return proc.wait()
+
+
+def _kill_points(seconds: float, size0: int) -> list[tuple[str, Callable]]:
+    """Named triggers: fractions of a measured clean run, and file-growth / WAL events."""
+    seen = {"wal": False}
+
+    def after_commit(_t: float, wal: bool, _s: int) -> bool:
+        seen["wal"] = seen["wal"] or wal
+        return seen["wal"] and not wal
+
+    fractions = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97) if SOAK else (0.1, 0.4)
+    points: list[tuple[str, Callable]] = [
+        (f"{f:.0%} of the run", lambda t, _w, _s, f=f: t >= f * seconds) for f in fractions
+    ]
+    points += [
+        ("rows being written", lambda _t, _w, s: s > size0),
+        ("commit (WAL present)", lambda _t, w, _s: w),
+        ("after the commit's checkpoint", after_commit),
+    ]
+    return points
+
+
+def test_killed_import_leaves_before_or_after(big, tmp_path, capsys):
+    """SIGKILL a big import at many points: the store reopens at before or after, never between."""
+    before = _snapshot(big["template"])
+    clean = tmp_path / "clean.duckdb"
+    shutil.copy2(big["template"], clean)
+    started = time.perf_counter()
+    subprocess.run(_import_cmd(big, clean), cwd=ROOT, env=big["env"], check=True,
+                   capture_output=True)  # fmt: skip
+    seconds = time.perf_counter() - started
+    after = _snapshot(clean)
+    assert after[0] == big["rows"] and after[1] == before[1] + 1 and after != before
+    figures = []
+    for name, trigger in _kill_points(seconds, big["template"].stat().st_size):
+        db = tmp_path / f"killed-{len(figures)}.duckdb"
+        shutil.copy2(big["template"], db)
+        code = _run_until(big, db, trigger)
+        state = _snapshot(db)
+        assert state in (before, after), f"killed at {name}: the store holds a state between"
+        outcome = "before" if state == before else "after"
+        rerun = _cli(["import", "appointments", str(big["file"]), "--db", str(db)], big["env"])
+        assert rerun.returncode == 0, rerun.stderr
+        assert _snapshot(db)[0::2] == after[0::2]
+        figures.append(f"{name}: exit {code}, store at {outcome}")
+    with capsys.disabled():
+        print(f"\n{big['rows']:,} rows, clean import {seconds:.1f} s; " + "; ".join(figures))
+    assert any("store at before" in f for f in figures)
+
+
+@pytest.fixture
+def loaded(store: Store, tmp_path: Path) -> dict:
+    """A store with prices and a first import, plus a bigger export to import next."""
+    paths = demo.generate_exports(tmp_path / "exports", 10_000, seed=5)
+    assert import_file(store, "prices", paths["prices"]).status == "committed"
+    head = tmp_path / "first.csv"
+    with paths["appointments"].open(encoding="utf-8") as src:
+        head.write_text("".join(next(src) for _ in range(501)), encoding="utf-8")
+    assert import_file(store, "appointments", head).status == "committed"
+    return {"store": store, "file": paths["appointments"]}
+
+
+def test_readers_see_before_or_after_during_an_import(loaded):
+    """8 threads reading one Store while an import commits see only before or after totals."""
+    store = loaded["store"]
+    totals_sql = "select count(*), sum(price_charged_gbp), max(import_id) from appointments"
+    before = store.rows(totals_sql)[0]
+    seen: list[tuple] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        """Read totals (and a metric) in a loop until shortly after the import ends."""
+        try:
+            while not done.is_set():
+                seen.append(store.rows(totals_sql)[0])
+                metrics.revenue(store, metrics.Filters(), "site")
+            seen.append(store.rows(totals_sql)[0])
+        except BaseException as exc:  # noqa: BLE001 -- any failure of a reader fails the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for t in threads:
+        t.start()
+    result = import_file(store, "appointments", loaded["file"])
+    done.set()
+    for t in threads:
+        t.join()
+    after = store.rows(totals_sql)[0]
+    assert result.status == "committed" and after != before
+    assert not errors, errors[:3]
+    assert set(seen) <= {before, after}
+    assert before in seen and after in seen
+
+
+def _hold_writer(store: Store) -> tuple[threading.Event, threading.Thread]:
+    """Start a thread holding the store's writer until the returned event is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        """Keep one write transaction open."""
+        with store.writer():
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10)
+    return release, thread
+
+
+def test_second_import_is_busy(loaded):
+    """While one import writes, a second gets StoreBusy and writes nothing."""
+    store = loaded["store"]
+    count = store.scalar("select count(*) from imports")
+    release, thread = _hold_writer(store)
+    try:
+        with pytest.raises(StoreBusy, match="Another import is running"):
+            import_file(store, "appointments", loaded["file"])
+    finally:
+        release.set()
+        thread.join()
+    assert store.scalar("select count(*) from imports") == count
+    assert import_file(store, "appointments", loaded["file"]).status == "committed"
+
+
+def test_cli_maps_busy_to_exit_4(loaded, monkeypatch, capsys):
+    """The CLI turns StoreBusy into exit 4 and a sentence, without a traceback."""
+    store = loaded["store"]
+    release, thread = _hold_writer(store)
+    # The CLI opens its own Store; hand it this real one, whose writer another thread holds.
+    monkeypatch.setattr(cli, "Store", lambda _path: store)
+    # cli.main closes its store when done; this one is closed by its fixture after the release.
+    monkeypatch.setattr(store, "close", lambda: None)
+    try:
+        code = cli.main(["import", "appointments", str(loaded["file"]), "--db", str(store.path)])
+    finally:
+        release.set()
+        thread.join()
+    err = capsys.readouterr().err
+    assert code == cli.REFUSED
+    assert "another import is running" in err.lower() and "Traceback" not in err
+
+
+def test_cli_refuses_a_store_held_by_another_process(loaded):
+    """A second process importing into a store this process holds exits 4 with a sentence."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    db = str(loaded["store"].path)
+    done = _cli(["import", "appointments", str(loaded["file"]), "--db", db], env)
+    assert done.returncode == cli.REFUSED
+    assert "in use by another program" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_backup_restore_drill_of_a_demo_store(store, tmp_path, monkeypatch):
+    """Back up a demo store, restore it elsewhere: every table has equal rows and checksum."""
+    demo.fill(store, seed=3)
+    folder = backup.backup(store, tmp_path / "backup")
+    with store.cursor() as cur:
+        original = backup._table_sums(cur)
+    monkeypatch.setenv("CLINIC_KEY_FILE", str(tmp_path / "restored" / "key"))
+    backup.restore(tmp_path / "restored" / "clinic.duckdb", folder)
+    restored = Store(tmp_path / "restored" / "clinic.duckdb")
+    try:
+        with restored.cursor() as cur:
+            copy = backup._table_sums(cur)
+        assert audit.verify(restored).ok
+    finally:
+        restored.close()
+    assert copy == original
+    assert original["appointments"]["rows"] > 3000 and original["audit_log"]["rows"] > 0
+
+
+def test_migration_keeps_a_pre_migration_backup(db_path, tmp_path, monkeypatch):
+    """Opening a store at an older schema copies it to <name>.pre-NNN.bak before migrating."""
+    Store(db_path).close()
+    queries = tmp_path / "queries"
+    shutil.copytree(config.QUERIES, queries)
+    (queries / "schema" / "999_reliability_probe.sql").write_text(
+        "create table reliability_probe (x integer);\n", encoding="utf-8"
+    )
+    monkeypatch.setattr("clinic.store.QUERIES", queries)
+    old = Store(db_path)
+    try:
+        assert old.schema_version() == 999
+    finally:
+        old.close()
+    bak = db_path.with_name(f"{db_path.name}.pre-999.bak")
+    assert bak.is_file()
+    monkeypatch.setattr("clinic.store.QUERIES", config.QUERIES)
+    copy = Store(bak, read_only=True)
+    try:
+        assert copy.schema_version() < 999
+        assert not copy.scalar(
+            "select count(*) from information_schema.tables where table_name = 'reliability_probe'"
+        )
+    finally:
+        copy.close()
+
+
+# -- limits ------------------------------------------------------------------------------------
+_HEAD = "Booking ID,Date,Customer ID,Therapist,Treatment,Status,Area\n"
+_ROW = "B1,03/04/2025,C1,Dr A,Single Session,Completed,"
+
+
+def _nothing_written(store: Store) -> tuple:
+    """Counts that an refused import must not change."""
+    return store.rows("select (select count(*) from appointments), (select count(*) from imports)")[
+        0
+    ]
+
+
+def test_upload_size_limit(loaded, tmp_path, monkeypatch):
+    """A file over CLINIC_MAX_UPLOAD_MB is refused with the limit named; nothing written."""
+    store = loaded["store"]
+    monkeypatch.setenv("CLINIC_MAX_UPLOAD_MB", "1")
+    assert config.max_upload_mb() == 1
+    counts = _nothing_written(store)
+    result = import_file(store, "appointments", loaded["file"])  # about 3 MB
+    assert result.status == "unreadable" and "1 MB limit" in result.errors[0].reason
+    assert _nothing_written(store) == counts
+
+
+def test_streamlit_upload_limit_matches_config(monkeypatch):
+    """Streamlit's maxUploadSize equals the importer's default limit."""
+    monkeypatch.delenv("CLINIC_MAX_UPLOAD_MB", raising=False)
+    text = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    assert f"maxUploadSize = {config.max_upload_mb()}" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("one-megabyte cell", _HEAD + _ROW + "x" * (1 << 20) + "\n", "at most 32 KB"),
+        ("million columns", ",".join(f"c{i}" for i in range(1_000_000)) + "\nx\n", "1,000,000"),
+    ],
+)
+def test_oversized_files_are_refused_quickly(loaded, tmp_path, name, content, reason):
+    """A 1 MB cell or a million-column header: a sentence within seconds, nothing written."""
+    store = loaded["store"]
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    counts = _nothing_written(store)
+    started = time.perf_counter()
+    result = import_file(store, "appointments", path)
+    assert time.perf_counter() - started < 10, name
+    assert result.status == "unreadable" and reason in result.errors[0].reason
+    assert _nothing_written(store) == counts
+
+
+def test_cli_refuses_a_million_columns_with_exit_2(tmp_path):
+    """The CLI prints the reason and exits 2 (no traceback) for a too-wide file."""
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = _cli(["import", "appointments", str(path), "--db", str(tmp_path / "w.duckdb")], env)
+    assert done.returncode == cli.USAGE
+    assert "columns" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("headers", "cell", "ok"),
+    [
+        (500, 32 * 1024, True),
+        (501, 10, False),
+        (7, 32 * 1024 + 1, False),
+        (7, 40 * 1024, False),
+    ],
+)
+def test_limit_edges(headers, cell, ok):
+    """Exactly 500 columns and a 32 KB cell pass; one more column or byte is refused."""
+    names = [f"h{i}" for i in range(headers)]
+    data = (",".join(names) + "\n" + "a," + "é" * (cell // 2) + "x" * (cell % 2) + "\n").encode()
+    if ok:
+        check_limits(data, ",", names)
+    else:
+        with pytest.raises(Unreadable):
+            check_limits(data, ",", names)
