@@ -14,12 +14,27 @@ if __name__ != "__main__":
 else:
     st.set_page_config(page_title="Vein clinic analytics", page_icon="🩺", layout="wide")
     user = ui.current_user()
-    navigation = st.navigation(
-        [
-            st.Page(file, title=title, url_path=url_path, icon=icon, default=(i == 0))
-            for i, (_key, title, file, url_path, icon) in enumerate(ui.pages_for(user.role))
-        ]
+    # Every page is registered, so each page's own role check answers a URL outside the role
+    # with the access message; only the role's pages are visible in the menu.
+    pages = {
+        key: st.Page(
+            file,
+            title=title,
+            url_path=url_path,
+            icon=icon,
+            visibility="visible" if ui.can(user.role, key) else "hidden",
+        )
+        for key, title, file, url_path, icon in ui.PAGES
+    }
+    first = pages[ui.pages_for(user.role)[0][0]]
+    # "/" opens the role's first page, so every page keeps its own URL (/overview too).
+    home = st.Page(
+        lambda: st.switch_page(first, query_params=st.query_params.to_dict()),
+        title=first.title,
+        default=True,
+        visibility="hidden",
     )
+    navigation = st.navigation([home, *pages.values()])
     ui.account_sidebar(user)
     ui.demo_notice()
     navigation.run()

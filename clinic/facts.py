@@ -72,7 +72,7 @@ def _insert(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
         ("revenue_facts", "facts_revenue_rows"),
     ):
         text, params = sql.bind(query, {"everything": everything})
-        cur.execute(f"insert into {table} {text}", params)
+        cur.execute(f"insert into {table} by name {text}", params)
 
 
 def _rebuild_rows(cur: duckdb.DuckDBPyConnection) -> None:

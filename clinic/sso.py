@@ -106,9 +106,9 @@ def record_login(store: Store, user: auth.User, login_id: str) -> bool:
     return True
 
 
-def record_refusal(store: Store, email: str | None, login_id: str) -> bool:
+def record_refusal(store: Store, email: object, login_id: str) -> bool:
     """Audit a refused SSO login (identity without a role) once per provider login."""
-    who = (email or "")[:200] or None
+    who = str(email or "")[:200] or None
     key = (f"refused:{who}", login_id)
     with _audited_lock:
         if key in _audited:

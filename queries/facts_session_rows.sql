@@ -5,7 +5,8 @@
 -- prev_session_date: the patient's previous completed treatment session (over all data, so a
 -- date filter does not turn a repeat session into a first one); has_event / has_serious_event:
 -- at least one linked side-effect report (serious = serious term or medical attention);
--- socks_met: compression 'bought' or a completed product sale to the patient that day.
+-- socks_met: compression 'bought' or a completed product sale to the patient that day;
+-- review_covered / check_covered: a completed or booked follow-up in the window (call list).
 -- Every fact depends only on the patient's own rows, so a patient's rows are recomputed whole.
 -- Params: $everything (boolean: all patients, else the scope table).
 -- Grain: one row per completed treatment session, in date order.
@@ -15,13 +16,39 @@ with scope as (
 ),
 
 -- Two branches rather than `$everything or patient_ref in (...)`: that OR costs a whole rebuild
--- about twice its time; a branch whose condition is false costs one cheap scan.
-patient_rows as (
-    select *
+-- about twice its time; a branch whose condition is false costs one cheap scan. Only the columns
+-- used, and not materialized: copying whole appointment rows for three readers cost more than
+-- scanning the table three times.
+patient_rows as not materialized (
+    select
+        appointment_id,
+        appointment_date,
+        patient_ref,
+        clinician,
+        site,
+        item,
+        kind,
+        status,
+        vein_type,
+        sclerosant,
+        form,
+        compression,
     from appointments
     where $everything
     union all
-    select *
+    select
+        appointment_id,
+        appointment_date,
+        patient_ref,
+        clinician,
+        site,
+        item,
+        kind,
+        status,
+        vein_type,
+        sclerosant,
+        form,
+        compression,
     from appointments
     where not $everything and patient_ref in (select patient_ref from scope)
 ),
@@ -46,9 +73,9 @@ sessions as (
 ),
 
 visits as (
-    select patient_ref, appointment_date as visit_date,
+    select patient_ref, appointment_date as visit_date, status = 'completed' as attended,
     from patient_rows
-    where kind = 'follow-up' and status = 'completed'
+    where kind = 'follow-up' and status in ('completed', 'booked')
 ),
 
 sales as (
@@ -60,8 +87,10 @@ sales as (
 followed as (
     select
         s.appointment_id,
-        bool_or(v.visit_date >= s.appointment_date + 35) as review_met,
-        bool_or(v.visit_date <= s.appointment_date + 14) as check_met,
+        bool_or(v.attended and v.visit_date >= s.appointment_date + 35) as review_met,
+        bool_or(v.attended and v.visit_date <= s.appointment_date + 14) as check_met,
+        bool_or(v.visit_date >= s.appointment_date + 35) as review_covered,
+        bool_or(v.visit_date <= s.appointment_date + 14) as check_covered,
     from sessions as s
     inner join visits as v
         on
@@ -94,6 +123,8 @@ final as (
         r.appointment_id is not null as has_event,
         coalesce(r.has_serious_event, false) as has_serious_event,
         coalesce(s.compression = 'bought' or p.patient_ref is not null, false) as socks_met,
+        coalesce(f.review_covered, false) as review_covered,
+        coalesce(f.check_covered, false) as check_covered,
     from sessions as s
     left join followed as f on f.appointment_id = s.appointment_id
     left join reports as r on r.appointment_id = s.appointment_id

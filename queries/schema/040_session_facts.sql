@@ -14,9 +14,10 @@
 --   next read rebuilds them (clinic.facts.ensure).
 
 -- One row per completed treatment session: the old view's columns, then socks_met (socks
--- bought at the session or a completed product sale to the same patient on the same day).
+-- bought at the session or a completed product sale to the same patient on the same day) and
+-- review_covered / check_covered (a completed or booked follow-up inside the window).
 create table session_facts as
-select *, false as socks_met,
+select *, false as socks_met, false as review_covered, false as check_covered,
 from treatment_sessions
 with no data;
 
@@ -32,7 +33,7 @@ create table facts_state (
 );
 
 create or replace view treatment_sessions as
-select * exclude (socks_met)
+select * exclude (socks_met, review_covered, check_covered)
 from session_facts;
 
 create or replace view revenue_lines as

@@ -79,9 +79,11 @@ def settle(page: Any, timeout: float = 30_000) -> None:
     wait_for_app(page, timeout)
 
 
-def wait_for_charts(page: Any, timeout: float = 30_000) -> int:
-    """Wait until every Plotly chart on the page has drawn its SVG; the number of charts."""
+def wait_for_charts(page: Any, at_least: int = 0, timeout: float = 30_000) -> int:
+    """Wait for at least `at_least` Plotly charts, each with its SVG drawn; the chart count."""
     charts = page.locator("[data-testid='stPlotlyChart']")
+    if at_least:
+        charts.nth(at_least - 1).wait_for(timeout=timeout)
     count = charts.count()
     for i in range(count):
         charts.nth(i).locator(".js-plotly-plot .main-svg").first.wait_for(timeout=timeout)

@@ -29,10 +29,10 @@ def _import_twice(page, path: Path, rows: int) -> None:
     """Import a file, see every row new; import it again, see every row unchanged."""
     login(page, USERS["staff"], next="/upload")
     _upload(page, path)
-    page.get_by_text(f"Imported: {rows:,} new, 0 updated, 0 unchanged.").wait_for()
+    page.get_by_text(f"Imported: {rows:,} new, 0 updated, 0 unchanged.").wait_for(timeout=60_000)
     page.reload()
     _upload(page, path)
-    page.get_by_text(f"Imported: 0 new, 0 updated, {rows:,} unchanged.").wait_for()
+    page.get_by_text(f"Imported: 0 new, 0 updated, {rows:,} unchanged.").wait_for(timeout=60_000)
     assert page.get_by_test_id("stException").count() == 0
 
 

@@ -78,8 +78,16 @@ def _import_cmd(big: dict, db: Path) -> list[str]:
             str(db)]  # fmt: skip
 
 
-def _run_until(big: dict, db: Path, trigger: Callable[[float, bool, int], bool]) -> int:
-    """Run the big import, SIGKILL it when trigger(seconds, wal_exists, db_size) says so."""
+def _size(path: Path) -> int:
+    """A file's size, or -1 when it does not exist (DuckDB may remove it meanwhile)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
+def _run_until(big: dict, db: Path, trigger: Callable[[float, int, int], bool]) -> int:
+    """Run the big import, SIGKILL it when trigger(seconds, wal_size, db_size) says so."""
     wal = db.with_name(db.name + ".wal")
     proc = subprocess.Popen(
         _import_cmd(big, db), cwd=ROOT, env=big["env"], stdout=subprocess.DEVNULL,
@@ -87,7 +95,7 @@ def _run_until(big: dict, db: Path, trigger: Callable[[float, bool, int], bool])
     )  # fmt: skip
     started = time.perf_counter()
     while proc.poll() is None:
-        if trigger(time.perf_counter() - started, wal.exists(), db.stat().st_size):
+        if trigger(time.perf_counter() - started, _size(wal), _size(db)):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.001)
@@ -96,19 +104,30 @@ def _run_until(big: dict, db: Path, trigger: Callable[[float, bool, int], bool])
 
 def _kill_points(seconds: float, size0: int) -> list[tuple[str, Callable]]:
     """Named triggers: fractions of a measured clean run, and file-growth / WAL events."""
-    seen = {"wal": False}
+    seen = {"wal": False, "last": -1}
 
-    def after_commit(_t: float, wal: bool, _s: int) -> bool:
-        seen["wal"] = seen["wal"] or wal
-        return seen["wal"] and not wal
+    def after_commit(_t: float, wal: int, _s: int) -> bool:
+        seen["wal"] = seen["wal"] or wal >= 0
+        return seen["wal"] and wal < 0
 
-    fractions = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97) if SOAK else (0.1, 0.4)
+    def checkpointing(_t: float, wal: int, size: int) -> bool:
+        # The database file growing while the WAL exists: DuckDB is writing the commit out
+        # (WAL, then its checkpoint into the file), the narrowest window there is.
+        if wal < 0:
+            seen["last"] = -1
+            return False
+        if seen["last"] < 0:
+            seen["last"] = size
+        return size > seen["last"]
+
+    fractions = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97) if SOAK else (0.1, 0.5)
     points: list[tuple[str, Callable]] = [
         (f"{f:.0%} of the run", lambda t, _w, _s, f=f: t >= f * seconds) for f in fractions
     ]
     points += [
         ("rows being written", lambda _t, _w, s: s > size0),
-        ("commit (WAL present)", lambda _t, w, _s: w),
+        ("commit (WAL present)", lambda _t, w, _s: w >= 0),
+        ("checkpoint in progress", checkpointing),
         ("after the commit's checkpoint", after_commit),
     ]
     return points
