@@ -1,0 +1,203 @@
+"""Page times in a real browser, server memory and cold start, on stores of growing size.
+
+For each size the store is built through the real import path (clinic.demo.generate_exports,
+then clinic.ingest.import_file), a real `streamlit run dashboard.py` serves it, and Debian's
+Chromium (Playwright) logs in as a manager and opens every page. A page's time runs from the
+navigation until its script run has finished and every Plotly chart has drawn its SVG. Each
+visit asks for a different date range, so no visit is served from st.cache_data: these are
+cold computations, the worst case a manager sees.
+
+Baselines in the same run: the same page on the smallest store (ratio), the server's peak
+memory with an empty store, and the cold start of a one-chart Streamlit page.
+
+    python -m bench.pages                  # 10k and 1M sessions
+    python -m bench.pages --sizes 10000 100000 1000000 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+import conftest as e2e  # noqa: E402  (the e2e tests' real-server harness)
+import e2e_support as ui_wait  # noqa: E402
+
+from clinic import auth, demo, ingest  # noqa: E402
+from clinic.store import Store  # noqa: E402
+
+AS_OF = date(2026, 11, 25)
+PASSWORD = "bench-password-1"
+PAGES = ("overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit")
+# Rotating ranges: each visit of a page misses the cache (same length, different dates).
+RANGES = [(f"{y}-{m:02d}-01", f"{y + 1}-{m:02d}-01") for y in (2024, 2025) for m in (1, 4, 7)]
+OUT = ROOT / "bench" / "out"
+
+
+def build_store(n_sessions: int) -> Path:
+    """A store of `n_sessions` treatment sessions built through the importer (cached on disk)."""
+    path = OUT / f"pages-{n_sessions}.duckdb"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = demo.generate_exports(Path(tmp), n_sessions, seed=7, end=AS_OF)
+        store = Store(path)
+        for kind in ("prices", "appointments", "side-effects"):
+            result = ingest.import_file(store, kind, files[kind], user="bench")
+            if result.status != "committed":
+                raise SystemExit(f"{kind} import failed: {result.errors[:3]}")
+        auth.add_user(store, "bench", "manager", PASSWORD)
+        store.close()
+    return path
+
+
+def empty_store() -> Path:
+    """A migrated store with only the bench account."""
+    path = OUT / "pages-empty.duckdb"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        store = Store(path)
+        auth.add_user(store, "bench", "manager", PASSWORD)
+        store.close()
+    return path
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def served(db: Path):
+    """A real dashboard server on `db` for the duration of the block."""
+    server = e2e.Server(db, env={"CLINIC_AS_OF": AS_OF.isoformat()})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def visit(page, url: str) -> float:
+    """Seconds from navigation until the run has finished and every chart is drawn."""
+    start = time.perf_counter()
+    page.goto(url)
+    ui_wait.settle(page, timeout=120_000)
+    ui_wait.wait_for_charts(page, timeout=120_000)
+    return time.perf_counter() - start
+
+
+def page_times(browser, server, rounds: int) -> dict[str, float]:
+    """Median time per page over `rounds` visits, each with a date range not seen before."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=server.url)
+    page = context.new_page()
+    ui_wait.login(page, "bench", PASSWORD)
+    ui_wait.settle(page, timeout=120_000)
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    for i in range(rounds):
+        start, end = RANGES[i % len(RANGES)]
+        for name in PAGES:
+            times[name].append(visit(page, f"/{name}?from={start}&to={end}"))
+    context.close()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def cold_start(browser, db: Path | None) -> float:
+    """Seconds from `streamlit run` until the first page has drawn (one-chart page if no db)."""
+    start = time.perf_counter()
+    if db is None:
+        port = e2e.free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "bench/one_chart.py",
+             "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        page = browser.new_page()
+        page.goto(url)
+        ui_wait.settle(page)
+        ui_wait.wait_for_charts(page, at_least=1)
+        elapsed = time.perf_counter() - start
+        page.close()
+        proc.terminate()
+        proc.wait(10)
+        return elapsed
+    with served(db) as server:
+        context = browser.new_context(base_url=server.url)
+        page = context.new_page()
+        ui_wait.login(page, "bench", PASSWORD)
+        ui_wait.settle(page, timeout=120_000)
+        ui_wait.wait_for_charts(page, timeout=120_000)
+        elapsed = time.perf_counter() - start
+        context.close()
+        return elapsed
+
+
+def main(argv: list[str]) -> int:
+    """Build the stores, measure, and print the tables for docs/PERFORMANCE.md."""
+    parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    stores = {n: build_store(n) for n in args.sizes}
+    results: dict[int, dict[str, float]] = {}
+    memory: dict[str, float] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS)
+        with served(empty_store()) as server:
+            page_times(browser, server, 1)
+            memory["empty"] = peak_rss_mb(server.proc.pid)
+        for n, db in stores.items():
+            with served(db) as server:
+                results[n] = page_times(browser, server, args.rounds)
+                memory[f"{n:,}"] = peak_rss_mb(server.proc.pid)
+        starts = {
+            "one-chart page": statistics.median(cold_start(browser, None) for _ in range(3)),
+            "dashboard (smallest store)": statistics.median(
+                cold_start(browser, stores[min(stores)]) for _ in range(3)
+            ),
+        }
+        browser.close()
+
+    base = min(results)
+    print(f"\nPage time in Chromium, median of {args.rounds} cold visits (s; ratio to {base:,})")
+    print("| page | " + " | ".join(f"{n:,}" for n in results) + " | ratio largest/smallest |")
+    print("|---|" + "---|" * (len(results) + 1))
+    for name in PAGES:
+        cells = " | ".join(f"{results[n][name]:.2f}" for n in results)
+        ratio = results[max(results)][name] / results[base][name]
+        print(f"| {name} | {cells} | {ratio:.2f} |")
+    print("\nServer peak memory after visiting every page (MB)")
+    for label, mb in memory.items():
+        print(f"| {label} | {mb:.0f} | {mb / memory['empty']:.2f}x empty |")
+    print("\nCold start to the first drawn page (s)")
+    for label, seconds in starts.items():
+        print(f"| {label} | {seconds:.2f} | {seconds / starts['one-chart page']:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
