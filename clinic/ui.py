@@ -7,29 +7,29 @@ functions, and draw figures from clinic.charts.
 from __future__ import annotations
 
 import calendar
-import importlib
-import io
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
 
-from clinic import config
+from clinic import audit as audit_trail
+from clinic import auth, config, demo, export, ingest, metrics, sso, stats, web
+from clinic.charts import MEASURE_LABELS
+from clinic.ingest import mapping as ingest_mapping
 from clinic.store import Store, StoreError, open_store
 
 log = logging.getLogger(__name__)
 
-ROLES = ("admin", "manager", "staff", "auditor")
 ACCESS_MESSAGE = "You do not have access to this page."
 
-# (key, title, file, url_path, icon): the navigation, in order.
+# (key, title, file, url_path, icon): the navigation, in order; who may open which is
+# auth.PAGES_BY_ROLE.
 PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("overview", "Overview", "pages/overview.py", "overview", ":material/dashboard:"),
     ("revenue", "Revenue", "pages/revenue.py", "revenue", ":material/payments:"),
@@ -43,19 +43,14 @@ PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("accounts", "Accounts", "pages/accounts.py", "accounts", ":material/group:"),
 )  # fmt: skip
 
-# The role matrix of ARCHITECTURE.md "Contract: roles"; the one place it is written down.
-ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "admin": tuple(p[0] for p in PAGES),
-    "manager": ("overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"),
-    "staff": ("follow-ups", "upload", "audit"),
-    "auditor": ("overview", "complications", "records", "audit"),
-}
-# Who sees money: staff must not (DOMAIN.md); auditors audit complications, not takings.
-REVENUE_ROLES = frozenset({"admin", "manager"})
-# Who sees the compliance charts on Follow-ups (staff get the call list only).
-COMPLIANCE_ROLES = frozenset({"admin", "manager"})
-# Who reads the full audit trail; managers see imports, staff their own imports.
-AUDIT_ROLES = frozenset({"admin", "auditor"})
+# Who sees money on Overview: the roles that may open Revenue (staff must not, DOMAIN.md).
+REVENUE_ROLES = frozenset(r for r in auth.ROLES if auth.can(r, "revenue"))
+# Who sees the compliance charts on Follow-ups (the others get the call list only).
+COMPLIANCE_ROLES = (
+    frozenset(r for r in auth.ROLES if auth.can(r, "follow-ups")) - auth.FOLLOWUPS_CALL_LIST_ONLY
+)
+# Who reads the full audit trail; the others see the imports only.
+AUDIT_ROLES = frozenset(r for r, scope in auth.AUDIT_SCOPE.items() if scope == "all")
 
 PRESETS = {
     "this_month": "This month",
@@ -69,26 +64,18 @@ PRESETS = {
 DEFAULT_PRESET = "last_12_months"
 ALL = "All"
 UK_DATE = "DD/MM/YYYY"
-
-# Canonical columns per import kind (DATA_DICTIONARY.md), used when ingest does not say.
-CANONICAL = {
-    "appointments": (
-        "appointment_id", "date", "start_time", "client_id", "clinician", "service", "status",
-        "price", "site", "vein_type", "vein_diameter_mm", "sclerosant", "concentration_pct",
-        "form", "volume_ml", "treated_area", "compression", "funding",
-    ),
-    "side-effects": (
-        "appointment_id", "reported_date", "effect", "severity", "medical_attention",
-        "onset_date", "resolved_date", "action", "outcome", "reported_by", "notes", "report_id",
-    ),
-    "prices": ("item", "kind", "price", "valid_from", "duration_min"),
-}  # fmt: skip
+REVENUE_BY = ("month", "session_type", "clinician", "site", "funding")
+IMPORT_KINDS = ingest.KINDS
+FIGURES_FAILURE = (
+    "These figures could not be computed. Try a different date range; if it persists, "
+    "tell the administrator (the details are in the server log)."
+)
 
 
 # -- who is looking -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Viewer:
-    """The person using this browser session (a demo role picker until login exists)."""
+    """The person using this browser session."""
 
     username: str
     role: str
@@ -96,13 +83,18 @@ class Viewer:
 
 
 def can(role: str, page: str) -> bool:
-    """Whether a role may open a page (the role matrix)."""
-    return page in ROLE_PAGES.get(role, ())
+    """Whether a role may open a page (auth's role matrix)."""
+    return auth.can(role, page)
 
 
 def pages_for(role: str) -> list[tuple[str, str, str, str, str]]:
     """The navigation entries of a role, in menu order."""
     return [p for p in PAGES if can(role, p[0])]
+
+
+def imports_owner(user: Viewer) -> str | None:
+    """Whose imports a user sees: only their own if the role's audit scope says so, else all."""
+    return user.username if auth.AUDIT_SCOPE.get(user.role) == "own-imports" else None
 
 
 def _viewer_from(value: Any) -> Viewer | None:
@@ -111,7 +103,7 @@ def _viewer_from(value: Any) -> Viewer | None:
         return None
     get = value.get if isinstance(value, dict) else lambda k, d=None: getattr(value, k, d)
     role = get("role")
-    if role not in ROLES:
+    if role not in auth.ROLES:
         return None
     return Viewer(username=str(get("username") or role), role=role, email=get("email"))
 
@@ -123,8 +115,6 @@ def current_user() -> Viewer:
     account ends access at the next interaction. AppTest has no cookies: tests put the user in
     `st.session_state["user"]`, which no widget of the app can write.
     """
-    from clinic import web
-
     cookies = st.context.cookies
     if isinstance(cookies.get(web.COOKIE), str):
         found = _viewer_from(web.user_from_cookies(store(), cookies))
@@ -141,8 +131,6 @@ def current_user() -> Viewer:
 
 def _sso_viewer() -> Viewer | None:
     """The single-sign-on user (role from the e-mail table); stops with a sentence if no role."""
-    from clinic import sso, web
-
     if not sso.enabled() or not st.user.get("is_logged_in"):
         return None
     claims = st.user.to_dict()
@@ -161,8 +149,6 @@ def _sso_viewer() -> Viewer | None:
 
 def _login_prompt() -> None:
     """Say the session has ended and link to the login page, returning here afterwards."""
-    from clinic import sso, web
-
     sso_on = sso.enabled()
     if sso_on and st.query_params.get(sso.QUERY_PARAM) == "1":
         st.login()  # the HTML login page's SSO link lands here (/?sso=1)
@@ -180,8 +166,6 @@ def _login_prompt() -> None:
 
 def account_sidebar(user: Viewer) -> None:
     """Who is logged in, and the logout link."""
-    from clinic import web
-
     st.sidebar.caption(f"Logged in as **{user.username}** ({user.role})")
     st.sidebar.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
 
@@ -220,7 +204,46 @@ def require(page: str) -> Viewer:
     return who
 
 
-# -- the store and cached data ------------------------------------------------------------------
+# -- the store, cached data and sentences instead of tracebacks ---------------------------------
+def _shown(
+    action: Callable[[], Any],
+    failure: str,
+    sentences: tuple[type[Exception], ...],
+    what: str = "action",
+) -> Any:
+    """Run an action; show an exception of `sentences` as its own text, any other as `failure`."""
+    try:
+        return action()
+    except sentences as exc:  # these carry a sentence written for the user
+        st.error(str(exc) or failure)
+    except Exception:  # noqa: BLE001 - a page shows a sentence, never a traceback
+        log.exception("%s failed", what)
+        st.error(failure)
+    return None
+
+
+def _quietly(action: Callable[[], Any], what: str) -> Any:
+    """Run a side task that must never fail the page (audit, a notice); None when it fails."""
+    try:
+        return action()
+    except Exception:  # noqa: BLE001 - the page still answers; the log has the details
+        log.exception("%s failed", what)
+        return None
+
+
+def attempt(
+    action: Callable[[], Any], failure: str, sentences: tuple[type[Exception], ...] = ()
+) -> Any:
+    """Run an action; show its own sentence (or `failure`) instead of a traceback; None then.
+
+    Store errors, value errors and the exception types in `sentences` carry a sentence meant
+    for the user; anything else is logged and replaced by `failure`.
+    """
+    return _shown(
+        action, failure, (StoreError, ValueError, LookupError, PermissionError, *sentences)
+    )
+
+
 @st.cache_resource(show_spinner=False)
 def _store_at(path: str) -> Store:
     """The process-wide store for a path (DuckDB wants one instance per process)."""
@@ -229,27 +252,20 @@ def _store_at(path: str) -> Store:
 
 def store() -> Store:
     """The store named by CLINIC_DB (else the default path); stops the page with a sentence."""
-    try:
-        return _store_at(str(config.db_path()))
-    except StoreError as exc:
-        st.error(str(exc))
+    found = _shown(
+        lambda: _store_at(str(config.db_path())),
+        "The data store could not be opened; tell the administrator.",
+        (StoreError,),
+        "opening the store",
+    )
+    if found is None:
         st.stop()
-    raise AssertionError("unreachable")  # st.stop() raises
-
-
-def optional(module: str) -> ModuleType | None:
-    """Import clinic.<module> if another part has delivered it yet, else None."""
-    try:
-        return importlib.import_module(f"clinic.{module}")
-    except ImportError:
-        return None
+    return found
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached(name: str, key: str, version: int, path: str, _args: tuple, _kwargs: dict) -> Any:
     """One metrics call, cached on (name, arguments, data version, store path)."""
-    from clinic import metrics
-
     return getattr(metrics, name)(open_store(path), *_args, **_kwargs)
 
 
@@ -260,54 +276,13 @@ def data(name: str, *args: Any, **kwargs: Any) -> Any:
     and the store's data version, so a new upload shows at once and nothing else recomputes.
     """
     s = store()
-    try:
-        key = repr((args, sorted(kwargs.items())))
-        return _cached(name, key, s.data_version(), str(s.path), args, kwargs)
-    except (ImportError, AttributeError):
-        st.info("This view is not available yet: the figures module is still being installed.")
-    except StoreError as exc:
-        st.error(str(exc))
-    except Exception:  # noqa: BLE001 - a page shows a sentence, never a traceback
-        log.exception("metrics.%s failed", name)
-        st.error(
-            "These figures could not be computed. Try a different date range; if it persists, "
-            "tell the administrator (the details are in the server log)."
-        )
-    return None
-
-
-def pure(name: str, *args: Any, **kwargs: Any) -> Any:
-    """metrics.<name>(*args) for functions that need no store (e.g. funnel limits)."""
-    try:
-        from clinic import metrics
-
-        return getattr(metrics, name)(*args, **kwargs)
-    except Exception:  # noqa: BLE001
-        log.exception("metrics.%s failed", name)
-        return None
-
-
-def attempt(
-    action: Callable[[], Any], failure: str, sentences: tuple[type[Exception], ...] = ()
-) -> Any:
-    """Run an action; show its own sentence (or `failure`) instead of a traceback.
-
-    Store errors, value errors and the exception types in `sentences` carry a sentence meant
-    for the user; anything else is logged and replaced by `failure`.
-    """
-    try:
-        return action()
-    except StoreError as exc:
-        st.error(str(exc))
-    except (ValueError, LookupError, PermissionError) as exc:
-        st.error(str(exc) or failure)
-    except Exception as exc:  # noqa: BLE001
-        if isinstance(exc, sentences):
-            st.error(str(exc) or failure)
-            return None
-        log.exception("action failed")
-        st.error(failure)
-    return None
+    key = repr((args, sorted(kwargs.items())))
+    return _shown(
+        lambda: _cached(name, key, s.data_version(), str(s.path), args, kwargs),
+        FIGURES_FAILURE,
+        (StoreError,),
+        f"metrics.{name}",
+    )
 
 
 def as_of() -> date:
@@ -323,14 +298,11 @@ def is_empty(df: Any) -> bool:
 
 def demo_notice() -> None:
     """Say so when the store holds synthetic demo data."""
-    demo = optional("demo")
-    if demo is None:
-        return
-    try:
-        if demo.is_demo(store()):
-            st.sidebar.info("Demo data: synthetic sessions, not real patients.", icon="🧪")
-    except Exception:  # noqa: BLE001
-        log.exception("demo check failed")
+    s = store()
+    if _quietly(lambda: demo.is_demo(s), "demo check"):
+        st.sidebar.info(
+            "Demo data: synthetic sessions, not real patients.", icon=":material/science:"
+        )
 
 
 # -- shared filters -----------------------------------------------------------------------------
@@ -397,7 +369,7 @@ def _url_from(values: dict[str, Any]) -> dict[str, str]:
     return url
 
 
-def filters(*, site: bool = True, clinician: bool = True) -> Any:
+def filters(*, site: bool = True, clinician: bool = True) -> metrics.Filters:
     """The sidebar filters (dates, site, clinician) as a metrics.Filters, mirrored in the URL."""
     state = st.session_state
     # Widgets lose their state on pages that do not draw them; a shadow copy survives, and the
@@ -417,16 +389,14 @@ def filters(*, site: bool = True, clinician: bool = True) -> Any:
         start, end = state["f_from"], state["f_to"]
     else:
         start, end = preset_range(state["f_preset"], as_of())
-    if site:
-        choices = [ALL, *opts.get("sites", [])]
-        if state["f_site"] not in choices:
-            choices.append(state["f_site"])
-        side.selectbox("Site", choices, key="f_site")
-    if clinician:
-        choices = [ALL, *opts.get("clinicians", [])]
-        if state["f_clinician"] not in choices:
-            choices.append(state["f_clinician"])
-        side.selectbox("Clinician", choices, key="f_clinician")
+    pickers = ((site, "site", "Site"), (clinician, "clinician", "Clinician"))
+    for shown, name, title in pickers:
+        if not shown:
+            continue
+        choices = [ALL, *opts.get(f"{name}s", [])]
+        if state[f"f_{name}"] not in choices:  # a linked value the data does not hold (yet)
+            choices.append(state[f"f_{name}"])
+        side.selectbox(title, choices, key=f"f_{name}")
     values = {k: state.get(k, v) for k, v in state["_filters"].items()}
     state["_filters"] = values
     wanted = _url_from(values)
@@ -435,38 +405,19 @@ def filters(*, site: bool = True, clinician: bool = True) -> Any:
     if start and end and start > end:
         st.sidebar.warning("The start date is after the end date: swap them.")
         start, end = end, start
-    chosen_site = values["f_site"] if site and values["f_site"] != ALL else None
-    chosen_clinician = values["f_clinician"] if clinician and values["f_clinician"] != ALL else None
-    return make_filters(start, end, chosen_site, chosen_clinician)
-
-
-def make_filters(
-    start: date | None, end: date | None, site: str | None, clinician: str | None
-) -> Any:
-    """A metrics.Filters (or a stand-in with the same fields until metrics exists)."""
-    metrics = optional("metrics")
-    if metrics is not None and hasattr(metrics, "Filters"):
-        return metrics.Filters(start=start, end=end, site=site, clinician=clinician)
-    return _Filters(start, end, site, clinician)
-
-
-@dataclass(frozen=True)
-class _Filters:
-    """Stand-in for metrics.Filters while that module is being written."""
-
-    start: date | None = None
-    end: date | None = None
-    site: str | None = None
-    clinician: str | None = None
+    picked = {
+        name: values[f"f_{name}"] if shown and values[f"f_{name}"] != ALL else None
+        for shown, name, _title in pickers
+    }
+    return metrics.Filters(start=start, end=end, **picked)
 
 
 def options() -> dict[str, list[str]]:
-    """Choice lists for the filters (sites, clinicians, effects ...), cached."""
-    found = data("options") if optional("metrics") else None
-    return found if isinstance(found, dict) else {}
+    """Choice lists for the filters (sites, clinicians, effects ...), cached; {} on failure."""
+    return data("options") or {}
 
 
-def describe(f: Any) -> str:
+def describe(f: metrics.Filters) -> str:
     """A one-line description of the filters, UK dates."""
     fmt = "%d/%m/%Y"
     span = f"{f.start:{fmt}} to {f.end:{fmt}}" if f.start and f.end else "all dates"
@@ -505,45 +456,37 @@ def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) 
     )
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """Excel-safe CSV (export.safe_csv when available; BOM, formula cells neutralised)."""
-    export = optional("export")
-    if export is not None:
-        return export.safe_csv(df)
-    safe = df.astype(object).map(
-        lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
-    )
-    buffer = io.StringIO()
-    safe.to_csv(buffer, index=False)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
 def download(
     label: str, df: pd.DataFrame | Callable[[], pd.DataFrame] | None, file_name: str, key: str
 ) -> None:
-    """A CSV download button (deferred when given a function that builds the frame)."""
+    """An Excel-safe CSV download button (deferred when given a function that builds the frame)."""
     if df is None:
         return
-    payload: Any = (lambda: csv_bytes(df())) if callable(df) else csv_bytes(df)
+    payload: Any = (lambda: export.safe_csv(df())) if callable(df) else export.safe_csv(df)
     st.download_button(
         label, data=payload, file_name=file_name, mime="text/csv", key=key,
         icon=":material/download:", on_click="ignore",
     )  # fmt: skip
 
 
+def _record(
+    s: Store, who: Viewer, action: str, outcome: str, object: str | None, details: dict[str, Any]
+) -> None:
+    """Append to the audit trail as `who`; a failure is logged, never shown."""
+    _quietly(
+        lambda: audit_trail.log(
+            s, user=who.username, role=who.role, action=action, outcome=outcome, object=object,
+            details=details or None,
+        ),
+        "audit log",
+    )  # fmt: skip
+
+
 def audit(action: str, outcome: str = "ok", object: str | None = None, **details: Any) -> None:
-    """Append to the audit trail when clinic.audit exists (never fails the page)."""
-    module = optional("audit")
+    """Append to the audit trail as the viewer (never fails the page)."""
     who = viewer()
-    if module is None or who is None:
-        return
-    try:
-        module.log(
-            store(), user=who.username, role=who.role, action=action, outcome=outcome,
-            object=object, details=details or None,
-        )  # fmt: skip
-    except Exception:  # noqa: BLE001
-        log.exception("audit log failed")
+    if who is not None:
+        _record(store(), who, action, outcome, object, details)
 
 
 def audit_once(action: str, object: str | None = None, **details: Any) -> None:
@@ -553,6 +496,12 @@ def audit_once(action: str, object: str | None = None, **details: Any) -> None:
     if marker not in seen:
         seen.add(marker)
         audit(action, "ok", object, **details)
+
+
+def _username() -> str | None:
+    """The viewer's user name, recorded with imports and changes."""
+    who = viewer()
+    return who.username if who else None
 
 
 # -- small domain helpers the pages need (no SQL, no reshaping in pages) -------------------------
@@ -591,39 +540,27 @@ def price_csv(
 
 def add_price(
     item: str, kind: str, price: float, valid_from: date, duration_min: int | None = None
-) -> Any:
+) -> ingest.ImportResult:
     """Record a new price from a date through the importer, and audit it as a price change."""
-    ingest = optional("ingest")
-    if ingest is None:
-        raise LookupError("The importer is not installed yet; prices cannot be changed.")
     if not item.strip():
         raise ValueError("Give the item a name.")
     if price < 0:
         raise ValueError("A price cannot be negative.")
-    who = viewer()
     result = ingest.import_file(
         store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
-        file_name="price-change.csv", user=who.username if who else None,
+        file_name="price-change.csv", user=_username(),
     )  # fmt: skip
     audit(
-        "price_change", getattr(result, "status", "unknown"), object=item.strip(),
+        "price_change", result.status, object=item.strip(),
         price_gbp=round(float(price), 2), valid_from=valid_from.isoformat(),
-        import_id=getattr(result, "import_id", None),
+        import_id=result.import_id,
     )  # fmt: skip
     return result
 
 
-def problems_frame(problems: list[Any]) -> pd.DataFrame:
+def problems_frame(problems: list[ingest.Problem]) -> pd.DataFrame:
     """Import problems (line, column, value, reason) as a table."""
-    rows = [
-        {
-            "line": getattr(p, "line", None),
-            "column": getattr(p, "column", None),
-            "value": None if getattr(p, "value", None) is None else str(p.value),
-            "reason": getattr(p, "reason", str(p)),
-        }
-        for p in problems or []
-    ]
+    rows = [p.to_json() for p in problems]
     return pd.DataFrame(rows, columns=["line", "column", "value", "reason"])
 
 
@@ -640,28 +577,10 @@ def mapping_from(frame: pd.DataFrame) -> dict[str, str | None]:
     }
 
 
-def canonical_columns(kind: str) -> list[str]:
-    """The canonical columns an import of `kind` can map to."""
-    try:
-        from clinic.ingest import mapping
-
-        return [str(c) for c in mapping.columns(kind)]
-    except Exception:  # noqa: BLE001 - the importer may still be being written
-        return list(CANONICAL.get(kind, ()))
-
-
-def result_frame(result: Any) -> pd.DataFrame:
+def result_frame(result: ingest.ImportResult) -> pd.DataFrame:
     """An import result's counts as a one-row table."""
     fields = ("import_id", "status", "rows_read", "inserted", "updated", "unchanged", "rejected")
-    return pd.DataFrame([{f: getattr(result, f, None) for f in fields}])
-
-
-def records_filter(**fields: Any) -> Any:
-    """A metrics.RecordFilter from the widget values ("All"/empty become None)."""
-    from clinic import metrics
-
-    clean = {k: (None if v in (ALL, "", None) else v) for k, v in fields.items()}
-    return metrics.RecordFilter(**clean)
+    return pd.DataFrame([{f: getattr(result, f) for f in fields}])
 
 
 def spark(series: pd.DataFrame | None, column: str) -> list[float] | None:
@@ -682,20 +601,24 @@ def delta(now: float | None, before: float | None, percent_points: bool = False)
     return f"{(now - before) / before:+.0%}"
 
 
-def day_offset(day: date, days: int) -> date:
-    """A date `days` after `day` (default ranges of the record filters)."""
-    return day + timedelta(days=days)
-
-
-REVENUE_BY = ("month", "session_type", "clinician", "site", "funding")
+def tile(
+    container: Any,
+    title: str,
+    value: str,
+    now: float | None,
+    before: float | None,
+    *,
+    percent_points: bool = False,
+    **kwargs: Any,
+) -> None:
+    """A bordered KPI tile with its change against the previous period."""
+    container.metric(title, value, delta=delta(now, before, percent_points), border=True, **kwargs)
 
 
 def label(name: str | None) -> str:
     """A column or measure name as people say it."""
     if name is None:
         return ""
-    from clinic.charts import MEASURE_LABELS
-
     return MEASURE_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
@@ -704,11 +627,11 @@ def percent(rate: float | None) -> str:
     return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"
 
 
-def previous(f: Any) -> Any:
+def previous(f: metrics.Filters) -> metrics.Filters | None:
     """The period of the same length just before the filters' dates (None for all dates)."""
     if f.start is None or f.end is None:
         return None
-    return pure("previous_period", f)
+    return metrics.previous_period(f)
 
 
 def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -716,13 +639,10 @@ def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
     if is_empty(funnel) or pd.isna(funnel["overall_rate"].iloc[0]):
         return None
     n_max = max(int(funnel["eligible"].max() * 1.15), 10)
-    try:
-        from clinic import stats
-
-        return stats.funnel_curve(float(funnel["overall_rate"].iloc[0]), n_max)
-    except Exception:  # noqa: BLE001 - the chart still shows the points without limits
-        log.exception("funnel limits failed")
-        return None
+    # Without limits the chart still shows the clinicians' points.
+    return _quietly(
+        lambda: stats.funnel_curve(float(funnel["overall_rate"].iloc[0]), n_max), "funnel limits"
+    )
 
 
 def record_choice(**widgets: Any) -> dict[str, Any]:
@@ -735,6 +655,11 @@ def record_choice(**widgets: Any) -> dict[str, Any]:
     return chosen
 
 
+def records_filter(**chosen: Any) -> metrics.RecordFilter:
+    """A metrics.RecordFilter from the fields record_choice returned."""
+    return metrics.RecordFilter(**chosen)
+
+
 def filter_text(chosen: dict[str, Any]) -> str:
     """The filters used, for the audit trail (identifiers only; the notes text is withheld)."""
     parts = [
@@ -743,30 +668,22 @@ def filter_text(chosen: dict[str, Any]) -> str:
     return ", ".join(parts) or "none"
 
 
-def records_export(r: Any, chosen: dict[str, Any], total: int) -> Callable[[], pd.DataFrame]:
+def records_export(
+    r: metrics.RecordFilter, chosen: dict[str, Any], total: int
+) -> Callable[[], pd.DataFrame]:
     """A deferred export of every row matching the record filter; logs the export when run."""
+    # The download runs outside the page's run: take the store and the viewer now.
     s = store()
     who = viewer()
 
     def build() -> pd.DataFrame:
-        from clinic import metrics
-
         frame, count = metrics.complication_records(s, r, limit=None, offset=0)
-        module = optional("audit")
-        if module is not None and who is not None:
-            try:
-                module.log(
-                    s, user=who.username, role=who.role, action="export_complication_records",
-                    outcome="ok", details={"filter": filter_text(chosen), "rows": int(count)},
-                )  # fmt: skip
-            except Exception:  # noqa: BLE001
-                log.exception("audit log failed")
+        if who is not None:
+            details = {"filter": filter_text(chosen), "rows": int(count)}
+            _record(s, who, "export_complication_records", "ok", None, details)
         return frame
 
     return build
-
-
-IMPORT_KINDS = ("appointments", "side-effects", "prices")
 
 
 def max_upload_mb() -> int:
@@ -779,7 +696,7 @@ def mapping_columns(kind: str) -> dict[str, Any]:
     return {
         "header": st.column_config.TextColumn("Column in the file"),
         "column": st.column_config.SelectboxColumn(
-            "Means", options=["", *canonical_columns(kind)], required=False
+            "Means", options=["", *ingest_mapping.columns(kind)], required=False
         ),
     }
 
@@ -790,10 +707,8 @@ def preview(
     file_name: str,
     source: str | None,
     mapping: dict[str, str | None] | None = None,
-) -> Any:
+) -> ingest.Preview | None:
     """ingest.preview of an uploaded file; None (with a sentence shown) when it cannot be read."""
-    from clinic import ingest
-
     return attempt(
         lambda: ingest.preview(
             store(), kind, content, file_name, mapping=mapping, source_system=source or None
@@ -802,26 +717,29 @@ def preview(
     )
 
 
-def show_preview(p: Any) -> None:
+def blocked(p: ingest.Preview | None) -> bool:
+    """Whether the import must wait: no preview, problems, or required columns missing."""
+    return p is None or bool(p.problems or p.missing_required)
+
+
+def show_preview(p: ingest.Preview | None) -> None:
     """The preview: missing and ignored columns, the first rows, and every problem found."""
-    missing = list(getattr(p, "missing_required", []) or [])
-    if missing:
+    if p is None:  # preview() has already said why
+        return
+    if p.missing_required:
         st.error(
-            "Required columns are missing: " + ", ".join(missing)
+            "Required columns are missing: " + ", ".join(p.missing_required)
             + ". Map a column of the file to each of them above."
         )  # fmt: skip
-    ignored = list(getattr(p, "ignored", []) or [])
-    dropped = list(getattr(p, "dropped", []) or [])
-    if ignored:
-        st.caption("Ignored columns: " + ", ".join(map(str, ignored)))
-    if dropped:
-        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, dropped)))
+    if p.ignored:
+        st.caption("Ignored columns: " + ", ".join(map(str, p.ignored)))
+    if p.dropped:
+        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, p.dropped)))
     st.subheader("First rows")
-    sample = getattr(p, "sample", None)
-    if not is_empty(sample):
-        st.dataframe(sample, key="u_sample", hide_index=True)
-    problems = problems_frame(getattr(p, "problems", []))
-    rows = getattr(p, "rows_read", None)
+    if not is_empty(p.sample):
+        st.dataframe(p.sample, key="u_sample", hide_index=True)
+    problems = problems_frame(p.problems)
+    rows = p.rows_read
     if problems.empty:
         st.success(f"No problems found in {rows:,} rows." if rows else "No problems found.")
         return
@@ -833,13 +751,19 @@ def show_preview(p: Any) -> None:
     download("Download the problems (CSV)", problems, "import-problems.csv", key="u_problems_csv")
 
 
+def save_mapping(source: str, kind: str, mapping: dict[str, str | None]) -> None:
+    """Save a column mapping for a source system; a failure is shown as a sentence."""
+    attempt(
+        lambda: ingest.save_mapping(store(), source, kind, mapping),
+        "The mapping could not be saved.",
+    )
+
+
 def run_import(
     kind: str, content: bytes, file_name: str, mapping: dict[str, str | None], source: str | None
-) -> Any:
+) -> ingest.ImportResult | None:
     """Import a file with a progress bar; the result, or None with a sentence on failure."""
-    from clinic import ingest
-
-    who = viewer()
+    user = _username()
     bar = st.progress(0.0, text="Starting the import")
 
     def progress(fraction: float, message: str) -> None:
@@ -851,7 +775,7 @@ def run_import(
             kind,
             content,
             file_name=file_name,
-            user=who.username if who else None,
+            user=user,
             mapping=mapping,
             source_system=source or None,
             progress=progress,
@@ -862,43 +786,40 @@ def run_import(
     return result
 
 
-def show_result(result: Any) -> None:
+def show_result(result: ingest.ImportResult | None) -> None:
     """The outcome of an import as a sentence and its counts."""
     if result is None:
         return
-    status = getattr(result, "status", "")
-    if status == "committed":
+    if result.status == "committed":
         st.success(
             f"Imported: {result.inserted:,} new, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged."
         )
     else:
-        st.error(f"Nothing was imported ({status}): {result.rejected:,} rows were rejected.")
-        errors = problems_frame(getattr(result, "errors", []))
+        st.error(f"Nothing was imported ({result.status}): {result.rejected:,} rows were rejected.")
+        errors = problems_frame(result.errors)
         if not errors.empty:
             st.dataframe(errors, key="u_result_errors", hide_index=True)
     st.dataframe(result_frame(result), key="u_result", hide_index=True)
 
 
-def record_side_effect(**fields: Any) -> Any:
+def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
     """Record a side effect reported by phone; shows the outcome as a sentence."""
-    from clinic import ingest
-
-    who = viewer()
+    user = _username()
     clean = {k: v for k, v in fields.items() if v not in (None, "")}
     if not clean.get("appointment_id"):
         st.error("Give the appointment ID of the treatment session the side effect follows.")
         return None
-    clean["reported_by"] = who.username if who else None
+    clean["reported_by"] = user
     result = attempt(
-        lambda: ingest.record_side_effect(store(), clean, user=who.username if who else None),
+        lambda: ingest.record_side_effect(store(), clean, user=user),
         "The side effect could not be recorded; check the appointment ID and try again.",
     )
     if result is not None:
-        if getattr(result, "status", "") == "committed":
+        if result.status == "committed":
             st.success("The side effect has been recorded.")
         else:
-            for problem in problems_frame(getattr(result, "errors", [])).itertuples():
+            for problem in result.errors:
                 st.error(f"{problem.column or 'Report'}: {problem.reason}")
     return result
 
@@ -912,11 +833,9 @@ def undoable(history: pd.DataFrame | None) -> list[int]:
 
 def undo(import_id: int) -> None:
     """Undo one import; a refusal is shown as its own sentence."""
-    from clinic import ingest
-
-    who = viewer()
+    user = _username()
     done = attempt(
-        lambda: ingest.undo(store(), int(import_id), user=who.username if who else None),
+        lambda: ingest.undo(store(), int(import_id), user=user),
         "The import could not be undone.",
         sentences=(ingest.UndoRefused,),
     )
@@ -933,12 +852,8 @@ def audit_entries(
     start: date | None, end: date | None, user: str | None, action: str | None
 ) -> pd.DataFrame | None:
     """Audit rows between two UK dates (inclusive), for a user and an action; None on failure."""
-    module = optional("audit")
-    if module is None:
-        st.info("The audit trail is being installed.")
-        return None
     return attempt(
-        lambda: module.entries(
+        lambda: audit_trail.entries(
             store(),
             start=datetime.combine(start, datetime.min.time()) if start else None,
             end=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
@@ -950,29 +865,18 @@ def audit_entries(
 
 
 def accounts() -> pd.DataFrame | None:
-    """The accounts (no password hashes) when clinic.auth exists; None with a sentence if not."""
-    auth = optional("auth")
-    if auth is None or not hasattr(auth, "list_users"):
-        st.info("Accounts are being set up; until then the role picker in the sidebar applies.")
-        return None
-    found = attempt(lambda: auth.list_users(store()), "The accounts could not be read.")
-    if found is None or isinstance(found, pd.DataFrame):
-        return found
-    return pd.DataFrame([getattr(u, "__dict__", u) for u in found])
+    """The accounts (no password hashes); None with a sentence when they cannot be read."""
+    return attempt(lambda: auth.list_users(store()), "The accounts could not be read.")
 
 
-def _actor() -> Any:
+def _actor() -> auth.User | None:
     """The viewer as an auth.User, for account changes that audit who made them."""
-    from clinic import auth
-
     who = viewer()
     return auth.User(who.username, who.role, who.email) if who else None
 
 
 def add_account(name: str, role: str, password: str, email: str | None) -> None:
     """Create an account; the policy's refusal is shown as its sentence."""
-    from clinic import auth
-
     done = attempt(
         lambda: auth.add_user(store(), name.strip(), role, password, email or None, actor=_actor()),
         "The account could not be created.",
@@ -983,8 +887,6 @@ def add_account(name: str, role: str, password: str, email: str | None) -> None:
 
 def set_account_disabled(name: str, disabled: bool) -> None:
     """Disable (ending its sessions) or re-enable an account."""
-    from clinic import auth
-
     change = auth.disable_user if disabled else auth.enable_user
     done = attempt(
         lambda: change(store(), name, actor=_actor()) or True, "The account could not be changed."

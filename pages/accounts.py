@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from clinic import ui
+from clinic import auth, ui
 
 user = ui.require("accounts")
 
@@ -10,23 +10,22 @@ st.title("Accounts")
 accounts = ui.accounts()
 ui.table(accounts, "table_accounts", "No accounts yet: add the first one below.")
 
-if ui.optional("auth") is not None:
-    st.subheader("Add an account")
-    with st.form("account_form", clear_on_submit=True):
-        a, b = st.columns(2)
-        name = a.text_input("User name", key="acc_name")
-        role = b.selectbox("Role", ui.ROLES, key="acc_role")
-        email = a.text_input("E-mail (optional)", key="acc_email")
-        password = b.text_input("Password", type="password", key="acc_password")
-        add = st.form_submit_button("Add account", key="acc_add")
-    if add:
-        ui.add_account(name, role, password, email)
+st.subheader("Add an account")
+with st.form("account_form", clear_on_submit=True):
+    a, b = st.columns(2)
+    name = a.text_input("User name", key="acc_name")
+    role = b.selectbox("Role", auth.ROLES, key="acc_role")
+    email = a.text_input("E-mail (optional)", key="acc_email")
+    password = b.text_input("Password", type="password", key="acc_password")
+    add = st.form_submit_button("Add account", key="acc_add")
+if add:
+    ui.add_account(name, role, password, email)
 
-    names = ui.usernames(accounts)
-    if names:
-        st.subheader("Disable or enable")
-        a, b = st.columns([3, 1])
-        chosen = a.selectbox("Account", names, key="acc_target")
-        disable = b.toggle("Disabled", key="acc_disabled")
-        if st.button("Apply", key="acc_apply"):
-            ui.set_account_disabled(chosen, disable)
+names = ui.usernames(accounts)
+if names:
+    st.subheader("Disable or enable")
+    a, b = st.columns([3, 1])
+    chosen = a.selectbox("Account", names, key="acc_target")
+    disable = b.toggle("Disabled", key="acc_disabled")
+    if st.button("Apply", key="acc_apply"):
+        ui.set_account_disabled(chosen, disable)

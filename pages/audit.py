@@ -7,7 +7,7 @@ from clinic import ui
 user = ui.require("audit")
 
 st.title("Audit trail" if user.role in ui.AUDIT_ROLES else "Imports")
-own = user.username if user.role == "staff" else None
+own = ui.imports_owner(user)
 st.subheader("Imports" if own is None else "Your imports")
 ui.table(ui.imports(own), "table_audit_imports", "No imports yet.")
 

@@ -24,44 +24,28 @@ if not now["sessions"]:
 prev = before or {}
 show_revenue = user.role in ui.REVENUE_ROLES
 tiles = st.columns(4 if show_revenue else 3, gap="medium")
-tiles[0].metric(
-    "Treatment sessions",
-    f"{now['sessions']:,}",
-    delta=ui.delta(now["sessions"], prev.get("sessions")),
-    chart_data=ui.spark(series, "sessions"),
-    chart_type="bar",
-    border=True,
-)
+ui.tile(
+    tiles[0], "Treatment sessions", f"{now['sessions']:,}", now["sessions"], prev.get("sessions"),
+    chart_data=ui.spark(series, "sessions"), chart_type="bar",
+)  # fmt: skip
 position = 1
 if show_revenue:
-    tiles[1].metric(
-        "Revenue",
-        f"£{now['revenue_gbp']:,.0f}",
-        delta=ui.delta(now["revenue_gbp"], prev.get("revenue_gbp")),
-        chart_data=ui.spark(series, "revenue_gbp"),
-        chart_type="line",
-        border=True,
-    )
+    ui.tile(
+        tiles[1], "Revenue", f"£{now['revenue_gbp']:,.0f}", now["revenue_gbp"],
+        prev.get("revenue_gbp"), chart_data=ui.spark(series, "revenue_gbp"), chart_type="line",
+    )  # fmt: skip
     position = 2
 review = now["review_6w"]
-tiles[position].metric(
-    "Six-week review attended",
-    ui.percent(review["rate"]),
-    delta=ui.delta(review["rate"], prev.get("review_6w", {}).get("rate"), percent_points=True),
+ui.tile(
+    tiles[position], "Six-week review attended", ui.percent(review["rate"]), review["rate"],
+    prev.get("review_6w", {}).get("rate"), percent_points=True,
     help=f"{review['met']} of {review['eligible']} sessions whose review window has closed.",
-    border=True,
-)
+)  # fmt: skip
 comp = now["complication_rate"]
-tiles[position + 1].metric(
-    "Complication rate",
-    ui.percent(comp["rate"]),
-    delta=ui.delta(
-        comp["rate"], prev.get("complication_rate", {}).get("rate"), percent_points=True
-    ),
-    delta_color="inverse",
+ui.tile(
+    tiles[position + 1], "Complication rate", ui.percent(comp["rate"]), comp["rate"],
+    prev.get("complication_rate", {}).get("rate"), percent_points=True, delta_color="inverse",
     help=f"{comp['events']} of {comp['eligible']} completed sessions had a reported side effect.",
-    chart_data=ui.spark(series, "complication_rate"),
-    chart_type="line",
-    border=True,
-)
+    chart_data=ui.spark(series, "complication_rate"), chart_type="line",
+)  # fmt: skip
 st.caption("Changes are against the previous period of the same length.")

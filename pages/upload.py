@@ -5,12 +5,8 @@ import streamlit as st
 from clinic import ui
 
 user = ui.require("upload")
-ingest = ui.optional("ingest")
 
 st.title("Upload")
-if ingest is None:
-    st.info("The importer is being installed; uploads will be possible shortly.")
-    st.stop()
 
 upload_tab, record_tab, history_tab = st.tabs(
     ["Import an export", "Record a side effect", "Import history"]
@@ -48,16 +44,14 @@ with upload_tab:
                 key="u_save_mapping", disabled=not source,
             )  # fmt: skip
             ui.show_preview(preview)
-            problems = ui.problems_frame(getattr(preview, "problems", []))
-            blocked = not problems.empty or bool(getattr(preview, "missing_required", None))
+            blocked = ui.blocked(preview)
             go = st.button(
                 "Import", type="primary", disabled=blocked, key="u_import",
                 help="Fix the problems listed above first." if blocked else None,
             )  # fmt: skip
             if go:
                 if save and source:
-                    ui.attempt(lambda: ingest.save_mapping(ui.store(), source, kind, mapping),
-                               "The mapping could not be saved.")  # fmt: skip
+                    ui.save_mapping(source, kind, mapping)
                 result = ui.run_import(kind, content, uploaded.name, mapping, source)
                 ui.show_result(result)
 
@@ -81,8 +75,7 @@ with record_tab:
         )  # fmt: skip
 
 with history_tab:
-    own = user.username if user.role == "staff" else None
-    history = ui.imports(own)
+    history = ui.imports(ui.imports_owner(user))
     ui.table(history, "table_imports", "No imports yet.")
     undoable = ui.undoable(history)
     if undoable:

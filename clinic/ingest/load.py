@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from clinic import config, facts, sql
+from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import TextFile, Unreadable, open_export
 
@@ -485,11 +485,7 @@ def _upsert(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> tuple[
 def _audit(
     store, user: str | None, action: str, outcome: str, obj: str | None, details: dict
 ) -> None:
-    """Append to the audit trail when clinic.audit exists (written by another part)."""
-    try:
-        from clinic import audit
-    except ImportError:
-        return
+    """Append one row to the audit trail."""
     audit.log(
         store, user=user, role=None, action=action, outcome=outcome, object=obj, details=details
     )

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from clinic.store import open_store
-
-pytest.importorskip("clinic.ingest")
 
 SAMPLES = Path("/work/shared/samples")
 PRICES_CSV = b"Item,Kind,Price,Valid From\nSingle Session,treatment,\xa3150.00,2023-01-01\n"
@@ -100,25 +97,27 @@ def test_undo_import(empty: Path, open_app) -> None:
     assert _count(empty, "appointments") == 0
 
 
-def test_record_side_effect(seeded: Path, open_app) -> None:
-    """The phone form records a side effect on an existing session."""
+def _report_side_effect(open_app, appointment_id: str) -> AppTest:
+    """Fill in and submit the phone form as staff: a bruise after `appointment_id`."""
     at = open_app("staff", "pages/upload.py")
-    at.text_input(key="se_appointment").input("A7")
+    at.text_input(key="se_appointment").input(appointment_id)
     at.selectbox(key="se_effect").set_value("bruising")
     at.text_area(key="se_notes").input("rang on Monday")
     at.button(key="se_submit").click().run()
     assert not at.exception
+    return at
+
+
+def test_record_side_effect(seeded: Path, open_app) -> None:
+    """The phone form records a side effect on an existing session."""
+    at = _report_side_effect(open_app, "A7")
     assert "The side effect has been recorded." in [s.value for s in at.success]
     assert _count(seeded, "side_effects") == 3
 
 
 def test_record_side_effect_unknown_session(seeded: Path, open_app) -> None:
     """An unknown appointment id is refused with a sentence, nothing written."""
-    at = open_app("staff", "pages/upload.py")
-    at.text_input(key="se_appointment").input("NOPE")
-    at.selectbox(key="se_effect").set_value("bruising")
-    at.button(key="se_submit").click().run()
-    assert not at.exception
+    at = _report_side_effect(open_app, "NOPE")
     assert at.error
     assert _count(seeded, "side_effects") == 2
 
