@@ -89,8 +89,14 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
-    def writer(self, *, wait: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside one transaction, held by one writer at a time in this process."""
+    def writer(
+        self, *, wait: bool = False, data: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction, held by one writer at a time in this process.
+
+        `data=False` is for writes that change no clinical figure (a saved column mapping, a
+        store flag): the data version stays, so page caches and derived facts stay valid.
+        """
         if self.read_only:
             raise StoreError("The clinic store is open read-only.")
         if not self._write_lock.acquire(blocking=wait):
@@ -100,7 +106,8 @@ class Store:
                 cur.begin()
                 try:
                     yield cur
-                    cur.execute("update data_version set version = version + 1")
+                    if data:
+                        cur.execute("update data_version set version = version + 1")
                     cur.commit()
                 except BaseException:
                     cur.rollback()

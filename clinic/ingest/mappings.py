@@ -13,7 +13,7 @@ def save_mapping(store, source_system: str, kind: str, mapping: dict[str, str | 
     bad = [c for c in mapping.values() if c is not None and c not in valid]
     if bad:
         raise ValueError(f"not a column of {kind}: {', '.join(bad)}")
-    with store.writer(wait=True) as cur:
+    with store.writer(wait=True, data=False) as cur:
         for header, canonical in mapping.items():
             cur.execute(
                 """
