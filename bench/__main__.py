@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("ingest", "metrics", "pages")
+SUITES = ("ingest", "metrics", "pages", "load")
 
 
 def main(argv: list[str]) -> int:
