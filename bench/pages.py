@@ -17,6 +17,7 @@ memory with an empty store, and the cold start of a one-chart Streamlit page.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,8 @@ def build_store(n_sessions: int) -> Path:
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
+    # A chain's decade arrives as one file here; staff would split it under the upload limit.
+    os.environ["CLINIC_MAX_UPLOAD_MB"] = "4096"
     with tempfile.TemporaryDirectory() as tmp:
         files = demo.generate_exports(Path(tmp), n_sessions, seed=7, end=AS_OF)
         store = Store(path)

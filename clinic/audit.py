@@ -133,11 +133,20 @@ def log(
     object: str | None = None,  # noqa: A002 - the contract's name for the thing acted on
     details: dict | None = None,
 ) -> None:
-    """Append one row to the audit trail in its own short transaction."""
+    """Append one row to the audit trail in its own short transaction.
+
+    Without a role, the user's account role is recorded, so callers that know only the user
+    (the importer, the command line) still leave a row that says in which role it was done.
+    """
     details_json = _clean(details)
     with _lock, store.cursor() as cur:
         cur.begin()
         try:
+            if role is None and user is not None:
+                found = cur.execute(
+                    "select role from accounts where username = $user", {"user": user}
+                ).fetchone()
+                role = found[0] if found else None
             last = cur.execute(
                 "select seq, hash from audit_log order by seq desc limit 1"
             ).fetchone()

@@ -186,3 +186,15 @@ def test_cli_audit_show_json(store, db_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["seq"] for r in rows] == [3, 2]
     assert rows[0]["logged_at"].endswith("Z")
+
+
+def test_role_comes_from_the_account_when_not_given(store):
+    """An entry logged with only a user name records that account's role."""
+    from clinic import auth
+
+    auth.add_user(store, "sam", "staff", "a-long-password-1")
+    audit.log(store, user="sam", role=None, action="import", outcome="committed")
+    audit.log(store, user="nobody", role=None, action="import", outcome="committed")
+    rows = store.rows("select username, role from audit_log where action = 'import' order by seq")
+    assert rows == [("sam", "staff"), ("nobody", None)]
+    assert audit.verify(store).ok
