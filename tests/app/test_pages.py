@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import json
 import re
 from datetime import date
@@ -12,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clinic import auth, metrics, ui
+from clinic import auth, cli, metrics, ui
 from clinic.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,3 +232,30 @@ def test_every_page_checks_its_role_first() -> None:
         tree = ast.parse((ROOT / file).read_text(encoding="utf-8"))
         body = [n for n in tree.body if not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr)]
         assert ast.unparse(body[0]) == f"user = ui.require({key!r})", file
+
+
+def _report(db: Path, *args: str) -> pd.DataFrame:
+    """`clinic report ... --json` for the same store and dates, run in this process."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["report", *args, "--db", str(db), "--from", "2026-01-01",
+                         "--to", "2026-06-30", "--json"])  # fmt: skip
+    assert code == 0
+    return pd.DataFrame(json.loads(out.getvalue()))
+
+
+@pytest.mark.parametrize(
+    ("page", "args", "columns"),
+    [
+        ("pages/revenue.py", ["revenue", "--by", "month"], ["month", "sessions", "revenue_gbp"]),
+        ("pages/follow-ups.py", ["compliance", "--as-of", "2026-06-30"],
+         ["measure", "eligible", "met", "rate", "ci_low", "ci_high"]),
+        ("pages/complications.py", ["complications"],
+         ["eligible", "events", "rate", "ci_low", "ci_high"]),
+    ],
+)  # fmt: skip
+def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, columns) -> None:
+    """The table a manager sees equals `clinic report --json` for the same filters."""
+    shown = _frame_with(open_app("manager", page, QUERY), columns).reset_index(drop=True)
+    reported = _report(seeded, *args)[columns]
+    pd.testing.assert_frame_equal(shown, reported, check_dtype=False, atol=1e-9)
