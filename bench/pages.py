@@ -53,15 +53,21 @@ def build_store(n_sessions: int) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     # A chain's decade arrives as one file here; staff would split it under the upload limit.
     os.environ["CLINIC_MAX_UPLOAD_MB"] = "4096"
+    partial = path.with_name(path.name + ".partial")
+    for stale in path.parent.glob(partial.name + "*"):
+        stale.unlink()
     with tempfile.TemporaryDirectory() as tmp:
         files = demo.generate_exports(Path(tmp), n_sessions, seed=7, end=AS_OF)
-        store = Store(path)
+        store = Store(partial)
         for kind in ("prices", "appointments", "side-effects"):
             result = ingest.import_file(store, kind, files[kind], user="bench")
             if result.status != "committed":
                 raise SystemExit(f"{kind} import failed: {result.errors[:3]}")
         auth.add_user(store, "bench", "manager", PASSWORD)
         store.close()
+    # Only a complete store gets the cached name; the key file travels with it.
+    partial.with_name(partial.name + ".key").rename(path.with_name(path.name + ".key"))
+    partial.rename(path)
     return path
 
 

@@ -1,4 +1,6 @@
 -- Serious side-effect reports (serious term or medical attention) of sessions in range.
+-- Sessions are the completed treatment sessions every complication rate counts (session_facts,
+-- a small derived table), so this list and the rates above it describe the same sessions.
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
 -- Grain: one row per report.
 with reports as (
@@ -24,7 +26,7 @@ final as (
         s.vein_type,
         r.outcome,
     from reports as r
-    inner join appointments as s on s.appointment_id = r.appointment_id
+    inner join treatment_sessions as s on s.appointment_id = r.appointment_id
     where
         r.is_serious
         and
