@@ -10,7 +10,9 @@ import streamlit as st
 from clinic import ui, web
 
 if __name__ != "__main__":
-    app = st.App(__file__, routes=web.routes(), middleware=web.middleware())
+    app = st.App(
+        __file__, routes=web.routes(sso_enabled=ui.sso_enabled), middleware=web.middleware()
+    )
 else:
     st.set_page_config(page_title="Vein clinic analytics", page_icon="🩺", layout="wide")
     user = ui.current_user()

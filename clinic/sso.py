@@ -44,17 +44,6 @@ def is_configured(section: Mapping[str, Any] | None) -> bool:
     return all(isinstance(section.get(k), str) and section.get(k) for k in REQUIRED_KEYS)
 
 
-def enabled() -> bool:
-    """Whether SSO is configured in Streamlit's secrets and Authlib is installed."""
-    try:
-        from streamlit.auth_util import get_secrets_auth_section, is_authlib_installed
-
-        return is_authlib_installed() and is_configured(get_secrets_auth_section())
-    except Exception:  # unreadable secrets: SSO is simply off, local logins still work
-        log.warning("single sign-on settings could not be read", exc_info=True)
-        return False
-
-
 def has_identity_cookie(cookies: Mapping[str, str]) -> bool:
     """Whether a request carries Streamlit's (signed) SSO identity cookie."""
     return IDENTITY_COOKIE in cookies

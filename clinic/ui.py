@@ -129,9 +129,20 @@ def current_user() -> Viewer:
     return found
 
 
+def sso_enabled() -> bool:
+    """Whether SSO is configured in Streamlit's secrets and Authlib is installed."""
+    try:
+        from streamlit.auth_util import get_secrets_auth_section, is_authlib_installed
+
+        return is_authlib_installed() and sso.is_configured(get_secrets_auth_section())
+    except Exception:  # unreadable secrets: SSO is simply off, local logins still work
+        log.warning("single sign-on settings could not be read", exc_info=True)
+        return False
+
+
 def _sso_viewer() -> Viewer | None:
     """The single-sign-on user (role from the e-mail table); stops with a sentence if no role."""
-    if not sso.enabled() or not st.user.get("is_logged_in"):
+    if not sso_enabled() or not st.user.get("is_logged_in"):
         return None
     claims = st.user.to_dict()
     login_id = str(claims.get("iat") or claims.get("sub") or "")
@@ -149,7 +160,7 @@ def _sso_viewer() -> Viewer | None:
 
 def _login_prompt() -> None:
     """Say the session has ended and link to the login page, returning here afterwards."""
-    sso_on = sso.enabled()
+    sso_on = sso_enabled()
     if sso_on and st.query_params.get(sso.QUERY_PARAM) == "1":
         st.login()  # the HTML login page's SSO link lands here (/?sso=1)
         st.stop()

@@ -175,8 +175,14 @@ def login_page(
     )
 
 
-def routes(store_getter: StoreGetter | None = None) -> list[Route]:
-    """Starlette routes: GET/POST /auth/login, GET/POST /auth/logout, GET /auth/whoami."""
+def routes(
+    store_getter: StoreGetter | None = None, *, sso_enabled: Callable[[], bool] = lambda: False
+) -> list[Route]:
+    """Starlette routes: GET/POST /auth/login, GET/POST /auth/logout, GET /auth/whoami.
+
+    `sso_enabled` tells whether to offer single sign-on; the entry script passes ui's check,
+    which reads Streamlit's secrets (this module stays free of Streamlit).
+    """
     get_store: StoreGetter = store_getter or open_store
 
     def is_demo() -> bool:
@@ -189,7 +195,7 @@ def routes(store_getter: StoreGetter | None = None) -> list[Route]:
 
     async def login_form(request: Request) -> Response:
         shown = await run_in_threadpool(is_demo)
-        offer_sso = await run_in_threadpool(sso.enabled)
+        offer_sso = await run_in_threadpool(sso_enabled)
         return HTMLResponse(
             login_page(request.query_params.get("next", "/"), demo=shown, sso_link=offer_sso)
         )
