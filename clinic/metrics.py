@@ -269,8 +269,15 @@ def complication_records(
 ) -> tuple[pd.DataFrame, int]:
     """Filtered report rows (newest first, one page; limit None = all) and the total count."""
     p = _record_params(r)
-    df = _query(store, "complications_records", **p, limit=limit, offset=max(int(offset), 0))
-    total = int(_query(store, "complications_records_count", **p)["total"].iloc[0])
+    offset = max(int(offset), 0)
+    df = _query(store, "complications_records", **p, limit=limit, offset=offset)
+    if len(df):
+        total = int(df["total_rows"].iloc[0])
+    elif offset:  # a page past the end still reports how many rows there are
+        total = complication_records(store, r, 1, 0)[1]
+    else:
+        total = 0
+    df = df.drop(columns="total_rows")
     for col in ("reported_date", "onset_date", "resolved_date", "session_date"):
         df[col] = pd.to_datetime(df[col]).dt.date
     return df, total

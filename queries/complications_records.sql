@@ -2,7 +2,7 @@
 -- Params: $start, $end (reported date, inclusive, null = open), $effect, $severity, $serious,
 --         $clinician, $sclerosant, $form, $vein_type, $site (null = any), $text
 --         (case-insensitive substring of notes), $limit (null = all), $offset.
--- Grain: one row per report, newest first.
+-- Grain: one row per report, newest first; total_rows = how many reports match in all pages.
 with reports as (
     select
         e.report_id,
@@ -50,6 +50,7 @@ final as (
         and ($text::varchar is null or contains(lower(coalesce(r.notes, '')), lower($text)))
 )
 
-select * from final
+select *, count(*) over () as total_rows
+from final
 order by reported_date desc, report_id
 limit $limit offset $offset;

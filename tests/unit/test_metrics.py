@@ -465,6 +465,10 @@ def test_complication_records_filters(comp_store: Store) -> None:
     df, total = m.complication_records(comp_store, m.RecordFilter())
     assert total == 5 and df["report_id"].tolist() == ["E5", "E4", "E1", "E2", "E3"]
     page, total = m.complication_records(comp_store, m.RecordFilter(), limit=2, offset=2)
+    past, past_total = m.complication_records(comp_store, m.RecordFilter(), limit=2, offset=50)
+    assert past.empty and past_total == total  # a page past the end still knows the total
+    none, none_total = m.complication_records(comp_store, m.RecordFilter(effect="nerve damage"))
+    assert none.empty and none_total == 0
     assert total == 5 and page["report_id"].tolist() == ["E1", "E2"]
     assert m.complication_records(comp_store, m.RecordFilter(serious=True))[1] == 2
     assert m.complication_records(comp_store, m.RecordFilter(effect="bruising"))[1] == 2
