@@ -237,11 +237,7 @@ def _set_disabled(store: Store, name: str, disabled: bool, actor: User | None) -
             {"d": disabled, "name": name},
         )
         if disabled:
-            cur.execute(
-                "update web_sessions set revoked_at = $at"
-                " where username = $name and revoked_at is null",
-                {"at": _now(), "name": name},
-            )
+            _end_sessions(cur, name)
     audit.log(
         store,
         user=who,
@@ -275,11 +271,7 @@ def reset_password(store: Store, name: str, password: str, *, actor: User | None
             " where username = $name",
             {"hash": digest, "name": name},
         )
-        cur.execute(
-            "update web_sessions set revoked_at = $at"
-            " where username = $name and revoked_at is null",
-            {"at": _now(), "name": name},
-        )
+        _end_sessions(cur, name)
     audit.log(
         store, user=who, role=who_role, action="account-reset-password", outcome="ok", object=name
     )
@@ -523,14 +515,21 @@ def revoke_session(store: Store, token: str | None) -> User | None:
     return User(found[0], found[1])
 
 
-def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) -> int:
-    """End every live web session of an account; return how many were ended."""
-    with _tx(store) as cur:
-        ended = cur.execute(
+def _end_sessions(cur: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Inside a transaction: mark every live web session of an account ended; how many."""
+    return len(
+        cur.execute(
             "update web_sessions set revoked_at = $at"
             " where username = $name and revoked_at is null returning 1",
             {"at": _now(), "name": name},
         ).fetchall()
+    )
+
+
+def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) -> int:
+    """End every live web session of an account; return how many were ended."""
+    with _tx(store) as cur:
+        ended = _end_sessions(cur, name)
     who, who_role = _actor(actor)
     audit.log(
         store,
@@ -539,9 +538,9 @@ def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) 
         action="sessions-revoke",
         outcome="ok",
         object=name,
-        details={"sessions": len(ended)},
+        details={"sessions": ended},
     )
-    return len(ended)
+    return ended
 
 
 # -- single sign-on ----------------------------------------------------------------------------
