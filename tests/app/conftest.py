@@ -96,6 +96,29 @@ def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two years of the synthetic clinic (clinic.demo), built once for the session."""
+    from datetime import date
+
+    from clinic import demo
+    from clinic.store import Store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    store = Store(path)
+    demo.fill(store, seed=7, as_of=date.fromisoformat(AS_OF))
+    store.close()
+    return path
+
+
+@pytest.fixture
+def demo_db(_demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """CLINIC_DB pointing at the demo store."""
+    monkeypatch.setenv("CLINIC_DB", str(_demo_store))
+    monkeypatch.setenv("CLINIC_KEY_FILE", str(_demo_store) + ".key")
+    return _demo_store
+
+
 @pytest.fixture
 def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """CLINIC_DB pointing at a migrated store with no data."""

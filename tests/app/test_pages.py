@@ -36,6 +36,12 @@ def test_page_runs_on_seeded_store(seeded: Path, open_app, role: str, page: str)
 
 
 @pytest.mark.parametrize(("role", "page"), CASES)
+def test_page_runs_on_demo_store(demo_db: Path, open_app, role: str, page: str) -> None:
+    """Each page a role may open runs without an exception or error on the demo store."""
+    _no_errors(open_app(role, page))
+
+
+@pytest.mark.parametrize(("role", "page"), CASES)
 def test_page_runs_on_empty_store(empty: Path, open_app, role: str, page: str) -> None:
     """Each page a role may open runs without an exception or error on an empty store."""
     _no_errors(open_app(role, page))
