@@ -149,6 +149,14 @@ def _actor(actor: User | None) -> tuple[str, str | None]:
     return (actor.username, actor.role) if actor else ("cli", None)
 
 
+def _log_change(
+    store: Store, actor: User | None, action: str, obj: str, details: dict | None = None
+) -> None:
+    """Audit an account change made by `actor` (the command line when None)."""
+    who, role = _actor(actor)
+    audit.log(store, user=who, role=role, action=action, outcome="ok", object=obj, details=details)
+
+
 def check_password(password: str) -> None:
     """Raise PasswordPolicyError unless the password meets the policy."""
     if len(password) < MIN_PASSWORD_CHARS:
@@ -199,7 +207,6 @@ def add_user(
     _check_role(role)
     check_password(password)
     digest = _hasher.hash(password)
-    who, who_role = _actor(actor)
     with _tx(store) as cur:
         if _account(cur, name):
             raise AuthError(f"A user called {name!r} already exists.")
@@ -208,15 +215,7 @@ def add_user(
             " values ($name, $role, $hash, $email, $at)",
             {"name": name, "role": role, "hash": digest, "email": email, "at": _now()},
         )
-    audit.log(
-        store,
-        user=who,
-        role=who_role,
-        action="account-add",
-        outcome="ok",
-        object=name,
-        details={"role": role},
-    )
+    _log_change(store, actor, "account-add", name, {"role": role})
     return User(name, role, email)
 
 
@@ -227,7 +226,6 @@ def list_users(store: Store) -> pd.DataFrame:
 
 def _set_disabled(store: Store, name: str, disabled: bool, actor: User | None) -> None:
     """Disable or enable an account; disabling also ends its web sessions."""
-    who, who_role = _actor(actor)
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
@@ -238,14 +236,7 @@ def _set_disabled(store: Store, name: str, disabled: bool, actor: User | None) -
         )
         if disabled:
             _end_sessions(cur, name)
-    audit.log(
-        store,
-        user=who,
-        role=who_role,
-        action="account-disable" if disabled else "account-enable",
-        outcome="ok",
-        object=name,
-    )
+    _log_change(store, actor, "account-disable" if disabled else "account-enable", name)
 
 
 def disable_user(store: Store, name: str, *, actor: User | None = None) -> None:
@@ -262,7 +253,6 @@ def reset_password(store: Store, name: str, password: str, *, actor: User | None
     """Set a new password, clear a lockout and end the account's sessions."""
     check_password(password)
     digest = _hasher.hash(password)
-    who, who_role = _actor(actor)
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
@@ -272,30 +262,19 @@ def reset_password(store: Store, name: str, password: str, *, actor: User | None
             {"hash": digest, "name": name},
         )
         _end_sessions(cur, name)
-    audit.log(
-        store, user=who, role=who_role, action="account-reset-password", outcome="ok", object=name
-    )
+    _log_change(store, actor, "account-reset-password", name)
 
 
 def set_role(store: Store, name: str, role: str, *, actor: User | None = None) -> None:
     """Change an account's role; its open sessions stop working at their next request."""
     _check_role(role)
-    who, who_role = _actor(actor)
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
         cur.execute(
             "update accounts set role = $role where username = $name", {"role": role, "name": name}
         )
-    audit.log(
-        store,
-        user=who,
-        role=who_role,
-        action="account-role",
-        outcome="ok",
-        object=name,
-        details={"role": role},
-    )
+    _log_change(store, actor, "account-role", name, {"role": role})
 
 
 def demo_accounts(store: Store) -> dict[str, str]:
@@ -530,16 +509,7 @@ def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) 
     """End every live web session of an account; return how many were ended."""
     with _tx(store) as cur:
         ended = _end_sessions(cur, name)
-    who, who_role = _actor(actor)
-    audit.log(
-        store,
-        user=who,
-        role=who_role,
-        action="sessions-revoke",
-        outcome="ok",
-        object=name,
-        details={"sessions": ended},
-    )
+    _log_change(store, actor, "sessions-revoke", name, {"sessions": ended})
     return ended
 
 
@@ -565,13 +535,4 @@ def set_sso_role(store: Store, email: str, role: str, *, actor: User | None = No
             "insert or replace into sso_roles (email, role, updated_at) values ($e, $r, $at)",
             {"e": email, "r": role, "at": _now()},
         )
-    who, who_role = _actor(actor)
-    audit.log(
-        store,
-        user=who,
-        role=who_role,
-        action="sso-role",
-        outcome="ok",
-        object=email,
-        details={"role": role},
-    )
+    _log_change(store, actor, "sso-role", email, {"role": role})
