@@ -44,7 +44,7 @@ def _window(end: date, years: int) -> tuple[date, date, date]:
 def _create_table(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
     """Materialise queries/NAME.sql as a table of the same name in the scratch database."""
     text, bound = sql.bind(name, params)
-    con.execute(f"create or replace table {name} as {text}", bound)
+    con.sql(text, params=bound).create(name)  # a fresh scratch database: the name is free
 
 
 def _write_csv(con: duckdb.DuckDBPyConnection, name: str, params: dict, path: Path) -> None:
