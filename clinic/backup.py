@@ -162,8 +162,7 @@ def _has_data(db: Path) -> bool:
         for name in _tables(con):
             if name in _SEEDED:
                 continue
-            quoted = '"' + name.replace('"', '""') + '"'
-            if con.execute(f"select exists (select 1 from {quoted})").fetchone()[0]:
+            if con.table(name).limit(1).fetchall():
                 return True
         return False
     finally:

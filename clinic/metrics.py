@@ -92,7 +92,7 @@ def _money(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 def revenue(store: Store, f: Filters, by: str) -> pd.DataFrame:
     """Revenue by one dimension: [<by>, sessions, revenue_gbp]."""
     _check(by, REVENUE_BY, "by")
-    df = _query(store, "revenue_by", **_params(f), by=by)
+    df = _query(store, "revenue_by", **_params(f), by=by, monthly=False).drop(columns="month")
     df = _money(df.rename(columns={"key": by}), "revenue_gbp")
     df["sessions"] = df["sessions"].astype("int64")
     return df[[by, "sessions", "revenue_gbp"]]
@@ -101,7 +101,7 @@ def revenue(store: Store, f: Filters, by: str) -> pd.DataFrame:
 def revenue_monthly(store: Store, f: Filters, dim: str) -> pd.DataFrame:
     """Revenue per month split by a dimension: [month, <dim>, sessions, revenue_gbp]."""
     _check(dim, REVENUE_MONTHLY_DIMS, "dim")
-    df = _query(store, "revenue_monthly_by", **_params(f), by=dim)
+    df = _query(store, "revenue_by", **_params(f), by=dim, monthly=True)
     df = _money(df.rename(columns={"key": dim}), "revenue_gbp")
     df["sessions"] = df["sessions"].astype("int64")
     return df[["month", dim, "sessions", "revenue_gbp"]]
@@ -286,7 +286,7 @@ def complication_records(
 # -- overview ------------------------------------------------------------------------------------
 def kpis(store: Store, f: Filters, as_of: date) -> dict:
     """Headline numbers: completed treatment sessions, revenue, six-week review, complications."""
-    money = _query(store, "revenue_by", **_params(f), by="all")
+    money = _query(store, "revenue_by", **_params(f), by="all", monthly=False)
     comp = compliance(store, f, as_of).set_index("measure").loc["review_6w"]
     rate = complications(store, f).iloc[0]
     return {

@@ -1,7 +1,9 @@
 -- Revenue and revenue-earning appointments grouped by one dimension (DOMAIN.md "Revenue").
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
---         $by: session_type | month | clinician | site | funding | kind | all.
--- Grain: one row per value of the $by key (key = 'all' when $by = 'all').
+--         $by: session_type | month | clinician | site | funding | kind | all;
+--         $monthly: also split by month (for stacked charts).
+-- Grain: one row per value of the $by key (key = 'all' when $by = 'all'), per month when
+-- $monthly (month is null otherwise).
 with lines as (
     select *
     from revenue_lines
@@ -14,6 +16,7 @@ with lines as (
 
 keyed as (
     select
+        case when $monthly then month end as month,
         case $by
             when 'session_type' then item
             when 'month' then month
@@ -29,11 +32,12 @@ keyed as (
 
 final as (
     select
+        month,
         key,
         count(*) as sessions,
         round(sum(revenue_gbp), 2) as revenue_gbp,
     from keyed
-    group by key
+    group by month, key
 )
 
-select * from final order by key;
+select * from final order by month, key;
