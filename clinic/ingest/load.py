@@ -211,37 +211,30 @@ class Staged:
     mapping: mp.Mapping
 
 
+# Every record as text in file order; records DuckDB cannot read go to reject_errors.
+_READ_CSV = """
+    read_csv(
+        $path, header = true, auto_detect = false, delim = $delim, quote = '"', escape = '"',
+        columns = $columns, store_rejects = true, null_padding = false, max_line_size = 10000000
+    )
+"""
+
+
 def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, n: int) -> None:
-    """Load every record of the file as text into ingest_file (bad records go to reject_errors)."""
+    """Load every record of the file as text into ingest_file."""
     cur.execute(
-        """
-        create or replace temp table ingest_file as
-        select * from read_csv(
-            $path, header = true, auto_detect = false, delim = $delim, quote = '"',
-            escape = '"', columns = $columns, store_rejects = true, null_padding = false,
-            max_line_size = 10000000
-        )
-        """,
-        {
-            "path": str(text.path),
-            "delim": text.delimiter,
-            "columns": {f"c{i}": "VARCHAR" for i in range(n)},
-        },
+        f"create or replace temp table ingest_file as select * from {_READ_CSV}",
+        _csv_params(text, n),
     )
 
 
-def _read_clean(
-    cur: duckdb.DuckDBPyConnection,
-    kind: str,
-    text: TextFile,
-    n: int,
-    m: mp.Mapping,
-    store_path: Path,
-) -> None:
-    """Parse and clean the file in one pass into ingest_cleaned (row i = record i of the file).
+def _clean_select(
+    kind: str, n: int, m: mp.Mapping, store_path: Path
+) -> tuple[str, dict[str, object]]:
+    """The query that parses and cleans the file in one pass (row i = record i of the file).
 
-    Rows stay in file order (preserve_insertion_order), so rowid gives the line; blank records
-    stay too (flagged) so the numbering holds. Raw text is kept only where a value is rejected.
+    Its parameters still lack $path, $delim and $columns (see _csv_params). Blank records stay
+    (flagged) so the line numbering holds. Raw text is kept only where a value is rejected.
     """
     present = {c: i for i, c in m.canonical.items()}
     cols = mp.columns(kind)
@@ -260,29 +253,93 @@ def _read_clean(
         _CLEAN_QUERY[kind],
         {"key": config.pseudonym_key(store_path)} if kind == "appointments" else {},
     )
-    cur.execute(
-        f"""
-        create or replace temp table ingest_cleaned as
+    text = f"""
         with ingest_raw as (
             select {", ".join(projections)}
-            from read_csv(
-                $path, header = true, auto_detect = false, delim = $delim, quote = '"',
-                escape = '"', columns = $columns, store_rejects = true, null_padding = false,
-                max_line_size = 10000000
-            )
+            from {_READ_CSV}
         )
         select * exclude ({", ".join(f"r_{c}" for c in cols)}), {", ".join(kept)}
         from (
 {clean_sql}
         )
-        """,
-        {
-            **params,
-            "path": str(text.path),
-            "delim": text.delimiter,
-            "columns": {f"c{i}": "VARCHAR" for i in range(n)},
-        },
+        """
+    return text, params
+
+
+def _csv_params(text: TextFile, n: int) -> dict[str, object]:
+    """The read_csv parameters of one file: path, delimiter and n text columns."""
+    return {
+        "path": str(text.path),
+        "delim": text.delimiter,
+        "columns": {f"c{i}": "VARCHAR" for i in range(n)},
+    }
+
+
+def _read_clean(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    text: TextFile,
+    n: int,
+    m: mp.Mapping,
+    store_path: Path,
+) -> None:
+    """Parse and clean the file into ingest_cleaned (file order: rowid gives the line)."""
+    select, params = _clean_select(kind, n, m, store_path)
+    cur.execute(
+        f"create or replace temp table ingest_cleaned as {select}",
+        {**params, **_csv_params(text, n)},
     )
+
+
+class _NotClean(Exception):
+    """The one-pass load met a problem: roll it back and let the staged path list every one."""
+
+
+def _load_direct(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    text: TextFile,
+    m: mp.Mapping,
+    store_path: Path,
+    import_id: int,
+) -> int:
+    """Parse, clean and insert a file into an EMPTY target table in one pass; return the rows.
+
+    With nothing to compare against, an import needs no staging table: rows go straight from
+    DuckDB's CSV reader through the cleaning query into the table. Any problem (a rejected
+    value, an unreadable record, a repeated key) raises _NotClean; the caller rolls back and
+    takes the staged path, which finds and lists them all.
+    """
+    t = TARGETS[kind]
+    if cur.execute(f"select exists (select 1 from {t.table})").fetchone()[0]:
+        raise _NotClean
+    n = len(text.headers)
+    select, params = _clean_select(kind, n, m, store_path)
+    bad = " or ".join(f"e_{c} is not null" for c in mp.columns(kind))
+    cols = ", ".join(t.columns)
+    try:
+        # error() stops the statement at the first bad row: nothing of a bad file is kept.
+        inserted = cur.execute(
+            f"""
+            insert into {t.table} ({cols}, import_id, first_import_id)
+            select {cols}, $id, $id
+            from ({select})
+            where not blank_record and case when {bad} then error('rejected row') else true end
+            """,
+            {**params, **_csv_params(text, n), "id": import_id},
+        ).fetchone()[0]
+    except duckdb.Error:
+        raise _NotClean from None
+    keys = ", ".join(t.keys)
+    problems = cur.execute(
+        f"""
+        select (select count(*) from reject_errors)
+            + (select count(*) from (select 1 from {t.table} group by {keys} having count(*) > 1))
+        """
+    ).fetchone()[0]
+    if problems:
+        raise _NotClean
+    return int(inserted)
 
 
 def _stage(
@@ -539,49 +596,104 @@ def run_import(
     try:
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = mp.detect(kind, text.headers, mapping, saved)
-        started = _now()
-        with store.writer() as cur:
-            import_id = int(cur.execute("select nextval('import_id_seq')").fetchone()[0])
-            staged = _stage(cur, kind, text, m, store.path, report)
-            result = ImportResult(import_id, kind, name, text.sha256, rows_read=staged.rows_read)
-            if staged.problems:
-                result.status = "rejected"
-                result.errors = staged.problems
-                result.rejected = _rejected_count(staged.problems)
-                _record(cur, result, record_kind or kind, user, source_system, started)
-                cur.execute(
-                    'insert into import_rejects select $id, line, "column", value, reason '
-                    "from ingest_problems",
-                    {"id": import_id},
-                )
-                # Problems found before the row checks (header, structure) are stored too.
-                extra = [p for p in staged.problems if p.line == 1 or p.column is None]
-                if extra:
-                    cur.executemany(
-                        "insert into import_rejects values ($id, $line, $col, $value, $reason)",
-                        [
-                            {
-                                "id": import_id,
-                                "line": p.line,
-                                "col": p.column,
-                                "value": p.value,
-                                "reason": p.reason,
-                            }
-                            for p in extra
-                        ],
-                    )
-            else:
-                report(0.7, "writing the rows")
-                result.inserted, result.updated, result.unchanged = _upsert(cur, kind, import_id)
-                _record(cur, result, record_kind or kind, user, source_system, started)
-            # Derived metric facts follow the rows in the same transaction (clinic/facts.py).
-            facts.refresh_import(cur, kind, import_id)
+        job = _Job(store, kind, text, m, name, user, source_system, record_kind or kind, report)
+        result = None
+        if not m.missing(kind) and not m.duplicates:
+            result = _import_direct(job)
+        if result is None:
+            result = _import_staged(job)
         report(1.0, "done")
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)
     finally:
         text.close()
     _audit(store, user, "import", result.status, f"import:{result.import_id}", _details(result))
+    return result
+
+
+@dataclass
+class _Job:
+    """One import attempt: the store, the file and its mapping, who and what for."""
+
+    store: object
+    kind: str
+    text: TextFile
+    mapping: mp.Mapping
+    file_name: str
+    user: str | None
+    source: str | None
+    record_kind: str
+    report: Progress
+    started: datetime = field(default_factory=lambda: _now())
+    import_id: int | None = None
+
+    def next_id(self, cur: duckdb.DuckDBPyConnection) -> int:
+        """This attempt's import id (a sequence ignores rollbacks: a retry keeps the first id)."""
+        if self.import_id is None:
+            self.import_id = int(cur.execute("select nextval('import_id_seq')").fetchone()[0])
+        return self.import_id
+
+
+def _import_direct(job: _Job) -> ImportResult | None:
+    """The one-pass import into an empty table; None when the staged path must run instead."""
+    job.report(0.1, "reading, checking and writing the rows")
+    try:
+        with job.store.writer() as cur:
+            import_id = job.next_id(cur)
+            _prepare(cur)
+            inserted = _load_direct(cur, job.kind, job.text, job.mapping, job.store.path, import_id)
+            result = ImportResult(
+                import_id, job.kind, job.file_name, job.text.sha256, inserted, inserted
+            )
+            _record(cur, result, job)
+            job.report(0.8, "updating the figures")
+            facts.refresh_import(cur, job.kind, import_id)
+    except _NotClean:
+        return None
+    return result
+
+
+def _import_staged(job: _Job) -> ImportResult:
+    """Stage, check and upsert a file in one write transaction (rejected files write no rows)."""
+    kind = job.kind
+    with job.store.writer() as cur:
+        import_id = job.next_id(cur)
+        staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report)
+        result = ImportResult(
+            import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read
+        )
+        if staged.problems:
+            result.status = "rejected"
+            result.errors = staged.problems
+            result.rejected = _rejected_count(staged.problems)
+            _record(cur, result, job)
+            cur.execute(
+                'insert into import_rejects select $id, line, "column", value, reason '
+                "from ingest_problems",
+                {"id": import_id},
+            )
+            # Problems found before the row checks (header, structure) are stored too.
+            extra = [p for p in staged.problems if p.line == 1 or p.column is None]
+            if extra:
+                cur.executemany(
+                    "insert into import_rejects values ($id, $line, $col, $value, $reason)",
+                    [
+                        {
+                            "id": import_id,
+                            "line": p.line,
+                            "col": p.column,
+                            "value": p.value,
+                            "reason": p.reason,
+                        }
+                        for p in extra
+                    ],
+                )
+        else:
+            job.report(0.7, "writing the rows")
+            result.inserted, result.updated, result.unchanged = _upsert(cur, kind, import_id)
+            _record(cur, result, job)
+        # Derived metric facts follow the rows in the same transaction (clinic/facts.py).
+        facts.refresh_import(cur, kind, import_id)
     return result
 
 
@@ -601,7 +713,7 @@ def _details(result: ImportResult) -> dict:
     }
 
 
-def _record(cur, result: ImportResult, kind: str, user, source, started: datetime) -> None:
+def _record(cur, result: ImportResult, job: _Job) -> None:
     """Insert the imports row of this attempt."""
     message = None
     if result.errors:
@@ -616,12 +728,12 @@ def _record(cur, result: ImportResult, kind: str, user, source, started: datetim
         """,
         {
             "id": result.import_id,
-            "kind": kind,
+            "kind": job.record_kind,
             "file": result.file_name,
             "sha": result.file_sha256,
-            "user": user,
-            "source": source,
-            "started": started,
+            "user": job.user,
+            "source": job.source,
+            "started": job.started,
             "finished": _now(),
             "status": result.status,
             "read": result.rows_read,

@@ -9,6 +9,7 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from clinic import config
@@ -33,7 +34,11 @@ class TextFile:
     digest: Future[str]
     temporary: bool = False
     cleanup: list[Path] = field(default_factory=list)
-    lines: int = 0  # physical lines, to tell whether any record spans lines or is blank
+
+    @cached_property
+    def lines(self) -> int:
+        """Physical lines, to tell whether a record spans lines or is blank (read on demand)."""
+        return _line_count(self.path.read_bytes())
 
     @property
     def sha256(self) -> str:
@@ -214,9 +219,9 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
         raise Unreadable("The first line of the file is empty: it must hold the column headers.")
     check_limits(data if reuse else text, delimiter, headers)
     if reuse and original is not None:
-        return TextFile(original, delimiter, headers, sha, lines=_line_count(data))
+        return TextFile(original, delimiter, headers, sha)
     path = _temp_csv(text)
-    return TextFile(path, delimiter, headers, sha, True, [path], _line_count(text))
+    return TextFile(path, delimiter, headers, sha, True, [path])
 
 
 def _line_count(data: bytes | str) -> int:
@@ -228,7 +233,7 @@ def _line_count(data: bytes | str) -> int:
 def _mixed_line_endings(data: bytes | str) -> bool:
     """True when a file mixes CRLF, LF or CR line ends (only LF-only or CRLF-only are safe)."""
     cr, crlf, lf = ("\r", "\r\n", "\n") if isinstance(data, str) else (b"\r", b"\r\n", b"\n")
-    n = data.count(cr)
+    n = data.count(cr)  # most exports have no CR at all: one count and done
     return bool(n) and not (data.count(crlf) == n == data.count(lf))
 
 

@@ -438,6 +438,40 @@ def test_reupload_and_overlapping_export(priced: Store):
         undo(priced, two.import_id)
 
 
+def test_first_load_and_staged_upsert_store_the_same_rows(tmp_path: Path, priced: Store):
+    """An empty table takes the one-pass path, a non-empty one the staged path: same rows."""
+    rows = [
+        'A1,03/04/2025,09:30,C1,Ann,a@x.uk,Dr X,single session,Completed,"£1,150.50"',
+        "A2,2025-04-04T23:30:00Z,,c1 ,,,Dr X,Single Session,Booked,",
+        "A3,05/04/2025,14.45,C3,,,Dr Y,Compression Socks,completed,25",
+    ]
+    direct = import_file(priced, "appointments", appts(*rows))
+    staged_store = Store(tmp_path / "staged.duckdb")
+    try:
+        assert import_file(staged_store, "prices", PRICES).status == "committed"
+        # One unrelated row first, so the same file meets a non-empty table.
+        assert import_file(staged_store, "appointments", appts(rows[0])).inserted == 1
+        staged = import_file(staged_store, "appointments", appts(*rows))
+        assert (staged.inserted, staged.updated, staged.unchanged) == (2, 0, 1)
+        assert (direct.status, direct.rows_read, direct.inserted) == ("committed", 3, 3)
+        query = "select * exclude (import_id, first_import_id) from appointments order by 1"
+        assert priced.rows(query) == staged_store.rows(query)
+        facts = "select * from session_facts order by appointment_id"
+        assert priced.rows(facts) == staged_store.rows(facts)
+    finally:
+        staged_store.close()
+
+
+def test_refused_first_load_keeps_import_ids_consecutive(priced: Store):
+    """A bad file meeting an empty table is retried on the staged path under the same id."""
+    bad = assert_rejected_unchanged(priced, appts("A1,31/02/2025,,C1,,,Dr X,Single Session,Done,"))
+    assert [(p.line, p.column) for p in bad.errors] == [(2, "Date"), (2, "Status")]
+    good = import_file(priced, "appointments", appts("A1,03/04/2025,,C1,,,Dr X,Single Session,,"))
+    assert good.status == "rejected"  # the status is required
+    ids = [r[0] for r in priced.rows("select import_id from imports order by 1")]
+    assert ids == list(range(1, len(ids) + 1))
+
+
 def test_undo_refused_after_a_later_change(priced: Store):
     """An import whose rows a later import changed cannot be undone."""
     one = import_file(
