@@ -89,12 +89,12 @@ def functions() -> dict[str, Callable[[Store], object]]:
         "socks_attach_rate": lambda s: m.socks_attach_rate(s, F),
         "compliance": lambda s: m.compliance(s, F, AS_OF),
         "compliance_by(clinician)": lambda s: m.compliance_by(s, F, AS_OF, "clinician"),
-        "call_list": lambda s: m.call_list(s, F, date(2025, 6, 30)),
+        "call_list(page of 500)": lambda s: m.call_list(s, F, date(2025, 6, 30), 500),
         "complications": lambda s: m.complications(s, F),
         "complications(effect)": lambda s: m.complications(s, F, "effect"),
         "funnel(clinician)": lambda s: m.funnel(s, F),
         "spc": lambda s: m.spc(s, F),
-        "serious_events": lambda s: m.serious_events(s, F),
+        "serious_events(page of 200)": lambda s: m.serious_events(s, F, 200),
         "complication_records(text)": lambda s: m.complication_records(
             s, m.RecordFilter(text="note t1")
         ),

@@ -1,8 +1,9 @@
-"""Derived session and revenue facts, kept in step with the data by every write.
+"""Derived session, revenue and report facts, kept in step with the data by every write.
 
 `session_facts` (one row per completed treatment session: follow-up match, previous session,
-side-effect flags, socks) and `revenue_facts` (one row per revenue-earning appointment with its
-list price) are tables, so a metric is one scan instead of a patient join on every query. They
+side-effect flags, socks), `revenue_facts` (one row per revenue-earning appointment with its
+list price) and `report_facts` (one row per side-effect report of such a session, with the
+session's date and dimensions) are tables, so a metric is one scan instead of a join. They
 are written in the SAME transaction as the change to their inputs:
 
 * the importer calls `refresh_import(cur, kind, import_id)` at the end of its write transaction
@@ -66,20 +67,23 @@ def _mark(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _insert(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
-    """Insert the rows of both fact tables for everything or for the scope tables."""
+    """Insert the rows of every fact table for everything or for the scope tables."""
+    # In this order: report rows read the session rows just written.
     for table, query in (
         ("session_facts", "facts_session_rows"),
         ("revenue_facts", "facts_revenue_rows"),
+        ("report_facts", "facts_report_rows"),
     ):
         text, params = sql.bind(query, {"everything": everything})
         cur.execute(f"insert into {table} by name {text}", params)
 
 
 def _rebuild_rows(cur: duckdb.DuckDBPyConnection) -> None:
-    """Replace every row of both fact tables."""
+    """Replace every row of every fact table."""
     _scope_tables(cur)
     cur.execute("delete from session_facts")
     cur.execute("delete from revenue_facts")
+    cur.execute("delete from report_facts")
     _insert(cur, everything=True)
 
 
@@ -87,6 +91,10 @@ def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
     """Delete and re-insert the fact rows of the scope's patients and items."""
     cur.execute(
         "delete from session_facts "
+        "where patient_ref in (select patient_ref from facts_scope_patients)"
+    )
+    cur.execute(
+        "delete from report_facts "
         "where patient_ref in (select patient_ref from facts_scope_patients)"
     )
     cur.execute(
@@ -103,7 +111,7 @@ def _behind(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def rebuild(cur: duckdb.DuckDBPyConnection) -> None:
-    """Recompute both fact tables whole, inside the caller's store.writer() transaction."""
+    """Recompute every fact table whole, inside the caller's store.writer() transaction."""
     _rebuild_rows(cur)
     _clear_scope(cur)
     _mark(cur)

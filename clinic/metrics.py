@@ -165,13 +165,20 @@ def compliance_by(store: Store, f: Filters, as_of: date, by: str) -> pd.DataFram
     return long[[by, "measure", *RATE_COLUMNS]].reset_index(drop=True)
 
 
-def call_list(store: Store, f: Filters, as_of: date) -> pd.DataFrame:
-    """Patients with a review or two-week check due or overdue and not attended nor booked."""
-    df = _query(store, "compliance_call_list", **_params(f), as_of=as_of)
+def call_list(
+    store: Store, f: Filters, as_of: date, limit: int | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Sessions with a review or two-week check due or overdue and not attended nor booked.
+
+    The most overdue first; `limit` rows (None = all) and the total count.
+    """
+    df = _query(store, "compliance_call_list", **_params(f), as_of=as_of, limit=limit)
+    total = int(df["total_rows"].iloc[0]) if len(df) else 0
+    df = df.drop(columns="total_rows")
     df["days_overdue"] = df["days_overdue"].astype("int64")
     for col in ("session_date", "window_opens", "window_closes"):
         df[col] = pd.to_datetime(df[col]).dt.date
-    return df
+    return df, total
 
 
 # -- complications -------------------------------------------------------------------------------
@@ -239,12 +246,19 @@ def spc(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
     return out
 
 
-def serious_events(store: Store, f: Filters) -> pd.DataFrame:
-    """One row per serious report (serious term or medical attention) of sessions in range."""
-    df = _query(store, "complications_serious_events", **_params(f))
+def serious_events(
+    store: Store, f: Filters, limit: int | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Serious reports (serious term or medical attention) of sessions in range, newest first.
+
+    `limit` rows (None = all) and the total count.
+    """
+    df = _query(store, "complications_serious_events", **_params(f), limit=limit)
+    total = int(df["total_rows"].iloc[0]) if len(df) else 0
+    df = df.drop(columns="total_rows")
     for col in ("reported_date", "session_date"):
         df[col] = pd.to_datetime(df[col]).dt.date
-    return df
+    return df, total
 
 
 def _record_params(r: RecordFilter) -> dict:

@@ -36,5 +36,8 @@ monthly = ui.data("spc", f, serious)
 ui.chart(charts.spc(monthly, title="p-chart of the monthly rate"), key="chart_spc")
 
 st.subheader("Serious events")
-events = ui.data("serious_events", f)
-ui.table(events, "table_serious", "No serious events reported in this range.")
+shown = 200  # the newest; Complication records lists and exports them all
+events = ui.data("serious_events", f, shown)
+if events and events[1] > shown:
+    st.caption(f"The {shown:,} newest of {events[1]:,}; filter Complication records for all.")
+ui.table(events[0] if events else None, "table_serious", "No serious events in this range.")

@@ -28,8 +28,17 @@ if user.role in ui.COMPLIANCE_ROLES:
         ui.table(by_clinician, "table_compliance_clinician", "No sessions in this range.")
 
 st.subheader("Call list: reviews due and overdue")
-calls = ui.data("call_list", f, as_of)
-ui.table(calls, "table_call_list", "Nobody is due or overdue for a review in this range.")
-if not ui.is_empty(calls):
-    ui.download("Download call list (CSV)", calls, "call-list.csv", key="download_call_list")
-    ui.audit_once("view_call_list", rows=len(calls))
+shown = 500  # the most overdue first; the download holds everyone
+calls = ui.data("call_list", f, as_of, shown)
+total = calls[1] if calls else 0
+if total > shown:
+    st.caption(f"The {shown:,} most overdue of {total:,}; download the list for everyone.")
+ui.table(calls[0] if calls else None, "table_call_list", "Nobody is due or overdue for a review.")
+if total:
+    ui.download(
+        f"Download the call list ({total:,} rows, CSV)",
+        lambda: ui.data("call_list", f, as_of)[0],
+        "call-list.csv",
+        key="download_call_list",
+    )
+    ui.audit_once("view_call_list", rows=total)

@@ -3,29 +3,31 @@
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
 --         $serious (boolean: only serious reports = serious term or medical attention).
 -- Grain: one row per effect with at least one report.
-with sessions as (
-    select appointment_id,
+with eligible as (
+    select count(*) as sessions,
     from treatment_sessions
     where
-    ($start::date is null or appointment_date >= $start)
-    and ($end::date is null or appointment_date <= $end)
-    and ($site::varchar is null or site = $site)
-    and ($clinician::varchar is null or clinician = $clinician)
+        ($start::date is null or appointment_date >= $start)
+        and ($end::date is null or appointment_date <= $end)
+        and ($site::varchar is null or site = $site)
+        and ($clinician::varchar is null or clinician = $clinician)
 ),
 
+-- report_facts: one row per report of a completed treatment session, with that session's date.
 reports as (
-    select
-        e.effect,
-        coalesce(t.serious, false) or coalesce(e.medical_attention, false) as is_serious,
-    from side_effects as e
-    inner join sessions as s on s.appointment_id = e.appointment_id
-    left join effect_terms as t on t.effect = e.effect
+    select effect, is_serious,
+    from report_facts
+    where
+        ($start::date is null or appointment_date >= $start)
+        and ($end::date is null or appointment_date <= $end)
+        and ($site::varchar is null or site = $site)
+        and ($clinician::varchar is null or clinician = $clinician)
 ),
 
 final as (
     select
         effect,
-        (select count(*) from sessions) as eligible,
+        (select sessions from eligible) as eligible,
         count(*) as events,
     from reports
     where not $serious or is_serious

@@ -1,39 +1,37 @@
 -- Serious side-effect reports (serious term or medical attention) of sessions in range.
--- Sessions are the completed treatment sessions every complication rate counts (session_facts,
--- a small derived table), so this list and the rates above it describe the same sessions.
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
--- Grain: one row per report.
-with reports as (
+-- report_facts links each report to the completed treatment session every complication rate
+-- counts, so this list and the rates above it describe the same sessions.
+-- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+--         $limit (rows returned, newest first; null = all).
+-- Grain: one row per report; total_rows = rows before the limit.
+-- Not materialized: a count and a top-N over two cheap scans cost less than sorting a copy.
+with serious as not materialized (
     select
-        e.*,
-        coalesce(t.serious, false) or coalesce(e.medical_attention, false) as is_serious,
-    from side_effects as e
-    left join effect_terms as t on t.effect = e.effect
+        report_id,
+        reported_date,
+        effect,
+        severity,
+        medical_attention,
+        clinician,
+        site,
+        appointment_date as session_date,
+        sclerosant,
+        form,
+        vein_type,
+        outcome,
+    from report_facts
+    where
+        is_serious
+        and ($start::date is null or appointment_date >= $start)
+        and ($end::date is null or appointment_date <= $end)
+        and ($site::varchar is null or site = $site)
+        and ($clinician::varchar is null or clinician = $clinician)
 ),
 
 final as (
-    select
-        r.report_id,
-        r.reported_date,
-        r.effect,
-        r.severity,
-        r.medical_attention,
-        s.clinician,
-        s.site,
-        s.appointment_date as session_date,
-        s.sclerosant,
-        s.form,
-        s.vein_type,
-        r.outcome,
-    from reports as r
-    inner join treatment_sessions as s on s.appointment_id = r.appointment_id
-    where
-        r.is_serious
-        and
-        ($start::date is null or s.appointment_date >= $start)
-        and ($end::date is null or s.appointment_date <= $end)
-        and ($site::varchar is null or s.site = $site)
-        and ($clinician::varchar is null or s.clinician = $clinician)
+    select *, (select count(*) from serious) as total_rows,
+    from serious
 )
 
-select * from final order by reported_date desc, report_id;
+select * from final order by reported_date desc, report_id
+limit $limit;

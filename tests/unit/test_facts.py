@@ -41,6 +41,23 @@ def assert_facts_match_views(store: Store) -> None:
     pd.testing.assert_frame_equal(sessions, _frame(store, _old_view("treatment_sessions")))
     revenue = _frame(store, "select * from revenue_facts")
     pd.testing.assert_frame_equal(revenue, _frame(store, _old_view("revenue_lines")))
+    reports = _frame(store, "select * from report_facts").sort_values("report_id")
+    expected = _frame(
+        store,
+        f"""
+        select e.report_id, e.reported_date, e.effect, e.severity, e.medical_attention,
+            e.outcome, coalesce(t.serious, false) or coalesce(e.medical_attention, false)
+                as is_serious,
+            s.appointment_id, s.patient_ref, s.appointment_date, s.clinician, s.site,
+            s.sclerosant, s.form, s.vein_type
+        from side_effects as e
+        join ({_old_view("treatment_sessions")}) as s using (appointment_id)
+        left join effect_terms as t using (effect)
+        """,
+    ).sort_values("report_id")
+    pd.testing.assert_frame_equal(
+        reports.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
 
 
 def imported(store: Store, kind: str, data: bytes | Path, name: str = "x.csv") -> int:
@@ -62,6 +79,7 @@ def sampled(store: Store) -> Store:
 def test_imports_keep_facts_equal_to_the_views(sampled: Store):
     """After importing the samples the facts are fresh and equal to the 010 views."""
     assert sampled.scalar("select count(*) from session_facts") > 100
+    assert sampled.scalar("select count(*) from report_facts") > 5
     assert_facts_match_views(sampled)
 
 

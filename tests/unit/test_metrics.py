@@ -353,7 +353,8 @@ def call_store(store: Store) -> Store:
 
 def test_call_list_due_overdue_booked(call_store: Store) -> None:
     """Q2 overdue 4 days, then Q1 review due and Q4 check due; Q3, Q5, Q6 absent."""
-    df = m.call_list(call_store, m.Filters(), AS_OF)
+    df, total = m.call_list(call_store, m.Filters(), AS_OF)
+    assert total == 3
     assert list(df.columns) == [
         "patient_ref",
         "appointment_id",
@@ -374,6 +375,20 @@ def test_call_list_due_overdue_booked(call_store: Store) -> None:
     ]
     q1 = df[df.appointment_id == "Q1"].iloc[0]
     assert (q1.window_opens, q1.window_closes) == (date(2024, 6, 19), date(2024, 7, 10))
+    first, total = m.call_list(call_store, m.Filters(), AS_OF, limit=1)
+    assert (first.appointment_id.tolist(), total) == (["Q2"], 3)
+
+
+def test_call_list_window_edges(store: Store) -> None:
+    """Sessions 84 days back (overdue 28) and 1 day back (check due) are listed; 85 is not."""
+    seed_prices(store)
+    appt(store, "D84", AS_OF - timedelta(days=84), "P1")
+    appt(store, "D85", AS_OF - timedelta(days=85), "P2")
+    appt(store, "D1", AS_OF - timedelta(days=1), "P3", vein_type="varicose")
+    appt(store, "D0", AS_OF, "P4", vein_type="varicose")
+    df, total = m.call_list(store, m.Filters(), AS_OF)
+    got = [(r.appointment_id, r.check, r.days_overdue) for r in df.itertuples()]
+    assert got == [("D84", "review_6w", 28), ("D1", "check_2w", 0)] and total == 2
 
 
 # -- complications -------------------------------------------------------------------------------
@@ -441,8 +456,10 @@ def test_one_event_in_one_session(store: Store) -> None:
 
 def test_serious_events(comp_store: Store) -> None:
     """Serious reports E4 (attention, 02-20) then E3 (term, 01-20), newest first."""
-    df = m.serious_events(comp_store, m.Filters())
-    assert df["report_id"].tolist() == ["E4", "E3"]
+    df, total = m.serious_events(comp_store, m.Filters())
+    assert df["report_id"].tolist() == ["E4", "E3"] and total == 2
+    newest, total = m.serious_events(comp_store, m.Filters(), limit=1)
+    assert newest["report_id"].tolist() == ["E4"] and total == 2
     assert list(df.columns) == [
         "report_id",
         "reported_date",
