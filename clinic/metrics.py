@@ -246,9 +246,7 @@ def spc(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
     return out
 
 
-def serious_events(
-    store: Store, f: Filters, limit: int | None = None
-) -> tuple[pd.DataFrame, int]:
+def serious_events(store: Store, f: Filters, limit: int | None = None) -> tuple[pd.DataFrame, int]:
     """Serious reports (serious term or medical attention) of sessions in range, newest first.
 
     `limit` rows (None = all) and the total count.
