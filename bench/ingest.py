@@ -11,6 +11,7 @@ Target: (a) <= 1.5x (b), and faster than (c).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -105,7 +106,6 @@ def time_pandas(workdir: Path, export: Path, round_no: int) -> float:
 
 def _table(rows: int, size_mb: float, rounds: int, times: dict[str, list[float]]) -> str:
     """The results as the Markdown table of docs/PERFORMANCE.md (machine, versions, medians)."""
-    import os
     import platform
 
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -143,16 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         workdir = Path(tmp)
-        import os
-
         os.environ.setdefault("CLINIC_KEY_FILE", str(workdir / "bench.key"))
         export = workdir / "appointments_export.csv"
         make_export(export, args.rows)
         size_mb = export.stat().st_size / 1e6
         times: dict[str, list[float]] = {"a": [], "b": [], "c": []}
         for r in range(args.rounds):
+            # Flush the previous method's written files first, so no method pays for another's.
+            os.sync()
             times["a"].append(time_import(workdir, export, r, args.rows))
+            os.sync()
             times["b"].append(time_plain(workdir, export, r))
+            os.sync()
             times["c"].append(time_pandas(workdir, export, r))
     print(_table(args.rows, size_mb, args.rounds, times))
     return 0

@@ -1,14 +1,16 @@
-"""Derived session, revenue and report facts, kept in step with the data by every write.
+"""Derived session, report and daily facts, kept in step with the data by every write.
 
 `session_facts` (one row per completed treatment session: follow-up match, previous session,
-side-effect flags, socks), `revenue_facts` (one row per revenue-earning appointment with its
-list price) and `report_facts` (one row per side-effect report of such a session, with the
-session's date and dimensions) are tables, so a metric is one scan instead of a join. They
-are written in the SAME transaction as the change to their inputs:
+side-effect flags, socks), `report_facts` (one row per side-effect report of such a session,
+with the session's date and dimensions), and the daily sums `session_days` (of session_facts)
+and `revenue_days` (of revenue lines with their list price) are tables, so a metric is one
+scan of a small table instead of joins over the appointments. They are written in the SAME
+transaction as the change to their inputs:
 
 * the importer calls `refresh_import(cur, kind, import_id)` at the end of its write transaction
   (committed or rejected); undo calls `note_import` before it changes rows and `refresh` after;
-  only the patients (and price-list items) that import touched are recomputed;
+  only the patients and days that import touched are recomputed (a price change touches the
+  days of every appointment of its item);
 * `rebuild(cur)` recomputes everything (bench stores, direct SQL seeding);
 * `keep(cur)` tells the facts that a write transaction changed none of their inputs
   (appointments, side_effects, prices, effect_terms), e.g. a saved column mapping;
@@ -44,16 +46,16 @@ _FRESH = (
 
 
 def _scope_tables(cur: duckdb.DuckDBPyConnection) -> None:
-    """The per-connection scope tables the facts_*_rows queries read."""
+    """The per-connection scope tables the facts_* queries read."""
     cur.execute("create temp table if not exists facts_scope_patients (patient_ref varchar)")
-    cur.execute("create temp table if not exists facts_scope_items (item varchar)")
+    cur.execute("create temp table if not exists facts_scope_days (day date)")
 
 
 def _clear_scope(cur: duckdb.DuckDBPyConnection) -> None:
     """Empty the scope tables (they live as long as the cursor)."""
     _scope_tables(cur)
     cur.execute("delete from facts_scope_patients")
-    cur.execute("delete from facts_scope_items")
+    cur.execute("delete from facts_scope_days")
 
 
 def _mark(cur: duckdb.DuckDBPyConnection) -> None:
@@ -66,14 +68,23 @@ def _mark(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("insert into facts_state select version + 1 from data_version")
 
 
+# (table, query, scoped by): in this order, because report rows and session days read the
+# session rows just written.
+_TABLES = (
+    ("session_facts", "facts_session_rows", "patient_ref"),
+    ("report_facts", "facts_report_rows", "patient_ref"),
+    ("session_days", "facts_session_days", "appointment_date"),
+    ("revenue_days", "facts_revenue_days", "appointment_date"),
+)
+_SCOPE = {
+    "patient_ref": "select patient_ref from facts_scope_patients",
+    "appointment_date": "select day from facts_scope_days",
+}
+
+
 def _insert(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
     """Insert the rows of every fact table for everything or for the scope tables."""
-    # In this order: report rows read the session rows just written.
-    for table, query in (
-        ("session_facts", "facts_session_rows"),
-        ("revenue_facts", "facts_revenue_rows"),
-        ("report_facts", "facts_report_rows"),
-    ):
+    for table, query, _ in _TABLES:
         text, params = sql.bind(query, {"everything": everything})
         cur.execute(f"insert into {table} by name {text}", params)
 
@@ -81,28 +92,30 @@ def _insert(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
 def _rebuild_rows(cur: duckdb.DuckDBPyConnection) -> None:
     """Replace every row of every fact table."""
     _scope_tables(cur)
-    cur.execute("delete from session_facts")
-    cur.execute("delete from revenue_facts")
-    cur.execute("delete from report_facts")
+    for table, _, _ in _TABLES:
+        cur.execute(f"delete from {table}")
     _insert(cur, everything=True)
 
 
+def _note_session_days(cur: duckdb.DuckDBPyConnection) -> None:
+    """Add the days of the scope patients' sessions to the day scope."""
+    cur.execute(
+        "insert into facts_scope_days select distinct appointment_date from session_facts "
+        "where patient_ref in (select patient_ref from facts_scope_patients)"
+    )
+
+
 def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
-    """Delete and re-insert the fact rows of the scope's patients and items."""
-    cur.execute(
-        "delete from session_facts "
-        "where patient_ref in (select patient_ref from facts_scope_patients)"
-    )
-    cur.execute(
-        "delete from report_facts "
-        "where patient_ref in (select patient_ref from facts_scope_patients)"
-    )
-    cur.execute(
-        "delete from revenue_facts "
-        "where patient_ref in (select patient_ref from facts_scope_patients) "
-        "or item in (select item from facts_scope_items)"
-    )
-    _insert(cur, everything=False)
+    """Delete and re-insert the fact rows of the scope's patients and days.
+
+    A session's facts change when anything of its patient changes, so the days to re-sum are
+    the days the write touched (new and old row images) plus those of the patients' sessions.
+    """
+    _note_session_days(cur)
+    for table, query, key in _TABLES:
+        cur.execute(f"delete from {table} where {key} in ({_SCOPE[key]})")
+        text, params = sql.bind(query, {"everything": False})
+        cur.execute(f"insert into {table} by name {text}", params)
 
 
 def _behind(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -124,7 +137,7 @@ def keep(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def note_import(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> None:
-    """Add the patients and items import `import_id` wrote (or replaced) to the refresh scope."""
+    """Add the patients and days import `import_id` wrote (or replaced) to the refresh scope."""
     if kind not in _KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
     _scope_tables(cur)
@@ -137,7 +150,7 @@ def note_import(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> No
         "select patient_ref from facts_import_scope where patient_ref is not null"
     )
     cur.execute(
-        "insert into facts_scope_items select item from facts_import_scope where item is not null"
+        "insert into facts_scope_days select day from facts_import_scope where day is not null"
     )
     cur.execute("drop table facts_import_scope")
 
@@ -149,13 +162,13 @@ def refresh(cur: duckdb.DuckDBPyConnection) -> None:
     scope is not enough and everything is recomputed.
     """
     _scope_tables(cur)
-    patients, items = cur.execute(
+    patients, days = cur.execute(
         "select (select count(distinct patient_ref) from facts_scope_patients), "
-        "(select count(*) from facts_scope_items)"
+        "(select count(*) from facts_scope_days)"
     ).fetchone()
     if _behind(cur):
         _rebuild_rows(cur)
-    elif patients or items:
+    elif patients or days:
         sessions = cur.execute("select count(*) from session_facts").fetchone()[0]
         if patients >= _WHOLE_SHARE * sessions:
             _rebuild_rows(cur)

@@ -3,9 +3,10 @@
 --         $as_of (the date the figures are for), $by: month | clinician | all.
 -- Grain: one row per value of the $by key, eligible/met column pairs per measure.
 -- Sessions after $as_of are not counted at all (they had not happened yet).
+-- Reads session_days (session_facts summed per day and dimension, same numbers).
 with sessions as (
     select *
-    from treatment_sessions
+    from session_days
     where
         appointment_date <= $as_of
         and
@@ -29,16 +30,18 @@ keyed as (
 final as (
     select
         key,
-        count(*) filter (where appointment_date + 56 <= $as_of) as review_6w_eligible,
-        count(*) filter (where appointment_date + 56 <= $as_of and review_met) as review_6w_met,
-        count(*) filter (where is_varicose and appointment_date + 14 <= $as_of)
+        coalesce(sum(sessions) filter (where appointment_date + 56 <= $as_of), 0)::bigint
+            as review_6w_eligible,
+        coalesce(sum(review_met) filter (where appointment_date + 56 <= $as_of), 0)::bigint
+            as review_6w_met,
+        coalesce(sum(varicose) filter (where appointment_date + 14 <= $as_of), 0)::bigint
             as check_2w_eligible,
-        count(*) filter (where is_varicose and appointment_date + 14 <= $as_of and check_met)
+        coalesce(sum(check_met) filter (where appointment_date + 14 <= $as_of), 0)::bigint
             as check_2w_met,
-        count(*) filter (where is_repeat) as spacing_eligible,
-        count(*) filter (where is_repeat and spacing_met) as spacing_met,
-        count(*) as compression_eligible,
-        count(*) filter (where compression_met) as compression_met,
+        sum(repeats)::bigint as spacing_eligible,
+        sum(spacing_met)::bigint as spacing_met,
+        sum(sessions)::bigint as compression_eligible,
+        sum(compression_met)::bigint as compression_met,
     from keyed
     group by key
 )

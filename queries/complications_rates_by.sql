@@ -3,9 +3,10 @@
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
 --         $serious (boolean), $by: clinician | sclerosant | form | vein_type | month | site | all.
 -- Grain: one row per value of the $by key; an unrecorded value is 'not recorded'.
+-- Reads session_days (session_facts summed per day and dimension, same numbers).
 with sessions as (
     select *
-    from treatment_sessions
+    from session_days
     where
     ($start::date is null or appointment_date >= $start)
     and ($end::date is null or appointment_date <= $end)
@@ -24,15 +25,16 @@ keyed as (
             when 'site' then site
             else 'all'
         end as key,
-        case when $serious then has_serious_event else has_event end as counted,
+        sessions,
+        case when $serious then serious_events else events end as counted,
     from sessions
 ),
 
 final as (
     select
         key,
-        count(*) as eligible,
-        count(*) filter (where counted) as events,
+        sum(sessions)::bigint as eligible,
+        sum(counted)::bigint as events,
     from keyed
     group by key
 )

@@ -4,8 +4,8 @@
 --         $serious (boolean: only serious reports = serious term or medical attention).
 -- Grain: one row per effect with at least one report.
 with eligible as (
-    select count(*) as sessions,
-    from treatment_sessions
+    select coalesce(sum(sessions), 0)::bigint as sessions,
+    from session_days
     where
         ($start::date is null or appointment_date >= $start)
         and ($end::date is null or appointment_date <= $end)

@@ -1,9 +1,10 @@
 -- Monthly sparkline series: completed treatment sessions, revenue, complication rate.
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
 -- Grain: one row per month with any revenue or treatment session.
+-- Reads the daily sums session_days and revenue_days (same numbers as the row-level facts).
 with sessions as (
     select *
-    from treatment_sessions
+    from session_days
     where
         ($start::date is null or appointment_date >= $start)
         and ($end::date is null or appointment_date <= $end)
@@ -13,7 +14,7 @@ with sessions as (
 
 lines as (
     select *
-    from revenue_lines
+    from revenue_days
     where
         ($start::date is null or appointment_date >= $start)
         and ($end::date is null or appointment_date <= $end)
@@ -24,8 +25,8 @@ lines as (
 treated as (
     select
         month,
-        count(*) as sessions,
-        count(*) filter (where has_event) as events,
+        sum(sessions)::bigint as sessions,
+        sum(events)::bigint as events,
     from sessions
     group by month
 ),

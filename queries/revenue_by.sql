@@ -4,9 +4,10 @@
 --         $monthly: also split by month (for stacked charts).
 -- Grain: one row per value of the $by key (key = 'all' when $by = 'all'), per month when
 -- $monthly (month is null otherwise).
+-- Reads revenue_days (revenue lines summed per day and dimension, same numbers).
 with lines as (
     select *
-    from revenue_lines
+    from revenue_days
     where
     ($start::date is null or appointment_date >= $start)
     and ($end::date is null or appointment_date <= $end)
@@ -26,6 +27,7 @@ keyed as (
             when 'kind' then kind
             else 'all'
         end as key,
+        lines,
         revenue_gbp,
     from lines
 ),
@@ -34,7 +36,7 @@ final as (
     select
         month,
         key,
-        count(*) as sessions,
+        sum(lines)::bigint as sessions,
         round(sum(revenue_gbp), 2) as revenue_gbp,
     from keyed
     group by month, key

@@ -3,13 +3,14 @@
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
 -- Grain: one row per item. Appointments without a list price on their date are left out
 -- (nothing to compare against).
+-- Reads revenue_days (revenue lines summed per day and dimension, same numbers).
 with lines as (
     select *
-    from revenue_lines
+    from revenue_days
     where
         status = 'completed'
         and kind in ('treatment', 'product')
-        and list_price_gbp is not null
+        and listed_lines > 0
         and
     ($start::date is null or appointment_date >= $start)
     and ($end::date is null or appointment_date <= $end)
@@ -20,9 +21,9 @@ with lines as (
 final as (
     select
         item,
-        count(*) as sessions,
-        round(sum(revenue_gbp), 2) as charged_gbp,
-        round(sum(list_price_gbp), 2) as list_gbp,
+        sum(listed_lines)::bigint as sessions,
+        round(sum(listed_revenue_gbp), 2) as charged_gbp,
+        round(sum(list_gbp), 2) as list_gbp,
     from lines
     group by item
 )

@@ -5,8 +5,8 @@
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
 -- Grain: one row.
 with sessions as (
-    select socks_met,
-    from session_facts
+    select sessions, socks_met,
+    from session_days
     where
         ($start::date is null or appointment_date >= $start)
         and ($end::date is null or appointment_date <= $end)
@@ -16,8 +16,8 @@ with sessions as (
 
 final as (
     select
-        count(*) as eligible,
-        count(*) filter (where socks_met) as met,
+        coalesce(sum(sessions), 0)::bigint as eligible,
+        coalesce(sum(socks_met), 0)::bigint as met,
     from sessions
 )
 
