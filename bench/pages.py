@@ -10,7 +10,7 @@ cold computations, the worst case a manager sees.
 Baselines in the same run: the same page on the smallest store (ratio), the server's peak
 memory with an empty store, and the cold start of a one-chart Streamlit page.
 
-    python -m bench.pages                  # 10k and 1M sessions
+    python -m bench.pages                  # 10k, 1M and 10M sessions, 5 visits per page
     python -m bench.pages --sizes 10000 100000 1000000 10000000
     python -m bench.pages --sql --sizes 10000 10000000   # stores built with SQL (minutes)
 """
@@ -181,8 +181,8 @@ def cold_start(browser, db: Path | None) -> float:
 def main(argv: list[str]) -> int:
     """Build the stores, measure, and print the tables for docs/PERFORMANCE.md."""
     parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--sql", action="store_true", help="build the stores with SQL, not through the importer"
     )
@@ -208,6 +208,7 @@ def main(argv: list[str]) -> int:
                 cold_start(browser, stores[min(stores)]) for _ in range(3)
             ),
         }
+        save_plot(browser, results, ROOT / "docs" / "page-times.png")
         browser.close()
 
     base = min(results)
@@ -225,6 +226,32 @@ def main(argv: list[str]) -> int:
     for label, seconds in starts.items():
         print(f"| {label} | {seconds:.2f} | {seconds / starts['one-chart page']:.2f}x |")
     return 0
+
+
+def save_plot(browser, results: dict[int, dict[str, float]], path: Path) -> None:
+    """Page time against store size as a PNG: a Plotly figure drawn by the same Chromium."""
+    import plotly.graph_objects as go
+
+    sizes = sorted(results)
+    fig = go.Figure(
+        [
+            go.Scatter(x=sizes, y=[results[n][p] for n in sizes], name=p, mode="lines+markers")
+            for p in PAGES
+        ]
+    )
+    fig.update_layout(
+        title="Page time in Chromium by store size (median of cold visits)",
+        xaxis={"title": "treatment sessions in the store", "type": "log"},
+        yaxis={"title": "seconds", "rangemode": "tozero"},
+        width=900,
+        height=500,
+        template="plotly_white",
+    )
+    page = browser.new_page(viewport={"width": 900, "height": 500})
+    page.set_content(fig.to_html(include_plotlyjs=True, full_html=True))
+    page.wait_for_selector(".main-svg")
+    page.screenshot(path=str(path))
+    page.close()
 
 
 if __name__ == "__main__":

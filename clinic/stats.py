@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _sp
 
 Z95 = 1.959964
 RUN = 7  # Making Data Count: a run or trend of 7 points is a signal.
@@ -46,10 +45,14 @@ def binomial_limit(n, p: float, prob: float):
     The binomial quantile r = binom.ppf(prob, n, p) is interpolated so the limit is a smooth
     function of n: alpha = (F(r) - prob) / (F(r) - F(r - 1)), limit = (r - alpha) / n.
     """
+    # Imported here: scipy.stats takes most of a second to import, and only the funnel plot
+    # needs it, so the dashboard's first page does not wait for it.
+    from scipy.stats import binom
+
     m = np.asarray(n, dtype=float)
-    r = _sp.binom.ppf(prob, m, p)
-    f_r = _sp.binom.cdf(r, m, p)
-    f_r1 = _sp.binom.cdf(r - 1, m, p)
+    r = binom.ppf(prob, m, p)
+    f_r = binom.cdf(r, m, p)
+    f_r1 = binom.cdf(r - 1, m, p)
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = np.where(f_r > f_r1, (f_r - prob) / (f_r - f_r1), 0.0)
         out = np.where(m > 0, np.clip((r - alpha) / m, 0.0, 1.0), np.nan)

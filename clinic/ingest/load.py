@@ -229,13 +229,14 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, n: int) -> None:
 
 
 def _clean_select(
-    kind: str, n: int, m: mp.Mapping, store_path: Path
+    kind: str, text: TextFile, m: mp.Mapping, store_path: Path
 ) -> tuple[str, dict[str, object]]:
-    """The query that parses and cleans the file in one pass (row i = record i of the file).
+    """The query (and its parameters) that parses and cleans the file in one pass.
 
-    Its parameters still lack $path, $delim and $columns (see _csv_params). Blank records stay
-    (flagged) so the line numbering holds. Raw text is kept only where a value is rejected.
+    Row i is record i of the file; blank records stay (flagged) so the line numbering holds.
+    Raw text is kept only where a value is rejected.
     """
+    n = len(text.headers)
     present = {c: i for i, c in m.canonical.items()}
     cols = mp.columns(kind)
     # Column names come from the mapping's allow-list (c<index>, canonical names), never file text.
@@ -253,7 +254,7 @@ def _clean_select(
         _CLEAN_QUERY[kind],
         {"key": config.pseudonym_key(store_path)} if kind == "appointments" else {},
     )
-    text = f"""
+    query = f"""
         with ingest_raw as (
             select {", ".join(projections)}
             from {_READ_CSV}
@@ -263,7 +264,7 @@ def _clean_select(
 {clean_sql}
         )
         """
-    return text, params
+    return query, {**params, **_csv_params(text, n)}
 
 
 def _csv_params(text: TextFile, n: int) -> dict[str, object]:
@@ -273,22 +274,6 @@ def _csv_params(text: TextFile, n: int) -> dict[str, object]:
         "delim": text.delimiter,
         "columns": {f"c{i}": "VARCHAR" for i in range(n)},
     }
-
-
-def _read_clean(
-    cur: duckdb.DuckDBPyConnection,
-    kind: str,
-    text: TextFile,
-    n: int,
-    m: mp.Mapping,
-    store_path: Path,
-) -> None:
-    """Parse and clean the file into ingest_cleaned (file order: rowid gives the line)."""
-    select, params = _clean_select(kind, n, m, store_path)
-    cur.execute(
-        f"create or replace temp table ingest_cleaned as {select}",
-        {**params, **_csv_params(text, n)},
-    )
 
 
 class _NotClean(Exception):
@@ -313,8 +298,7 @@ def _load_direct(
     t = TARGETS[kind]
     if cur.execute(f"select exists (select 1 from {t.table})").fetchone()[0]:
         raise _NotClean
-    n = len(text.headers)
-    select, params = _clean_select(kind, n, m, store_path)
+    select, params = _clean_select(kind, text, m, store_path)
     bad = " or ".join(f"e_{c} is not null" for c in mp.columns(kind))
     cols = ", ".join(t.columns)
     try:
@@ -326,7 +310,7 @@ def _load_direct(
             from ({select})
             where not blank_record and case when {bad} then error('rejected row') else true end
             """,
-            {**params, **_csv_params(text, n), "id": import_id},
+            {**params, "id": import_id},
         ).fetchone()[0]
     except duckdb.Error:
         raise _NotClean from None
@@ -360,7 +344,9 @@ def _stage(
         if missing:
             _read_csv(cur, text, n)  # only to count the rows of a file that cannot be imported
         else:
-            _read_clean(cur, kind, text, n, m, store_path)
+            # Rows stay in file order, so rowid gives the line.
+            select, params = _clean_select(kind, text, m, store_path)
+            cur.execute(f"create or replace temp table ingest_cleaned as {select}", params)
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise Unreadable(f"The file could not be read as a table ({first}).") from None
