@@ -45,17 +45,30 @@ _FRESH = (
 )
 
 
+# Per-connection temp tables the facts_* queries read: the patients and days a write touched,
+# and the scope patients' session rows as they were and as they are now.
+_SCOPE_TABLES = {
+    "facts_scope_patients": "create temp table if not exists facts_scope_patients "
+    "(patient_ref varchar)",
+    "facts_scope_days": "create temp table if not exists facts_scope_days (day date)",
+    "facts_old_sessions": "create temp table if not exists facts_old_sessions as "
+    "select * from session_facts with no data",
+    "facts_new_sessions": "create temp table if not exists facts_new_sessions as "
+    "select * from session_facts with no data",
+}
+
+
 def _scope_tables(cur: duckdb.DuckDBPyConnection) -> None:
-    """The per-connection scope tables the facts_* queries read."""
-    cur.execute("create temp table if not exists facts_scope_patients (patient_ref varchar)")
-    cur.execute("create temp table if not exists facts_scope_days (day date)")
+    """Create the scope tables on this cursor if they are missing."""
+    for statement in _SCOPE_TABLES.values():
+        cur.execute(statement)
 
 
 def _clear_scope(cur: duckdb.DuckDBPyConnection) -> None:
     """Empty the scope tables (they live as long as the cursor)."""
     _scope_tables(cur)
-    cur.execute("delete from facts_scope_patients")
-    cur.execute("delete from facts_scope_days")
+    for table in _SCOPE_TABLES:
+        cur.execute(f"delete from {table}")
 
 
 def _mark(cur: duckdb.DuckDBPyConnection) -> None:
@@ -68,54 +81,87 @@ def _mark(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("insert into facts_state select version + 1 from data_version")
 
 
-# (table, query, scoped by): in this order, because report rows and session days read the
-# session rows just written.
+# In this order: report rows and session days read the session rows just written.
 _TABLES = (
-    ("session_facts", "facts_session_rows", "patient_ref"),
-    ("report_facts", "facts_report_rows", "patient_ref"),
-    ("session_days", "facts_session_days", "appointment_date"),
-    ("revenue_days", "facts_revenue_days", "appointment_date"),
+    ("session_facts", "facts_session_rows"),
+    ("report_facts", "facts_report_rows"),
+    ("session_days", "facts_session_days"),
+    ("revenue_days", "facts_revenue_days"),
 )
-_SCOPE = {
-    "patient_ref": "select patient_ref from facts_scope_patients",
-    "appointment_date": "select day from facts_scope_days",
-}
 
 
-def _insert(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
-    """Insert the rows of every fact table for everything or for the scope tables."""
-    for table, query, _ in _TABLES:
-        text, params = sql.bind(query, {"everything": everything})
-        cur.execute(f"insert into {table} by name {text}", params)
+def _insert(cur: duckdb.DuckDBPyConnection, table: str, query: str, everything: bool) -> None:
+    """Insert the rows of one fact table for everything or for the scope tables."""
+    text, params = sql.bind(query, {"everything": everything})
+    cur.execute(f"insert into {table} by name {text}", params)
 
 
 def _rebuild_rows(cur: duckdb.DuckDBPyConnection) -> None:
     """Replace every row of every fact table."""
     _scope_tables(cur)
-    for table, _, _ in _TABLES:
+    for table, query in _TABLES:
         cur.execute(f"delete from {table}")
-    _insert(cur, everything=True)
+        _insert(cur, table, query, everything=True)
 
 
-def _note_session_days(cur: duckdb.DuckDBPyConnection) -> None:
-    """Add the days of the scope patients' sessions to the day scope."""
-    cur.execute(
-        "insert into facts_scope_days select distinct appointment_date from session_facts "
-        "where patient_ref in (select patient_ref from facts_scope_patients)"
-    )
+def _keep_returned(cur: duckdb.DuckDBPyConnection, table: str, statement: str, params=None) -> None:
+    """Run a DELETE or INSERT ... RETURNING * and keep the rows it gives back in `table`."""
+    cur.complete()  # sql() refuses to start while an earlier result is still unread
+    rows = cur.sql(statement, params=params).to_arrow_table()
+    cur.register("facts_returned", rows)
+    try:
+        cur.execute(f"insert into {table} select * from facts_returned")
+    finally:
+        cur.unregister("facts_returned")
 
 
 def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
-    """Delete and re-insert the fact rows of the scope's patients and days.
+    """Replace the fact rows of the scope's patients; bring the daily sums up to date.
 
-    A session's facts change when anything of its patient changes, so the days to re-sum are
-    the days the write touched (new and old row images) plus those of the patients' sessions.
+    The patients' session rows are swapped with RETURNING, so their old and new images feed the
+    report rows and the session_days change without another scan of session_facts. Revenue
+    lines depend only on their own appointment and the price list, so revenue_days is re-summed
+    for the days the write touched.
     """
-    _note_session_days(cur)
-    for table, query, key in _TABLES:
-        cur.execute(f"delete from {table} where {key} in ({_SCOPE[key]})")
-        text, params = sql.bind(query, {"everything": False})
-        cur.execute(f"insert into {table} by name {text}", params)
+    patients = "select patient_ref from facts_scope_patients"
+    _keep_returned(
+        cur,
+        "facts_old_sessions",
+        f"delete from session_facts where patient_ref in ({patients}) returning *",
+    )
+    text, params = sql.bind("facts_session_rows", {"everything": False})
+    rows = text.rstrip().removesuffix(";")
+    _keep_returned(
+        cur, "facts_new_sessions", f"insert into session_facts by name {rows} returning *", params
+    )
+
+    cur.execute(f"delete from report_facts where patient_ref in ({patients})")
+    _insert(cur, "report_facts", "facts_report_rows", everything=False)
+
+    merged = sql.load("facts_session_days_merge")[0]
+    cur.execute(f"create or replace temp table facts_days_merged as {merged}")
+    cur.execute(
+        """
+        delete from session_days as d
+        using (
+            select distinct appointment_date, site, clinician, sclerosant, form, vein_type,
+            from (select * from facts_new_sessions union all select * from facts_old_sessions)
+        ) as x
+        where
+            d.appointment_date = x.appointment_date
+            and d.site is not distinct from x.site
+            and d.clinician is not distinct from x.clinician
+            and d.sclerosant is not distinct from x.sclerosant
+            and d.form is not distinct from x.form
+            and d.vein_type is not distinct from x.vein_type
+        """
+    )
+    cur.execute("insert into session_days select * from facts_days_merged")
+
+    cur.execute(
+        "delete from revenue_days where appointment_date in (select day from facts_scope_days)"
+    )
+    _insert(cur, "revenue_days", "facts_revenue_days", everything=False)
 
 
 def _behind(cur: duckdb.DuckDBPyConnection) -> bool:

@@ -1,7 +1,7 @@
--- The rows of `report_facts` for every patient ($everything) or for the patients listed in the
--- temp table facts_scope_patients (created by clinic/facts.py): one row per side-effect report
--- of a completed treatment session, with the session's date and dimensions.
--- Reads session_facts, so clinic/facts.py writes those rows first. Reports of appointments that
+-- The rows of `report_facts` for every patient ($everything) or for the scope patients, whose
+-- session rows clinic/facts.py has just written and kept in the temp table facts_new_sessions:
+-- one row per side-effect report of a completed treatment session, with the session's date and
+-- dimensions. Reads session_facts, so clinic/facts.py writes those rows first. Reports of appointments that
 -- are not completed treatment sessions are in no rate (DOMAIN.md "Complication rate") and are
 -- not here; the records page reads side_effects itself.
 -- Params: $everything (boolean: all patients, else the scope table).
@@ -12,8 +12,8 @@ with sessions as (
     where $everything
     union all
     select *
-    from session_facts
-    where not $everything and patient_ref in (select patient_ref from facts_scope_patients)
+    from facts_new_sessions
+    where not $everything
 ),
 
 final as (

@@ -199,6 +199,21 @@ def test_recorded_side_effect_sets_the_event_flags(sampled: Store):
     assert_facts_match_views(sampled)
 
 
+def test_sessions_without_clinical_details_are_summed_once(sampled: Store):
+    """A session with no vein type, sclerosant or form keeps one daily row as its facts change."""
+    header = b"Booking ID,Date,Customer ID,Therapist,Treatment,Status\n"
+    imported(
+        sampled, "appointments", header + b"N1,02/01/2025,NEWP,Dr N,Single Session,Completed\n"
+    )
+    day = "select sessions, review_met from session_days where clinician = 'Dr N'"
+    assert sampled.rows(day) == [(1, 0)]
+    # The six-week review, in its own later file, changes the session's facts (review_met).
+    review = b"N2,10/02/2025,NEWP,Dr N,6 Week Review,Completed\n"
+    imported(sampled, "appointments", header + review)
+    assert sampled.rows(day) == [(1, 1)]
+    assert_facts_match_views(sampled)
+
+
 def test_rejected_import_leaves_facts_fresh(sampled: Store):
     """A rejected file writes nothing and the facts stay fresh (no rebuild on the next read)."""
     bad = b"Booking ID,Date,Customer ID,Therapist,Treatment,Status\nX1,31/02/2025,C1,A,Nope,Done\n"
