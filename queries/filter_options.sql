@@ -1,16 +1,25 @@
 -- Distinct values for the filter widgets.
+-- Sites and clinicians are those of completed treatment sessions and revenue lines, the clinical
+-- values those of completed treatment sessions: the values any figure can be filtered by (a
+-- clinician who only has bookings, cancellations or free follow-ups appears in no figure). Read
+-- from the daily sums, a few hundred thousand rows, rather than every appointment (0.3-0.6 s at
+-- 23M appointment rows).
 -- Params: none.
 -- Grain: one row per field per value.
-with appointment_values as (
-    select 'sites' as field, site as value, from appointments
+with figure_values as (
+    select 'sites' as field, site as value, from session_days
     union
-    select 'clinicians', clinician, from appointments
+    select 'sites', site, from revenue_days
     union
-    select 'sclerosants', sclerosant, from appointments
+    select 'clinicians', clinician, from session_days
     union
-    select 'forms', form, from appointments
+    select 'clinicians', clinician, from revenue_days
     union
-    select 'vein_types', vein_type, from appointments
+    select 'sclerosants', sclerosant, from session_days
+    union
+    select 'forms', form, from session_days
+    union
+    select 'vein_types', vein_type, from session_days
 ),
 
 other_values as (
@@ -22,7 +31,7 @@ other_values as (
 ),
 
 final as (
-    select * from appointment_values
+    select * from figure_values
     union
     select * from other_values
 )

@@ -524,10 +524,19 @@ def test_previous_period() -> None:
         m.previous_period(m.Filters())
 
 
+def test_options_list_the_values_of_figures(comp_store: Store) -> None:
+    """A clinician with only a cancelled booking filters no figure: not offered."""
+    appt(comp_store, "C1", "2024-03-01", "P9", clinician="Dr Cancelled", status="cancelled")
+    assert "Dr Cancelled" not in m.options(comp_store)["clinicians"]
+    appt(comp_store, "C2", "2024-03-02", "P9", clinician="Dr Cancelled")
+    assert "Dr Cancelled" in m.options(comp_store)["clinicians"]
+
+
 def test_options_and_bounds(comp_store: Store) -> None:
     """Options list distinct values; effects are all 23 terms; bounds are first/last dates."""
     o = m.options(comp_store)
     assert o["clinicians"] == ["Dr A", "Dr B"]
+    assert o["sclerosants"] == ["polidocanol", "sodium tetradecyl sulfate"]
     assert len(o["effects"]) == 23
     assert o["items"][0] == "2 Week Check"
     assert m.date_bounds(comp_store) == (date(2024, 1, 10), date(2024, 2, 13))
