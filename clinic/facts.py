@@ -141,22 +141,12 @@ def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
     merged = sql.load("facts_session_days_merge")[0]
     cur.execute(f"create or replace temp table facts_days_merged as {merged}")
     cur.execute(
-        """
-        delete from session_days as d
-        using (
-            select distinct appointment_date, site, clinician, sclerosant, form, vein_type,
-            from (select * from facts_new_sessions union all select * from facts_old_sessions)
-        ) as x
-        where
-            d.appointment_date = x.appointment_date
-            and d.site is not distinct from x.site
-            and d.clinician is not distinct from x.clinician
-            and d.sclerosant is not distinct from x.sclerosant
-            and d.form is not distinct from x.form
-            and d.vein_type is not distinct from x.vein_type
-        """
+        "delete from session_days where rowid in (select stored_rowid from facts_days_merged)"
     )
-    cur.execute("insert into session_days select * from facts_days_merged")
+    cur.execute(
+        "insert into session_days "
+        "select * exclude (stored_rowid) from facts_days_merged where sessions > 0"
+    )
 
     cur.execute(
         "delete from revenue_days where appointment_date in (select day from facts_scope_days)"

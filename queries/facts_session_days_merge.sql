@@ -3,8 +3,10 @@
 -- facts_new_sessions) minus their counts as they were (facts_old_sessions), both captured by
 -- clinic/facts.py while it replaced those patients' session_facts rows. Adding and subtracting
 -- a few thousand rows is cheaper than re-summing whole days of a ten-million-session table.
+-- stored_rowid names the stored row each result replaces (null for a new combination); a
+-- result with no sessions left only deletes it.
 -- Params: none.
--- Grain: one row per changed day and dimension combination that still has sessions.
+-- Grain: one row per changed day and dimension combination.
 with changes as (
     select *, 1 as sign,
     from facts_new_sessions
@@ -38,7 +40,7 @@ delta as (
 
 -- The stored rows of the same keys (dimensions may be null, hence `is not distinct from`).
 stored as (
-    select d.*
+    select d.rowid as stored_rowid, d.*
     from session_days as d
     semi join delta as x
         on
@@ -69,9 +71,9 @@ final as (
         coalesce(sum(events), 0)::bigint as events,
         coalesce(sum(serious_events), 0)::bigint as serious_events,
         coalesce(sum(socks_met), 0)::bigint as socks_met,
+        max(stored_rowid) as stored_rowid,
     from (select * from stored union all by name select * from delta)
-    group by all
-    having sum(sessions) > 0
+    group by appointment_date, month, site, clinician, sclerosant, form, vein_type
 )
 
 select * from final;
