@@ -7,6 +7,7 @@ CLINIC_SOAK=1) imports about 480k rows and kills at more points.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 
 from clinic import audit, backup, cli, config, demo, metrics
 from clinic.ingest import import_file
-from clinic.ingest.reader import Unreadable, check_limits
+from clinic.ingest.reader import Unreadable, _may_hold_long_line, check_limits
 from clinic.store import Store, StoreBusy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -388,3 +389,14 @@ def test_limit_edges(headers, cell, ok):
     else:
         with pytest.raises(Unreadable):
             check_limits(data, ",", names)
+
+
+def test_long_line_prefilter_never_misses_a_long_line():
+    """The quick slice test says "maybe" for every file whose longest line exceeds the limit."""
+    rng = random.Random(7)
+    for _ in range(2000):
+        limit = rng.randint(2, 40)
+        lengths = [rng.randint(0, 2 * limit) for _ in range(rng.randint(1, 6))]
+        data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if rng.random() < 0.5 else b"")
+        if max(lengths) > limit:
+            assert _may_hold_long_line(data, limit), (limit, lengths)
