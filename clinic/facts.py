@@ -216,6 +216,10 @@ def refresh(cur: duckdb.DuckDBPyConnection) -> None:
 
 def refresh_import(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> None:
     """Bring the facts up to date after import `import_id`, in its own write transaction."""
+    if not cur.execute("select exists (select 1 from session_facts)").fetchone()[0]:
+        # A first load: refresh would rebuild everything anyway, so skip working out the scope.
+        rebuild(cur)
+        return
     note_import(cur, kind, import_id)
     refresh(cur)
 
