@@ -6,7 +6,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -16,6 +16,9 @@ from clinic import sql
 from clinic.config import QUERIES, db_path
 
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
+# After an internal error or a failed checkpoint (a full disk, say) DuckDB invalidates the whole
+# database instance: every later query fails until the file is opened again.
+_ENGINE_FAILED = (duckdb.FatalException, duckdb.InternalException)
 
 
 class StoreError(RuntimeError):
@@ -28,6 +31,10 @@ class StoreLocked(StoreError):
 
 class StoreBusy(StoreError):
     """Another import or write is running in this process."""
+
+
+class StoreFailed(StoreError):
+    """The database engine stopped mid-way; the unit of work was not stored."""
 
 
 def _friendly(path: Path, exc: duckdb.Error) -> StoreError:
@@ -49,21 +56,55 @@ class Store:
         self.read_only = read_only
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise _friendly(self.path, exc) from None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._open_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._connection()
         if not read_only:
             self.migrate()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The open database, opened again if the engine invalidated the previous instance."""
+        with self._open_lock:
+            if self._con is None:
+                try:
+                    self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+                except duckdb.Error as exc:
+                    raise _friendly(self.path, exc) from None
+            return self._con
+
+    def _discard(self, con: duckdb.DuckDBPyConnection) -> StoreFailed:
+        """Drop an invalidated database instance and say what happened."""
+        # The next unit of work opens the file again; DuckDB replays its log, so every
+        # committed change is kept and the failed transaction is gone.
+        with self._open_lock:
+            if self._con is con:
+                self._con = None
+                with suppress(duckdb.Error):
+                    con.close()
+        return StoreFailed(
+            f"The database engine stopped on an internal error while using {self.path} (a full "
+            "disk can cause this) and the store was reopened at its last committed state. "
+            "Check whether this change is there (the import list shows every committed import); "
+            "free some disk space if needed and try again."
+        )
 
     # -- reading -------------------------------------------------------------------------------
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh cursor for one unit of work; closed afterwards (cursors are not shareable)."""
-        cur = self._con.cursor()
+        con = self._connection()
+        cur = con.cursor()
         try:
             yield cur
+        except _ENGINE_FAILED as exc:
+            raise self._discard(con) from exc
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
+            raise StoreError(
+                f"The clinic store {self.path} could not be written ({str(exc).splitlines()[0]}); "
+                "this change was not stored. Free some disk space if the disk is full and try "
+                "again."
+            ) from exc
         finally:
             cur.close()
 
@@ -158,14 +199,17 @@ class Store:
 
     def _backup_file(self, label: str) -> Path:
         """Copy the checkpointed database file aside before a schema change."""
-        self._con.execute("checkpoint")
+        with self.cursor() as cur:
+            cur.execute("checkpoint")
         target = self.path.with_name(f"{self.path.name}.{label}.bak")
         shutil.copy2(self.path, target)
         return target
 
     def close(self) -> None:
         """Close the database; cursors handed out earlier stop working."""
-        self._con.close()
+        with self._open_lock:
+            if self._con is not None:
+                self._con.close()
 
 
 _instances: dict[Path, Store] = {}

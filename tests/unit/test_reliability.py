@@ -6,8 +6,10 @@ CLINIC_SOAK=1) imports about 480k rows and kills at more points.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -400,3 +402,73 @@ def test_long_line_prefilter_never_misses_a_long_line():
         data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if rng.random() < 0.5 else b"")
         if max(lengths) > limit:
             assert _may_hold_long_line(data, limit), (limit, lengths)
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """A child-process hook: files may not grow past `limit` bytes (a full disk, for DuckDB)."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    return apply
+
+
+def test_full_disk_during_an_import_gives_a_sentence_and_keeps_the_store(big, tmp_path):
+    """An import that cannot write its rows exits 2 with a sentence; the store stays as it was."""
+    db = tmp_path / "full.duckdb"
+    shutil.copy2(big["template"], db)
+    before = _snapshot(db)
+    done = subprocess.run(
+        _import_cmd(big, db), cwd=ROOT, env=big["env"], capture_output=True, text=True,
+        preexec_fn=_file_size_limit(db.stat().st_size + 64 * 1024),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "try again" in done.stderr
+    assert _snapshot(db) == before
+
+
+_ENGINE_FAILS = """
+import json, resource, signal, sys
+from clinic.ingest import import_file
+from clinic.store import Store, StoreFailed
+
+store = Store(sys.argv[1])
+prices = b"Item,Kind,Price,Valid From\\nSingle Session,treatment,150,2023-01-01\\n"
+export = "\\n".join(
+    ["Appointment ID,Date,Client ID,Clinician,Service,Status"]
+    + [f"A{i},0{1 + i % 9}/03/2025,C{i},Dr X,Single Session,completed" for i in range(20000)]
+).encode()
+assert import_file(store, "prices", prices).status == "committed"
+store.rows("checkpoint")
+# The import's commit checkpoints (tiny threshold) and the file may not grow: DuckDB fails the
+# checkpoint and invalidates the database instance.
+store.rows("set checkpoint_threshold = '1kB'")
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (store.path.stat().st_size, resource.RLIM_INFINITY))
+try:
+    import_file(store, "appointments", export)
+    failed = None
+except StoreFailed as exc:
+    failed = str(exc)
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+after_failure = store.scalar("select count(*) from appointments")
+retry = import_file(store, "appointments", export)
+print(json.dumps({"failed": failed, "after_failure": after_failure, "retry": retry.status,
+                  "rows": store.scalar("select count(*) from appointments")}))
+"""
+
+
+def test_store_reopens_after_the_engine_invalidates_it(tmp_path):
+    """After DuckDB invalidates the database (a failed checkpoint), the same Store works again."""
+    env = dict(os.environ, CLINIC_KEY_FILE=str(tmp_path / "k.key"), PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", _ENGINE_FAILS, str(tmp_path / "s.duckdb")],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["failed"] and "reopened" in out["failed"]
+    assert out["after_failure"] in (0, 20000)  # before or after, never part of it
+    assert out["retry"] == "committed" and out["rows"] == 20000
