@@ -391,6 +391,23 @@ def test_call_list_window_edges(store: Store) -> None:
     assert got == [("D84", "review_6w", 28), ("D1", "check_2w", 0)] and total == 2
 
 
+def test_call_list_pages_are_the_head_of_the_whole_list(store: Store) -> None:
+    """Every limit gives the first rows of the full list and the same total (windows sharing a
+    closing day straddle the page end)."""
+    seed_prices(store)
+    for i in range(40):
+        day = AS_OF - timedelta(days=1 + (i * 7) % 84)
+        vein = "varicose" if i % 3 == 0 else "spider"
+        appt(store, f"K{i:02d}", day, f"P{i % 13}", vein_type=vein)
+    whole, total = m.call_list(store, m.Filters(), AS_OF)
+    assert total == len(whole) > 20
+    assert whole["window_closes"].is_monotonic_increasing
+    for limit in range(1, total + 2):
+        page, page_total = m.call_list(store, m.Filters(), AS_OF, limit=limit)
+        assert page_total == total
+        pd.testing.assert_frame_equal(page, whole.head(limit))
+
+
 # -- complications -------------------------------------------------------------------------------
 @pytest.fixture
 def comp_store(store: Store) -> Store:
