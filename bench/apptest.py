@@ -1,7 +1,7 @@
 """Page times through Streamlit's AppTest (no browser) on the stores bench.pages builds.
 
-Each visit runs the dashboard as a manager and switches to one page with a date range in the
-URL not used before, after clearing st.cache_data, so every figure is computed cold. The time
+Each visit runs the dashboard as the page's bench role and switches to the page with a date range
+in the URL not used before, after clearing st.cache_data, so every figure is computed cold. The time
 is the page's script run (queries, frames, figures), without the network and the drawing that
 bench.pages adds. Baseline in the same run: the same page on the smallest store.
 
@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit import logger
 from streamlit.testing.v1 import AppTest
 
-from bench.pages import AS_OF, PAGES, RANGES, build_store
+from bench.pages import AS_OF, PAGES, RANGES, USERS, build_store
 from clinic.store import close_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +37,9 @@ def page_times(db: Path, rounds: int) -> dict[str, float]:
     try:
         for i in range(rounds):
             start, end = RANGES[i % len(RANGES)]
-            for name in PAGES:
+            for name, role in PAGES.items():
                 at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
-                at.session_state["user"] = {"username": "bench", "role": "manager"}
+                at.session_state["user"] = {"username": USERS[role], "role": role}
                 at.query_params.update({"from": start, "to": end})
                 at.run()
                 st.cache_data.clear()

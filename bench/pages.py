@@ -2,10 +2,10 @@
 
 For each size the store is built through the real import path (clinic.demo.generate_exports,
 then clinic.ingest.import_file), a real `streamlit run dashboard.py` serves it, and Debian's
-Chromium (Playwright) logs in as a manager and opens every page. A page's time runs from the
-navigation until its script run has finished and every Plotly chart has drawn its SVG. Each
-visit asks for a different date range, so no visit is served from st.cache_data: these are
-cold computations, the worst case a manager sees.
+Chromium (Playwright) logs in as a manager, an auditor and an admin and opens every page each
+role has. A page's time runs from the navigation until its script run has finished and every
+Plotly chart has drawn its SVG. Each visit asks for a different date range (reported dates on
+the records page), so no visit is served from st.cache_data: these are cold computations.
 
 Baselines in the same run: the same page on the smallest store (ratio), the server's peak
 memory with an empty store, and the cold start of a one-chart Streamlit page.
@@ -40,7 +40,19 @@ from clinic.store import Store  # noqa: E402
 
 AS_OF = date(2026, 11, 25)
 PASSWORD = "bench-password-1"
-PAGES = ("overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit")
+# Every page and the role that opens it in the bench; each role is one bench account.
+PAGES = {
+    "overview": "manager",
+    "revenue": "manager",
+    "follow-ups": "manager",
+    "complications": "manager",
+    "upload": "manager",
+    "prices": "manager",
+    "audit": "manager",
+    "records": "auditor",
+    "accounts": "admin",
+}
+USERS = {"manager": "bench", "auditor": "bench-auditor", "admin": "bench-admin"}
 # Rotating ranges: each visit of a page misses the cache (same length, different dates).
 RANGES = [(f"{y}-{m:02d}-01", f"{y + 1}-{m:02d}-01") for y in (2024, 2025) for m in (1, 4, 7)]
 OUT = ROOT / "bench" / "out"
@@ -63,7 +75,6 @@ def build_store(n_sessions: int, sql: bool = False) -> Path:
         for stale in path.parent.glob(partial.name + "*"):
             stale.unlink()
         store, _ = build(partial, n_sessions)
-        auth.add_user(store, "bench", "manager", PASSWORD)
         store.close()
         partial.rename(path)
         return path
@@ -79,7 +90,6 @@ def build_store(n_sessions: int, sql: bool = False) -> Path:
             result = ingest.import_file(store, kind, files[kind], user="bench")
             if result.status != "committed":
                 raise SystemExit(f"{kind} import failed: {result.errors[:3]}")
-        auth.add_user(store, "bench", "manager", PASSWORD)
         store.close()
     # Only a complete store gets the cached name; the key file travels with it.
     partial.with_name(partial.name + ".key").rename(path.with_name(path.name + ".key"))
@@ -88,12 +98,20 @@ def build_store(n_sessions: int, sql: bool = False) -> Path:
 
 
 def empty_store() -> Path:
-    """A migrated store with only the bench account."""
-    path = OUT / "pages-empty.duckdb"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        store = Store(path)
-        auth.add_user(store, "bench", "manager", PASSWORD)
+    """A migrated store with only the bench accounts."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    return with_accounts(OUT / "pages-empty.duckdb")
+
+
+def with_accounts(path: Path) -> Path:
+    """The store at `path` with one bench account per role (added when missing)."""
+    store = Store(path)
+    try:
+        have = set(auth.list_users(store)["username"])
+        for role, name in USERS.items():
+            if name not in have:
+                auth.add_user(store, name, role, PASSWORD)
+    finally:
         store.close()
     return path
 
@@ -127,16 +145,17 @@ def visit(page, url: str) -> float:
 
 def page_times(browser, server, rounds: int) -> dict[str, float]:
     """Median time per page over `rounds` visits, each with a date range not seen before."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=server.url)
-    page = context.new_page()
-    ui_wait.login(page, "bench", PASSWORD)
-    ui_wait.settle(page, timeout=120_000)
     times: dict[str, list[float]] = {name: [] for name in PAGES}
-    for i in range(rounds):
-        start, end = RANGES[i % len(RANGES)]
-        for name in PAGES:
-            times[name].append(visit(page, f"/{name}?from={start}&to={end}"))
-    context.close()
+    for role, user in USERS.items():
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=server.url)
+        page = context.new_page()
+        ui_wait.login(page, user, PASSWORD)
+        ui_wait.settle(page, timeout=120_000)
+        for i in range(rounds):
+            start, end = RANGES[i % len(RANGES)]
+            for name in (p for p, r in PAGES.items() if r == role):
+                times[name].append(visit(page, f"/{name}?from={start}&to={end}"))
+        context.close()
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -170,7 +189,7 @@ def cold_start(browser, db: Path | None) -> float:
     with served(db) as server:
         context = browser.new_context(base_url=server.url)
         page = context.new_page()
-        ui_wait.login(page, "bench", PASSWORD)
+        ui_wait.login(page, USERS["manager"], PASSWORD)
         ui_wait.settle(page, timeout=120_000)
         ui_wait.wait_for_charts(page, timeout=120_000)
         elapsed = time.perf_counter() - start
@@ -190,7 +209,7 @@ def main(argv: list[str]) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    stores = {n: build_store(n, args.sql) for n in args.sizes}
+    stores = {n: with_accounts(build_store(n, args.sql)) for n in args.sizes}
     results: dict[int, dict[str, float]] = {}
     memory: dict[str, float] = {}
     with sync_playwright() as pw:

@@ -656,6 +656,11 @@ def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
     )
 
 
+def url_day(name: str) -> date | None:
+    """A day from the page's query string (?from=2025-01-31), or None."""
+    return _parse_day(st.query_params.get(name))
+
+
 def record_choice(**widgets: Any) -> dict[str, Any]:
     """Record-filter fields from the page's widgets ("All", blank text and no date become None)."""
     chosen = {k: (None if v in (ALL, "", None) else v) for k, v in widgets.items()}

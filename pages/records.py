@@ -13,8 +13,9 @@ st.caption("Notes are shown as plain text. Views and exports are recorded in the
 
 with st.expander("Filters", expanded=True):
     a, b, c = st.columns(3)
-    start = a.date_input("Reported from", value=None, format=ui.UK_DATE, key="r_from")
-    end = b.date_input("Reported to", value=None, format=ui.UK_DATE, key="r_to")
+    # ?from=&to= (reported dates) seed the range, so a shared link opens the same records.
+    start = a.date_input("Reported from", ui.url_day("from"), format=ui.UK_DATE, key="r_from")
+    end = b.date_input("Reported to", ui.url_day("to"), format=ui.UK_DATE, key="r_to")
     text = c.text_input("Notes contain", key="r_text")
     a, b, c = st.columns(3)
     effect = a.selectbox("Effect", [ui.ALL, *opts.get("effects", [])], key="r_effect")

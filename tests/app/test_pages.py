@@ -192,6 +192,19 @@ def test_records_notes_are_plain_text(seeded: Path, open_app) -> None:
     assert "=HYPERLINK(x) <b>a</b>" in set(notes)
 
 
+def test_records_link_opens_a_reported_date_range(seeded: Path, open_app) -> None:
+    """?from=&to= seed the reported-date filter: February alone holds R2 only."""
+    at = open_app("auditor", "pages/records.py", {"from": "2026-02-01", "to": "2026-02-28"})
+    _no_errors(at)
+    assert "1 matching reports" in at.caption[-1].value
+    assert (at.date_input(key="r_from").value, at.date_input(key="r_to").value) == (
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+    )
+    shown = next(d.value for d in at.dataframe if "report_id" in d.value.columns)
+    assert shown["report_id"].tolist() == ["R2"]
+
+
 def test_records_view_is_audited(seeded: Path, open_app) -> None:
     """Opening the records logs one view with the filter used, for the auditor by name."""
     open_app("auditor", "pages/records.py")
