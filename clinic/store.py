@@ -34,7 +34,7 @@ class StoreBusy(StoreError):
 
 
 class StoreFailed(StoreError):
-    """The database engine stopped mid-way; the unit of work was not stored."""
+    """The database engine gave up on the database; it was reopened at its last commit."""
 
 
 def _friendly(path: Path, exc: duckdb.Error) -> StoreError:
@@ -101,9 +101,9 @@ class Store:
             raise self._discard(con) from exc
         except (duckdb.IOException, duckdb.TransactionException) as exc:
             raise StoreError(
-                f"The clinic store {self.path} could not be written ({str(exc).splitlines()[0]}); "
-                "this change was not stored. Free some disk space if the disk is full and try "
-                "again."
+                f"The clinic store {self.path} could not be read or written "
+                f"({str(exc).splitlines()[0]}); nothing of this change was stored. Free some "
+                "disk space if the disk is full and try again."
             ) from exc
         finally:
             cur.close()
