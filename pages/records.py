@@ -35,12 +35,17 @@ chosen = ui.record_choice(
 )  # fmt: skip
 r = ui.records_filter(**chosen)
 page_size = 50
-first = ui.data("complication_records", r, 1, 0)
-total = first[1] if first else 0
-pages = max(1, -(-total // page_size))
-page = st.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="r_page")
-st.caption(f"{total:,} matching reports · page {page} of {pages}")
+# One query gives the page asked for and the total; only a page the new filters no longer have
+# (page 7 of 3) costs a second one, for page 1.
+page = st.session_state.get("r_page", 1)
 found = ui.data("complication_records", r, page_size, (page - 1) * page_size)
+total = found[1] if found else 0
+pages = max(1, -(-total // page_size))
+if page > pages:
+    page = st.session_state["r_page"] = 1
+    found = ui.data("complication_records", r, page_size, 0)
+page = st.number_input("Page", min_value=1, max_value=pages, step=1, key="r_page")
+st.caption(f"{total:,} matching reports · page {page} of {pages}")
 ui.audit_once("view_complication_records", filter=ui.filter_text(chosen), matches=total)
 ui.table(found[0] if found else None, "table_records", "No reports match these filters.")
 if total:

@@ -33,6 +33,9 @@ final as (
         s.sclerosant,
         s.form,
         s.vein_type,
+        s.concentration_pct,
+        s.volume_ml,
+        s.treated_area,
     from side_effects as e
     inner join sessions as s on s.appointment_id = e.appointment_id
     left join effect_terms as t on t.effect = e.effect

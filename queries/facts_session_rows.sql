@@ -33,6 +33,9 @@ patient_rows as not materialized (
         sclerosant,
         form,
         compression,
+        concentration_pct,
+        volume_ml,
+        treated_area,
     from appointments
     where $everything
     union all
@@ -49,6 +52,9 @@ patient_rows as not materialized (
         sclerosant,
         form,
         compression,
+        concentration_pct,
+        volume_ml,
+        treated_area,
     from appointments
     where not $everything and patient_ref in (select patient_ref from scope)
 ),
@@ -65,6 +71,9 @@ sessions as (
         sclerosant,
         form,
         compression,
+        concentration_pct,
+        volume_ml,
+        treated_area,
         lag(appointment_date) over (
             partition by patient_ref order by appointment_date, appointment_id
         ) as prev_session_date,

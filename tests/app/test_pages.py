@@ -205,6 +205,27 @@ def test_records_link_opens_a_reported_date_range(seeded: Path, open_app) -> Non
     assert shown["report_id"].tolist() == ["R2"]
 
 
+def test_records_pages_and_a_page_past_the_end(seeded: Path, open_app) -> None:
+    """62 reports: page 2 holds the last 12; a page the filters no longer have shows page 1."""
+    with open_store(seeded).writer() as cur:
+        cur.execute(
+            "insert into side_effects (report_id, appointment_id, reported_date, effect,"
+            " severity, import_id, first_import_id)"
+            " select 'X' || lpad(i::varchar, 2, '0'), 'A1', date '2025-06-01' + i::int,"
+            " 'bruising', 'mild', 1, 1 from range(60) t(i)"
+        )
+    for asked, shown, rows in ((2, 2, 12), (5, 1, 50)):
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+        at.session_state["user"] = {"username": "auditor", "role": "auditor"}
+        at.run()
+        at.session_state["r_page"] = asked
+        at.switch_page("pages/records.py").run()
+        _no_errors(at)
+        assert f"62 matching reports · page {shown} of 2" in at.caption[-1].value
+        table = next(d.value for d in at.dataframe if "report_id" in d.value.columns)
+        assert len(table) == rows
+
+
 def test_records_view_is_audited(seeded: Path, open_app) -> None:
     """Opening the records logs one view with the filter used, for the auditor by name."""
     open_app("auditor", "pages/records.py")

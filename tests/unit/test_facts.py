@@ -35,10 +35,18 @@ def _frame(store: Store, text: str) -> pd.DataFrame:
 def assert_facts_match_views(store: Store) -> None:
     """The fact tables hold exactly what the 010 views compute from the current data."""
     assert facts.is_fresh(store)
-    sessions = _frame(
-        store, "select * exclude (socks_met, review_covered, check_covered) from session_facts"
-    )
+    added = "socks_met, review_covered, check_covered, concentration_pct, volume_ml, treated_area"
+    sessions = _frame(store, f"select * exclude ({added}) from session_facts")
     pd.testing.assert_frame_equal(sessions, _frame(store, _old_view("treatment_sessions")))
+    details = "appointment_id, concentration_pct, volume_ml, treated_area"
+    pd.testing.assert_frame_equal(
+        _frame(store, f"select {details} from session_facts"),
+        _frame(
+            store,
+            f"select {details} from appointments where appointment_id in "
+            "(select appointment_id from session_facts)",
+        ),
+    )
     assert_days_match(store)
     reports = _frame(store, "select * from report_facts").sort_values("report_id")
     expected = _frame(
@@ -48,9 +56,10 @@ def assert_facts_match_views(store: Store) -> None:
             e.outcome, coalesce(t.serious, false) or coalesce(e.medical_attention, false)
                 as is_serious,
             s.appointment_id, s.patient_ref, s.appointment_date, s.clinician, s.site,
-            s.sclerosant, s.form, s.vein_type
+            s.sclerosant, s.form, s.vein_type, a.concentration_pct, a.volume_ml, a.treated_area
         from side_effects as e
         join ({_old_view("treatment_sessions")}) as s using (appointment_id)
+        join appointments as a using (appointment_id)
         left join effect_terms as t using (effect)
         """,
     ).sort_values("report_id")

@@ -548,8 +548,11 @@ def test_complication_records_equal_their_definition(comp_store: Store, chosen: 
     """Records, their sessions and the total match a join of every report, whatever the filters.
 
     Session filters drop the report of an appointment not in the store (E5); without them it
-    stays, with no session.
+    stays, with no session. E6 follows a review visit (not a treatment session): its details
+    come from that appointment.
     """
+    followup(comp_store, "V1", date(2024, 3, 2), "P2")
+    report(comp_store, "E6", "V1", "bruising", reported="2024-03-03")
     keys = ("serious", "clinician", "site", "vein_type", "form", "effect")
     expected = comp_store.rows(_RECORDS_BY_DEFINITION, {k: chosen.get(k) for k in keys})
     df, total = m.complication_records(comp_store, m.RecordFilter(**chosen), limit=None)
