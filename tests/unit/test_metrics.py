@@ -567,6 +567,25 @@ def test_complication_records_equal_their_definition(comp_store: Store, chosen: 
     assert page_total == len(expected)
 
 
+def _cells(df: pd.DataFrame) -> list[tuple]:
+    """A frame's rows as tuples, every missing value as None (dtypes aside)."""
+    return [tuple(None if pd.isna(v) else v for v in row) for row in df.itertuples(index=False)]
+
+
+def test_record_pages_are_slices_of_the_whole_list(comp_store: Store) -> None:
+    """Every (limit, offset) page is that slice of the full list, reports sharing a day included."""
+    for i in range(17):
+        report(comp_store, f"F{i:02d}", "R1", "bruising", reported=f"2024-04-{1 + i % 4:02d}")
+    whole, total = m.complication_records(comp_store, m.RecordFilter(), limit=None)
+    assert total == len(whole) == 22
+    for limit in (1, 3, 5, 8):
+        for offset in range(0, total + 1):
+            page, page_total = m.complication_records(comp_store, m.RecordFilter(), limit, offset)
+            assert page_total == total
+            expected = whole.iloc[offset : offset + limit]
+            assert _cells(page) == _cells(expected), (limit, offset)
+
+
 def test_record_text_search_treats_wildcards_literally(comp_store: Store) -> None:
     """'100%' matches only E1 (a LIKE would match E2 too); 'd_y' nothing."""
     find = lambda t: m.complication_records(comp_store, m.RecordFilter(text=t))[0]  # noqa: E731
