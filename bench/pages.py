@@ -10,7 +10,7 @@ the records page), so no visit is served from st.cache_data: these are cold comp
 Baselines in the same run: the same page on the smallest store (ratio), the server's peak
 memory with an empty store, and the cold start of a one-chart Streamlit page.
 
-    python -m bench.pages                  # 10k, 1M and 10M sessions, 5 visits per page
+    python -m bench.pages                  # 10k, 1M and 10M sessions, 9 visits per page
     python -m bench.pages --sizes 10000 100000 1000000 10000000
     python -m bench.pages --sql --sizes 10000 10000000   # stores built with SQL (minutes)
 """
@@ -201,7 +201,7 @@ def main(argv: list[str]) -> int:
     """Build the stores, measure, and print the tables for docs/PERFORMANCE.md."""
     parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument(
         "--sql", action="store_true", help="build the stores with SQL, not through the importer"
     )

@@ -82,14 +82,10 @@ cut as (
     )
 ),
 
-page as materialized (
-    select
-        e.*,
-        coalesce(t.serious, false) or coalesce(e.medical_attention, false) as serious,
-        cut.total_rows,
+-- The page: the reports from the cut-off day on, ordered by date and id (two narrow columns).
+page_keys as materialized (
+    select e.rowid as report_row, e.reported_date, e.report_id,
     from side_effects as e
-    left join effect_terms as t on t.effect = e.effect
-    cross join cut
     where
         e.rowid in (
             select k.report_row
@@ -98,6 +94,20 @@ page as materialized (
         )
     order by e.reported_date desc, e.report_id
     limit $limit offset $offset
+),
+
+-- Whole rows for the page only: a short list of row ids lets the scan skip all but a few
+-- vectors (the reports are not stored in date order, so a date range would not).
+page as materialized (
+    select
+        e.*,
+        coalesce(t.serious, false) or coalesce(e.medical_attention, false) as serious,
+        cut.total_rows,
+    from side_effects as e
+    left join effect_terms as t on t.effect = e.effect
+    cross join cut
+    where e.rowid in (select report_row from page_keys)
+    order by e.reported_date desc, e.report_id
 ),
 
 -- report_facts copies each report's date and is stored in session order, which follows the
