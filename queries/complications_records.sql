@@ -107,7 +107,6 @@ page as materialized (
     left join effect_terms as t on t.effect = e.effect
     cross join cut
     where e.rowid in (select report_row from page_keys)
-    order by e.reported_date desc, e.report_id
 ),
 
 -- report_facts copies each report's date and is stored in session order, which follows the
