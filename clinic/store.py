@@ -34,7 +34,7 @@ class StoreBusy(StoreError):
 
 
 class StoreFailed(StoreError):
-    """The database engine gave up on the database; it was reopened at its last commit."""
+    """The database engine gave up on the database; the next action reopens it."""
 
 
 def _friendly(path: Path, exc: duckdb.Error) -> StoreError:
@@ -84,9 +84,9 @@ class Store:
                     con.close()
         return StoreFailed(
             f"The database engine stopped on an internal error while using {self.path} (a full "
-            "disk can cause this) and the store was reopened at its last committed state. "
-            "Check whether this change is there (the import list shows every committed import); "
-            "free some disk space if needed and try again."
+            "disk can cause this); the next action opens the store again at its last committed "
+            "state. Check whether this change is there (the import list shows every committed "
+            "import); free some disk space if needed and try again."
         )
 
     # -- reading -------------------------------------------------------------------------------

@@ -469,6 +469,6 @@ def test_store_reopens_after_the_engine_invalidates_it(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["failed"] and "reopened" in out["failed"]
+    assert out["failed"] and "opens the store again" in out["failed"]
     assert out["after_failure"] in (0, 20000)  # before or after, never part of it
     assert out["retry"] == "committed" and out["rows"] == 20000
