@@ -61,75 +61,77 @@ typed as (
     cross join maps
 ),
 
+-- Each check tests the typed value first: AND and CASE evaluate a later part only for the rows
+-- the earlier parts leave, so the blank test runs for the few empty or bad values, not every row.
 final as (
     select
         typed.*,
         case when appointment_id is null then 'the appointment id is empty' end
             as e_appointment_id,
         case
+            when appointment_date is not null then null
             when ingest_blank(r_date) is null then 'the date is empty'
-            when appointment_date is null
-                then 'not a date: use 2025-04-03 or 03/04/2025 (day first, UK order)'
+            else 'not a date: use 2025-04-03 or 03/04/2025 (day first, UK order)'
         end as e_date,
         case
-            when ingest_blank(r_start_time) is not null and start_time is null
+            when start_time is null and ingest_blank(r_start_time) is not null
                 then 'not a time: use 14:45'
         end as e_start_time,
         case when patient_ref is null then 'the client id is empty' end as e_client_id,
         case when clinician is null then 'the clinician is empty' end as e_clinician,
         case
+            when item is not null then null
             when ingest_blank(r_service) is null then 'the service is empty'
-            when item is null
-                then 'unknown service ''' || trim(r_service)
-                    || ''': add it to the price list (import prices) first'
+            else 'unknown service ''' || trim(r_service)
+                || ''': add it to the price list (import prices) first'
         end as e_service,
         case
+            when status is not null then null
             when ingest_blank(r_status) is null then 'the status is empty'
-            when status is null
-                then 'unknown status ''' || trim(r_status) || ''': use one of '
-                    || (select terms from allowed where field = 'status')
+            else 'unknown status ''' || trim(r_status) || ''': use one of '
+                || (select terms from allowed where field = 'status')
         end as e_status,
         case
-            when ingest_blank(r_price) is not null and price_charged_gbp is null
+            when price_charged_gbp is null and ingest_blank(r_price) is not null
                 then 'not an amount of money: use 120, 120.00, £120.00 or £1,234.50'
         end as e_price,
         cast(null as varchar) as e_site,
         case
-            when ingest_blank(r_vein_type) is not null and vein_type is null
+            when vein_type is null and ingest_blank(r_vein_type) is not null
                 then 'unknown vein type ''' || trim(r_vein_type) || ''': use one of '
                     || (select terms from allowed where field = 'vein_type')
         end as e_vein_type,
         case
-            when ingest_blank(r_vein_diameter_mm) is not null and vein_diameter_mm is null
+            when vein_diameter_mm is null and ingest_blank(r_vein_diameter_mm) is not null
                 then 'not a number of millimetres'
         end as e_vein_diameter_mm,
         case
-            when ingest_blank(r_sclerosant) is not null and sclerosant is null
+            when sclerosant is null and ingest_blank(r_sclerosant) is not null
                 then 'unknown sclerosant ''' || trim(r_sclerosant) || ''': use one of '
                     || (select terms from allowed where field = 'sclerosant')
         end as e_sclerosant,
         case
-            when ingest_blank(r_concentration_pct) is not null and concentration_pct is null
+            when concentration_pct is null and ingest_blank(r_concentration_pct) is not null
                 then 'not a percentage'
         end as e_concentration_pct,
         case
-            when ingest_blank(r_form) is not null and form is null
+            when form is null and ingest_blank(r_form) is not null
                 then 'unknown form ''' || trim(r_form) || ''': use one of '
                     || (select terms from allowed where field = 'form')
         end as e_form,
         case
-            when ingest_blank(r_volume_ml) is not null and volume_ml is null
+            when volume_ml is null and ingest_blank(r_volume_ml) is not null
                 then 'not a number of millilitres'
         end as e_volume_ml,
         cast(null as varchar) as e_treated_area,
         case
-            when ingest_blank(r_compression) is not null and compression is null
+            when compression is null and ingest_blank(r_compression) is not null
                 then 'unknown compression ''' || trim(r_compression) || ''': use one of '
                     || (select terms from allowed where field = 'compression')
                     || ' (or leave it empty)'
         end as e_compression,
         case
-            when ingest_blank(r_funding) is not null and funding is null
+            when funding is null and ingest_blank(r_funding) is not null
                 then 'unknown funding ''' || trim(r_funding) || ''': use one of '
                     || (select terms from allowed where field = 'funding')
         end as e_funding,

@@ -48,7 +48,7 @@ final as (
                 then 'not a date: use 2025-04-03 or 03/04/2025 (day first, UK order)'
         end as e_valid_from,
         case
-            when ingest_blank(r_duration_min) is not null and duration_min is null
+            when duration_min is null and ingest_blank(r_duration_min) is not null
                 then 'not a duration: use 30, 30 min or 1h 30m'
         end as e_duration_min,
     from typed

@@ -93,20 +93,20 @@ final as (
                     || ' or add a synonym to clinic/data/vocabulary.json'
         end as e_effect,
         case
-            when ingest_blank(r_severity) is not null and severity is null
+            when severity is null and ingest_blank(r_severity) is not null
                 then 'unknown severity ''' || trim(r_severity) || ''': use one of '
                     || (select terms from allowed where field = 'severity')
         end as e_severity,
         case
-            when ingest_blank(r_medical_attention) is not null and medical_attention is null
+            when medical_attention is null and ingest_blank(r_medical_attention) is not null
                 then 'not yes or no: use yes/no, true/false or y/n'
         end as e_medical_attention,
         case
-            when ingest_blank(r_onset_date) is not null and onset_date is null
+            when onset_date is null and ingest_blank(r_onset_date) is not null
                 then 'not a date: use 2025-04-03 or 03/04/2025 (day first, UK order)'
         end as e_onset_date,
         case
-            when ingest_blank(r_resolved_date) is not null and resolved_date is null
+            when resolved_date is null and ingest_blank(r_resolved_date) is not null
                 then 'not a date: use 2025-04-03 or 03/04/2025 (day first, UK order)'
         end as e_resolved_date,
         cast(null as varchar) as e_action,

@@ -280,6 +280,19 @@ class _NotClean(Exception):
     """The one-pass load met a problem: roll it back and let the staged path list every one."""
 
 
+class _NotUtf8(Exception):
+    """DuckDB met bytes that are not UTF-8 past the head Python checked: decode as Windows-1252."""
+
+
+def _check_utf8(cur: duckdb.DuckDBPyConnection, text: TextFile) -> None:
+    """Raise _NotUtf8 when the read that just ran rejected a record for its encoding."""
+    if text.verified:
+        return
+    query = "select exists (select 1 from reject_errors where error_type = 'INVALID ENCODING')"
+    if cur.execute(query).fetchone()[0]:
+        raise _NotUtf8
+
+
 def _load_direct(
     cur: duckdb.DuckDBPyConnection,
     kind: str,
@@ -314,6 +327,7 @@ def _load_direct(
         ).fetchone()[0]
     except duckdb.Error:
         raise _NotClean from None
+    _check_utf8(cur, text)
     keys = ", ".join(t.keys)
     problems = cur.execute(
         f"""
@@ -350,6 +364,7 @@ def _stage(
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise Unreadable(f"The file could not be read as a table ({first}).") from None
+    _check_utf8(cur, text)
     structural = cur.execute(
         "select line, min(error_type) from reject_errors group by line order by line"
     ).fetchall()
@@ -583,11 +598,14 @@ def run_import(
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = mp.detect(kind, text.headers, mapping, saved)
         job = _Job(store, kind, text, m, name, user, source_system, record_kind or kind, report)
-        result = None
-        if not m.missing(kind) and not m.duplicates:
-            result = _import_direct(job)
-        if result is None:
-            result = _import_staged(job)
+        try:
+            result = _import_direct_or_staged(job)
+        except _NotUtf8:
+            # Rolled back: read the whole file (headers too) as Windows-1252 and start over.
+            text.close()
+            text = job.text = open_export(source, name, cp1252=True)
+            job.mapping = mp.detect(kind, text.headers, mapping, saved)
+            result = _import_direct_or_staged(job)
         report(1.0, "done")
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)
@@ -618,6 +636,14 @@ class _Job:
         if self.import_id is None:
             self.import_id = int(cur.execute("select nextval('import_id_seq')").fetchone()[0])
         return self.import_id
+
+
+def _import_direct_or_staged(job: _Job) -> ImportResult:
+    """The one-pass import when it can serve, else the staged one."""
+    result = None
+    if not job.mapping.missing(job.kind) and not job.mapping.duplicates:
+        result = _import_direct(job)
+    return result if result is not None else _import_staged(job)
 
 
 def _import_direct(job: _Job) -> ImportResult | None:

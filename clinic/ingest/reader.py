@@ -16,6 +16,9 @@ from clinic import config
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _DELIMITERS = (",", ";", "\t")
+# A Windows-1252 export shows a non-UTF-8 byte (a pound sign, an accent) early, so Python checks
+# only this head; DuckDB checks the rest while parsing, instead of a second pass over the bytes.
+_UTF8_HEAD = 1024 * 1024
 # hashlib releases the GIL on large buffers: the SHA-256 of a big file runs while DuckDB parses it.
 _HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clinic-sha256")
 
@@ -34,6 +37,8 @@ class TextFile:
     digest: Future[str]
     temporary: bool = False
     cleanup: list[Path] = field(default_factory=list)
+    # False: only the head was checked as UTF-8 in Python; DuckDB's reader checks the rest.
+    verified: bool = True
 
     @cached_property
     def lines(self) -> int:
@@ -134,8 +139,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def open_export(source: str | Path | bytes, file_name: str | None = None) -> TextFile:
-    """Read an export from a path or bytes; return a UTF-8 CSV view of it or raise Unreadable."""
+def open_export(
+    source: str | Path | bytes, file_name: str | None = None, *, cp1252: bool = False
+) -> TextFile:
+    """Read an export from a path or bytes; return a UTF-8 CSV view of it or raise Unreadable.
+
+    `cp1252` decodes text as Windows-1252 even where its head reads as UTF-8 (the importer's
+    second attempt after DuckDB found a byte sequence that is not UTF-8 further on).
+    """
     limit = config.max_upload_mb() * 1024 * 1024
     original: Path | None = None
     if isinstance(source, bytes):
@@ -161,6 +172,7 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
 
     text: str | None = None
     reuse = False
+    verified = True
     if data.startswith(_XLSX_MAGIC):
         text = _xlsx_to_csv(data)
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -174,34 +186,24 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
         body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         if _looks_binary(body[:4096].decode("latin-1")):
             raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
-        utf8 = body.isascii()
-        if not utf8:
-            try:
-                body.decode("utf-8")
-                utf8 = True
-            except UnicodeDecodeError:
-                utf8 = False
         # Byte-level checks first, so a big clean UTF-8 export is handed to DuckDB as it is.
-        mixed = _mixed_line_endings(body)
-        if (
-            utf8
-            and original is not None
+        reusable = (
+            original is not None
             and body is data
-            and not mixed
+            and not _mixed_line_endings(body)
             and not data.startswith((b"\n", b"\r"))
-        ):
+        )
+        ascii_only = body.isascii()
+        if reusable and not cp1252 and (ascii_only or _utf8_head(body)):
             reuse = True
+            # Beyond the head, DuckDB's reader checks the UTF-8 as it parses (INVALID ENCODING
+            # rejects; the importer then decodes the file as Windows-1252 and starts again).
+            verified = ascii_only or len(body) <= _UTF8_HEAD
             end = data.find(b"\n")
-            first = data[: end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
-        elif utf8:
-            text = body.decode("utf-8")
+            head = data[: end if end >= 0 else len(data)]
+            first = head.decode("utf-8", errors="replace").rstrip("\r")
         else:
-            try:
-                text = body.decode("cp1252")
-            except UnicodeDecodeError:
-                raise Unreadable(
-                    "This file is neither UTF-8 nor Windows-1252 text, nor an Excel workbook."
-                ) from None
+            text = _decode(body, cp1252)
     if not reuse:
         assert text is not None
         if _mixed_line_endings(text):
@@ -219,9 +221,35 @@ def open_export(source: str | Path | bytes, file_name: str | None = None) -> Tex
         raise Unreadable("The first line of the file is empty: it must hold the column headers.")
     check_limits(data if reuse else text, delimiter, headers)
     if reuse and original is not None:
-        return TextFile(original, delimiter, headers, sha)
+        return TextFile(original, delimiter, headers, sha, verified=verified)
     path = _temp_csv(text)
     return TextFile(path, delimiter, headers, sha, True, [path])
+
+
+def _utf8_head(data: bytes) -> bool:
+    """True when the first _UTF8_HEAD bytes are UTF-8 (a character cut at the end is fine)."""
+    import codecs
+
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:_UTF8_HEAD], final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode(body: bytes, cp1252: bool) -> str:
+    """The text of a CSV: UTF-8 when it is (and not told otherwise), else Windows-1252."""
+    if not cp1252:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return body.decode("cp1252")
+    except UnicodeDecodeError:
+        raise Unreadable(
+            "This file is neither UTF-8 nor Windows-1252 text, nor an Excel workbook."
+        ) from None
 
 
 def _line_count(data: bytes | str) -> int:

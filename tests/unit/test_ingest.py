@@ -123,6 +123,51 @@ def test_windows_1252_pound_sign(store: Store):
     assert store.scalar("select price_gbp from prices") == Decimal("150.00")
 
 
+def _late_windows_1252(tmp_path: Path, last_row: bytes) -> Path:
+    """An export whose first megabyte is ASCII and whose last row is given as raw bytes."""
+    rows = "".join(
+        f"A{i},03/04/2025,10:00,C{i},Ann Lee,ann@example.com,Dr Amara Patel,Single Session,"
+        "Completed,150\n"
+        for i in range(20_000)
+    )
+    path = tmp_path / "late.csv"
+    path.write_bytes(APPT_HEADER + rows.encode() + last_row)
+    assert path.stat().st_size > 1024 * 1024  # past the head Python checks itself
+    return path
+
+
+def test_windows_1252_past_the_checked_head(priced: Store, tmp_path: Path):
+    """A file UTF-8 for its first megabyte but Windows-1252 further on is read as Windows-1252.
+
+    DuckDB finds the byte while loading; the load is rolled back and redone, both for a first
+    load (one pass) and for a re-upload (staged).
+    """
+    last = 'Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,"£1,234.50"\n'
+    path = _late_windows_1252(tmp_path, last.encode("cp1252"))
+    first = import_file(priced, "appointments", path)
+    assert (first.status, first.inserted) == ("committed", 20_001), first.errors
+    row = priced.rows(
+        "select clinician, price_charged_gbp from appointments where appointment_id = 'Z1'"
+    )
+    assert row == [("Dr Zoë Ng", Decimal("1234.50"))]
+    again = import_file(priced, "appointments", path)
+    assert (again.status, again.unchanged, again.inserted) == ("committed", 20_001, 0), again
+    ids = priced.rows("select import_id from imports order by import_id")
+    assert [i for (i,) in ids][-2:] == [first.import_id, again.import_id]
+
+
+def test_neither_encoding_past_the_checked_head(priced: Store, tmp_path: Path):
+    """A byte no Windows-1252 file holds, past the checked head: one sentence, store unchanged."""
+    path = _late_windows_1252(
+        tmp_path, b"Z1,03/04/2025,10:00,C1,Z\x81,,Dr B,Single Session,Done,1\n"
+    )
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", path)
+    assert result.status == "unreadable"
+    assert "neither UTF-8 nor Windows-1252" in result.errors[0].reason
+    assert snapshot(priced) == before
+
+
 def test_utf16_and_tabs(store: Store):
     """A UTF-16 file with a BOM and tab delimiters is read."""
     text = "Item\tKind\tPrice\tValid From\r\nSingle Session\ttreatment\t£150.00\t2023-01-01\r\n"
