@@ -96,7 +96,7 @@ visits as (
 ),
 
 sales as (
-    select distinct patient_ref, appointment_date,
+    select patient_ref, appointment_date,
     from patient_rows
     where kind = 'product' and status = 'completed'
 ),
@@ -140,15 +140,19 @@ final as (
         coalesce(s.compression in ('bought', 'own'), false) as compression_met,
         r.appointment_id is not null as has_event,
         coalesce(r.has_serious_event, false) as has_serious_event,
-        coalesce(s.compression = 'bought' or p.patient_ref is not null, false) as socks_met,
+        -- EXISTS, not a left join: on rows written earlier in the same transaction DuckDB has no
+        -- row counts and built the join's hash table on the 300,000 sessions instead (5x slower).
+        coalesce(s.compression = 'bought', false) or exists (
+            select 1
+            from sales as p
+            where p.patient_ref = s.patient_ref and p.appointment_date = s.appointment_date
+        ) as socks_met,
         coalesce(f.review_covered, false) as review_covered,
         coalesce(f.check_covered, false) as check_covered,
     from sessions as s
     inner join previous as w on w.appointment_id = s.appointment_id
     left join followed as f on f.appointment_id = s.appointment_id
     left join reports as r on r.appointment_id = s.appointment_id
-    left join sales as p
-        on p.patient_ref = s.patient_ref and p.appointment_date = s.appointment_date
 )
 
 select * from final order by appointment_date;

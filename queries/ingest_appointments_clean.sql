@@ -13,8 +13,9 @@ vocab as (select * from ingest_vocab),
 -- every column of a million-row file.
 maps as (
     select
-        (select map(list(ingest_norm(item)), list({'item': item, 'kind': kind})) from items)
-            as items,
+        (select map(list(ingest_norm(item)), list(item)) from items) as items,
+        -- Text values rather than {item, kind} structs: a struct lookup costs twice as much.
+        (select map(list(item), list(kind)) from items) as item_kinds,
         (select map(list(term), list(canonical)) from vocab where field = 'status') as status,
         (select map(list(term), list(canonical)) from vocab where field = 'vein_type')
             as vein_type,
@@ -43,8 +44,8 @@ typed as (
                 then 'P' || left(sha256($key || ':' || upper(trim(raw.r_client_id))), 16)
         end as patient_ref,
         ingest_blank(raw.r_clinician) as clinician,
-        ingest_lookup(maps.items, raw.r_service).item as item,
-        ingest_lookup(maps.items, raw.r_service).kind as kind,
+        ingest_lookup(maps.items, raw.r_service) as item,
+        maps.item_kinds[item] as kind,
         ingest_lookup(maps.status, raw.r_status) as status,
         ingest_money(raw.r_price) as price_charged_gbp,
         coalesce(ingest_blank(raw.r_site), 'main') as site,
