@@ -13,7 +13,7 @@ import unicodedata
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clinic.export import safe_csv
@@ -147,3 +147,40 @@ def test_safe_csv_export_reimports(fuzz_store, area):
     if found is not None and found.startswith("'") and not (_trim(area) or "").startswith("'"):
         found = _trim(found[1:])  # the documented formula guard added by safe_csv
     assert found in _allowed(area), (area, found)
+
+
+@pytest.fixture(scope="module")
+def macros():
+    """A DuckDB connection holding the importer's parsing macros."""
+    import duckdb
+
+    from clinic import sql
+
+    con = duckdb.connect()
+    con.execute(sql.load("ingest_macros")[0])
+    yield con
+    con.close()
+
+
+@settings(PROFILE)
+@given(text=st.from_regex(r"£?-?[0-9]{1,4}([./:, -][0-9]{1,4}){0,3}", fullmatch=True))
+@example(text="03/04/2025")
+@example(text="31/02/2025")
+@example(text="01/13/2025")
+@example(text="14:45")
+@example(text="25:00")
+@example(text="£150.00")
+@example(text="£1,234.50")
+@example(text="120")
+@example(text="£12.35")
+def test_shortcuts_agree_with_the_general_rules(macros, text):
+    """A date, time or amount parses the same by a macro's shortcut as by its general rule.
+
+    The shortcuts take the plain forms as they are; padded with spaces, the same text can only
+    take the general rule (which trims), so the two must agree.
+    """
+    for macro in ("ingest_date", "ingest_time", "ingest_money"):
+        plain, padded = macros.execute(
+            f"select {macro}($s), {macro}($p)", {"s": text, "p": f" {text} "}
+        ).fetchone()
+        assert plain == padded, (macro, text, plain, padded)
