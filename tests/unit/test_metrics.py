@@ -587,12 +587,17 @@ def test_record_pages_are_slices_of_the_whole_list(comp_store: Store) -> None:
 
 
 def test_record_text_search_treats_wildcards_literally(comp_store: Store) -> None:
-    """'100%' matches only E1 (a LIKE would match E2 too); 'd_y' nothing."""
+    """'100%' matches only E1 (a LIKE would match E2 too); 'd_y' nothing; other text any case."""
     find = lambda t: m.complication_records(comp_store, m.RecordFilter(text=t))[0]  # noqa: E731
     assert find("100%")["report_id"].tolist() == ["E1"]
     assert find("d_y")["report_id"].tolist() == []  # a LIKE would match "day" in E1
     assert find("gp_SEEN")["report_id"].tolist() == ["E4"]
     assert len(find("")) == 5
+    # Without % or _ the text takes the ILIKE path: any case, anywhere in the notes.
+    assert find("BRUISE 1")["report_id"].tolist() == ["E1"]
+    assert find("Spot, 100 P")["report_id"].tolist() == ["E2"]
+    assert find("day 1")["report_id"].tolist() == ["E1"]
+    assert find("gpseen")["report_id"].tolist() == []
 
 
 def test_kpis_and_monthly_series(comp_store: Store) -> None:
