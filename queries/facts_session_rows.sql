@@ -74,19 +74,11 @@ sessions as (
         concentration_pct,
         volume_ml,
         treated_area,
-    from patient_rows
-    where kind = 'treatment' and status = 'completed'
-),
-
--- The window sorts only what it needs and joins back by id: carrying every column of the
--- sessions through its sort cost three times as much.
-previous as (
-    select
-        appointment_id,
         lag(appointment_date) over (
             partition by patient_ref order by appointment_date, appointment_id
         ) as prev_session_date,
-    from sessions
+    from patient_rows
+    where kind = 'treatment' and status = 'completed'
 ),
 
 visits as (
@@ -130,13 +122,12 @@ reports as (
 final as (
     select
         s.*,
-        w.prev_session_date,
         strftime(s.appointment_date, '%Y-%m') as month,
         coalesce(f.review_met, false) as review_met,
         coalesce(f.check_met, false) as check_met,
         coalesce(s.vein_type = 'varicose', false) as is_varicose,
-        w.prev_session_date is not null as is_repeat,
-        coalesce(s.appointment_date - w.prev_session_date >= 28, false) as spacing_met,
+        s.prev_session_date is not null as is_repeat,
+        coalesce(s.appointment_date - s.prev_session_date >= 28, false) as spacing_met,
         coalesce(s.compression in ('bought', 'own'), false) as compression_met,
         r.appointment_id is not null as has_event,
         coalesce(r.has_serious_event, false) as has_serious_event,
@@ -150,7 +141,6 @@ final as (
         coalesce(f.review_covered, false) as review_covered,
         coalesce(f.check_covered, false) as check_covered,
     from sessions as s
-    inner join previous as w on w.appointment_id = s.appointment_id
     left join followed as f on f.appointment_id = s.appointment_id
     left join reports as r on r.appointment_id = s.appointment_id
 )
