@@ -2,10 +2,11 @@
 
 `session_facts` (one row per completed treatment session: follow-up match, previous session,
 side-effect flags, socks), `report_facts` (one row per side-effect report of such a session,
-with the session's date and dimensions), and the daily sums `session_days` (of session_facts)
-and `revenue_days` (of revenue lines with their list price) are tables, so a metric is one
-scan of a small table instead of joins over the appointments. They are written in the SAME
-transaction as the change to their inputs:
+with the session's date and dimensions), `other_report_facts` (the other reports of appointments
+in the store, with that appointment's dimensions), and the daily sums `session_days` (of
+session_facts) and `revenue_days` (of revenue lines with their list price) are tables, so a
+metric is one scan of a small table instead of joins over the appointments. They are written
+in the SAME transaction as the change to their inputs:
 
 * the importer calls `refresh_import(cur, kind, import_id)` at the end of its write transaction
   (committed or rejected); undo calls `note_import` before it changes rows and `refresh` after;
@@ -81,10 +82,15 @@ def _mark(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("insert into facts_state select version + 1 from data_version")
 
 
+# Report tables, keyed by patient like the session rows: a scoped refresh replaces the scope's.
+_REPORT_TABLES = (
+    ("report_facts", "facts_report_rows"),
+    ("other_report_facts", "facts_other_report_rows"),
+)
 # In this order: report rows and session days read the session rows just written.
 _TABLES = (
     ("session_facts", "facts_session_rows"),
-    ("report_facts", "facts_report_rows"),
+    *_REPORT_TABLES,
     ("session_days", "facts_session_days"),
     ("revenue_days", "facts_revenue_days"),
 )
@@ -135,8 +141,9 @@ def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
         cur, "facts_new_sessions", f"insert into session_facts by name {rows} returning *", params
     )
 
-    cur.execute(f"delete from report_facts where patient_ref in ({patients})")
-    _insert(cur, "report_facts", "facts_report_rows", everything=False)
+    for table, query in _REPORT_TABLES:
+        cur.execute(f"delete from {table} where patient_ref in ({patients})")
+        _insert(cur, table, query, everything=False)
 
     merged = sql.load("facts_session_days_merge")[0]
     cur.execute(f"create or replace temp table facts_days_merged as {merged}")

@@ -66,6 +66,20 @@ def assert_facts_match_views(store: Store) -> None:
     pd.testing.assert_frame_equal(
         reports.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
     )
+    others = _frame(store, "select * from other_report_facts").sort_values("report_id")
+    expected_others = _frame(
+        store,
+        """
+        select e.report_id, a.appointment_id, a.patient_ref, a.clinician, a.site, a.sclerosant,
+            a.form, a.vein_type
+        from side_effects as e
+        join appointments as a using (appointment_id)
+        where a.appointment_id not in (select appointment_id from session_facts)
+        """,
+    ).sort_values("report_id")
+    pd.testing.assert_frame_equal(
+        others.reset_index(drop=True), expected_others.reset_index(drop=True), check_dtype=False
+    )
 
 
 def _sorted(store: Store, text: str) -> pd.DataFrame:
@@ -205,6 +219,30 @@ def test_recorded_side_effect_sets_the_event_flags(sampled: Store):
         {"a": aid},
     )
     assert flags == [(True, True)]
+    assert_facts_match_views(sampled)
+
+
+def test_reports_of_other_appointments_follow_every_write(sampled: Store):
+    """A report of a session not (yet) completed keeps its dimensions through re-upload and undo."""
+    header = b"Booking ID,Date,Customer ID,Therapist,Treatment,Status\n"
+    booked = b"V1,02/01/2025,NEWP,Dr N,Single Session,Booked\n"
+    imported(sampled, "appointments", header + booked)
+    fields = {"appointment_id": "V1", "reported_date": "2025-01-03", "effect": "bruising"}
+    assert record_side_effect(sampled, fields).status == "committed"
+    others = "select report_id, appointment_id, clinician from other_report_facts"
+    [(report_id, appointment, clinician)] = sampled.rows(others)
+    assert (appointment, clinician) == ("V1", "Dr N")
+    assert_facts_match_views(sampled)
+    # The booking moves to another clinician: the report's dimensions follow, and back on undo.
+    moved = imported(sampled, "appointments", header + booked.replace(b"Dr N", b"Dr M"))
+    assert sampled.rows(others) == [(report_id, "V1", "Dr M")]
+    assert_facts_match_views(sampled)
+    undo(sampled, moved)
+    assert sampled.rows(others) == [(report_id, "V1", "Dr N")]
+    # The session is completed: its report moves to report_facts.
+    imported(sampled, "appointments", header + booked.replace(b"Booked", b"Completed"))
+    assert sampled.rows(others) == []
+    assert sampled.scalar("select count(*) from report_facts where appointment_id = 'V1'") == 1
     assert_facts_match_views(sampled)
 
 
