@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit import logger
 from streamlit.testing.v1 import AppTest
 
-from bench.pages import AS_OF, PAGES, RANGES, USERS, build_store
+from bench.pages import AS_OF, PAGES, RANGES, USERS, VIEWS, build_store
 from clinic.store import close_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,11 +40,12 @@ def page_times(db: Path, rounds: int) -> dict[str, float]:
             for name, role in PAGES.items():
                 at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
                 at.session_state["user"] = {"username": USERS[role], "role": role}
-                at.query_params.update({"from": start, "to": end})
+                path, extra = VIEWS.get(name, (name, {}))
+                at.query_params.update({"from": start, "to": end, **extra})
                 at.run()
                 st.cache_data.clear()
                 t0 = time.perf_counter()
-                at.switch_page(f"pages/{name}.py").run()
+                at.switch_page(f"pages/{path}.py").run()
                 times[name].append(time.perf_counter() - t0)
                 if at.exception:
                     raise SystemExit(f"{name} failed on {db.name}: {at.exception[0].message}")

@@ -661,6 +661,12 @@ def url_day(name: str) -> date | None:
     return _parse_day(st.query_params.get(name))
 
 
+def url_index(name: str, choices: list[str]) -> int:
+    """Where the query string's value for `name` is among `choices` (0, the first, if not)."""
+    value = st.query_params.get(name)
+    return choices.index(value) if value in choices else 0
+
+
 def record_choice(**widgets: Any) -> dict[str, Any]:
     """Record-filter fields from the page's widgets ("All", blank text and no date become None)."""
     chosen = {k: (None if v in (ALL, "", None) else v) for k, v in widgets.items()}

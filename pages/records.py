@@ -13,7 +13,7 @@ st.caption("Notes are shown as plain text. Views and exports are recorded in the
 
 with st.expander("Filters", expanded=True):
     a, b, c = st.columns(3)
-    # ?from=&to= (reported dates) seed the range, so a shared link opens the same records.
+    # ?from=&to= (reported dates) and ?clinician= seed the filters: a link opens the same records.
     start = a.date_input("Reported from", ui.url_day("from"), format=ui.UK_DATE, key="r_from")
     end = b.date_input("Reported to", ui.url_day("to"), format=ui.UK_DATE, key="r_to")
     text = c.text_input("Notes contain", key="r_text")
@@ -22,7 +22,10 @@ with st.expander("Filters", expanded=True):
     severity = b.selectbox("Severity", [ui.ALL, *opts.get("severities", [])], key="r_severity")
     serious = c.selectbox("Serious", [ui.ALL, "Serious", "Not serious"], key="r_serious")
     a, b, c, d = st.columns(4)
-    clinician = a.selectbox("Clinician", [ui.ALL, *opts.get("clinicians", [])], key="r_clinician")
+    clinicians = [ui.ALL, *opts.get("clinicians", [])]
+    clinician = a.selectbox(
+        "Clinician", clinicians, ui.url_index("clinician", clinicians), key="r_clinician"
+    )
     sclerosant = b.selectbox(
         "Sclerosant", [ui.ALL, *opts.get("sclerosants", [])], key="r_sclerosant"
     )

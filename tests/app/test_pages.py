@@ -205,6 +205,19 @@ def test_records_link_opens_a_reported_date_range(seeded: Path, open_app) -> Non
     assert shown["report_id"].tolist() == ["R2"]
 
 
+def test_records_link_opens_a_clinician(seeded: Path, open_app) -> None:
+    """?clinician= seeds the clinician filter: Dr Brook's sessions hold R2 only."""
+    at = open_app("auditor", "pages/records.py", {"clinician": "Dr Brook"})
+    _no_errors(at)
+    assert at.selectbox(key="r_clinician").value == "Dr Brook"
+    assert "1 matching reports" in at.caption[-1].value
+    shown = next(d.value for d in at.dataframe if "report_id" in d.value.columns)
+    assert shown["report_id"].tolist() == ["R2"]
+    unknown = open_app("auditor", "pages/records.py", {"clinician": "Dr Nobody"})
+    assert unknown.selectbox(key="r_clinician").value == "All"
+    assert "2 matching reports" in unknown.caption[-1].value
+
+
 def test_records_pages_and_a_page_past_the_end(seeded: Path, open_app) -> None:
     """62 reports: page 2 holds the last 12; a page the filters no longer have shows page 1."""
     with open_store(seeded).writer() as cur:
