@@ -244,7 +244,9 @@ def _clean_select(
         f"c{present[c]} as r_{c}" if c in present else f"cast(null as varchar) as r_{c}"
         for c in cols
     ]
-    # Empty unquoted cells read as NULL, so a blank spreadsheet row is all NULL.
+    # Empty unquoted cells read as NULL, so a blank spreadsheet row is all NULL. Reading every
+    # column here is also what makes DuckDB check every column's UTF-8 (it checks only the
+    # columns a query reads): keep all of them in this expression.
     projections.append(f"coalesce({', '.join(f'c{i}' for i in range(n))}) is null as blank_record")
     # Never the raw client id, even in the record of a rejected file.
     kept = [
@@ -602,8 +604,14 @@ def run_import(
             result = _import_direct_or_staged(job)
         except _NotUtf8:
             # Rolled back: read the whole file (headers too) as Windows-1252 and start over.
+            first = text.sha256
             text.close()
             text = job.text = open_export(source, name, cp1252=True)
+            if text.sha256 != first:  # rewritten meanwhile: its new bytes may well be UTF-8
+                raise Unreadable(
+                    "The file changed while it was being imported: import it again once the "
+                    "export has finished writing."
+                ) from None
             job.mapping = mp.detect(kind, text.headers, mapping, saved)
             result = _import_direct_or_staged(job)
         report(1.0, "done")

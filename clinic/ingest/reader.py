@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -142,11 +143,9 @@ def _sha256(data: bytes) -> str:
 def open_export(
     source: str | Path | bytes, file_name: str | None = None, *, cp1252: bool = False
 ) -> TextFile:
-    """Read an export from a path or bytes; return a UTF-8 CSV view of it or raise Unreadable.
-
-    `cp1252` decodes text as Windows-1252 even where its head reads as UTF-8 (the importer's
-    second attempt after DuckDB found a byte sequence that is not UTF-8 further on).
-    """
+    """Read an export from a path or bytes; return a UTF-8 CSV view of it or raise Unreadable."""
+    # cp1252: decode as Windows-1252 even where the head reads as UTF-8 (the importer's second
+    # attempt after DuckDB found a byte sequence that is not UTF-8 further on).
     limit = config.max_upload_mb() * 1024 * 1024
     original: Path | None = None
     if isinstance(source, bytes):
@@ -227,11 +226,13 @@ def open_export(
 
 
 def _utf8_head(data: bytes) -> bool:
-    """True when the first _UTF8_HEAD bytes are UTF-8 (a character cut at the end is fine)."""
-    import codecs
-
+    """True when the first _UTF8_HEAD bytes are UTF-8 (all of a file no longer than that)."""
+    # A character cut by the head's end is fine; at the end of the file it is not (a Windows-1252
+    # accent as the last byte looks like the start of one).
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(data[:_UTF8_HEAD], final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(
+            data[:_UTF8_HEAD], final=len(data) <= _UTF8_HEAD
+        )
     except UnicodeDecodeError:
         return False
     return True

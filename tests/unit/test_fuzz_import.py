@@ -174,11 +174,9 @@ def macros():
 @example(text="120")
 @example(text="£12.35")
 def test_shortcuts_agree_with_the_general_rules(macros, text):
-    """A date, time or amount parses the same by a macro's shortcut as by its general rule.
-
-    The shortcuts take the plain forms as they are; padded with spaces, the same text can only
-    take the general rule (which trims), so the two must agree.
-    """
+    """A date, time or amount parses the same by a macro's shortcut as by its general rule."""
+    # The shortcuts take the plain forms as they are; padded with spaces, the same text can only
+    # take the general rule (which trims), so the two must agree.
     for macro in ("ingest_date", "ingest_time", "ingest_money"):
         plain, padded = macros.execute(
             f"select {macro}($s), {macro}($p)", {"s": text, "p": f" {text} "}

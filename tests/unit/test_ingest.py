@@ -137,11 +137,9 @@ def _late_windows_1252(tmp_path: Path, last_row: bytes) -> Path:
 
 
 def test_windows_1252_past_the_checked_head(priced: Store, tmp_path: Path):
-    """A file UTF-8 for its first megabyte but Windows-1252 further on is read as Windows-1252.
-
-    DuckDB finds the byte while loading; the load is rolled back and redone, both for a first
-    load (one pass) and for a re-upload (staged).
-    """
+    """A file UTF-8 for its first megabyte but Windows-1252 further on is read as Windows-1252."""
+    # DuckDB finds the byte while loading; the load is rolled back and redone, for a first load
+    # (one pass) and for a re-upload (staged) alike.
     last = 'Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,"£1,234.50"\n'
     path = _late_windows_1252(tmp_path, last.encode("cp1252"))
     first = import_file(priced, "appointments", path)
@@ -154,6 +152,41 @@ def test_windows_1252_past_the_checked_head(priced: Store, tmp_path: Path):
     assert (again.status, again.unchanged, again.inserted) == ("committed", 20_001, 0), again
     ids = priced.rows("select import_id from imports order by import_id")
     assert [i for (i,) in ids][-2:] == [first.import_id, again.import_id]
+
+
+def test_windows_1252_accent_as_the_last_byte(priced: Store, tmp_path: Path):
+    """A small Windows-1252 file ending on an accent (no final newline) is still Windows-1252."""
+    path = tmp_path / "short.csv"
+    header = "Booking ID,Date,Customer ID,Treatment,Status,Therapist\n"
+    path.write_bytes(
+        (header + "A1,03/04/2025,C1,Single Session,Completed,Dr José").encode("cp1252")
+    )
+    result = import_file(priced, "appointments", path)
+    assert result.status == "committed", result.errors
+    assert priced.scalar("select clinician from appointments") == "Dr José"
+
+
+def test_a_file_rewritten_before_the_retry_is_refused(
+    priced: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A file rewritten between the first read and the Windows-1252 retry: a sentence, no rows."""
+    from clinic.ingest import load
+
+    last = "Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,150\n"
+    path = _late_windows_1252(tmp_path, last.encode("cp1252"))
+    real = load.open_export
+
+    def rewritten_first(source, name=None, *, cp1252=False):
+        if cp1252:  # the export is written again, now as UTF-8, just before the retry reads it
+            path.write_bytes(path.read_bytes().replace("Zoë".encode("cp1252"), "Zoë".encode()))
+        return real(source, name, cp1252=cp1252)
+
+    monkeypatch.setattr(load, "open_export", rewritten_first)
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", path)
+    assert result.status == "unreadable"
+    assert "changed while it was being imported" in result.errors[0].reason
+    assert snapshot(priced) == before
 
 
 def test_neither_encoding_past_the_checked_head(priced: Store, tmp_path: Path):
