@@ -3,11 +3,10 @@
 --         $clinician, $sclerosant, $form, $vein_type, $site (null = any), $text
 --         (case-insensitive substring of notes), $limit (null = all), $offset.
 -- Grain: one row per report, newest first; total_rows = how many reports match in all pages.
--- A report's session details come from report_facts (every report of a completed treatment
--- session) and from appointments only for the page's other reports (a follow-up's, say): a
--- chain's decade is 23M appointments, and joining every report to them cost 0.2-0.8 s and
--- ~500 MB at 10M sessions. A session filter (clinician, site ...) reads the dimensions the
--- facts keep per report (report_facts, other_report_facts).
+-- A report's session details and dimensions come from the facts kept per report: report_facts
+-- (every report of a completed treatment session) and other_report_facts (the rest, a
+-- follow-up's, say). A chain's decade is 23M appointments: joining every report to them cost
+-- 0.2-0.8 s and ~500 MB at 10M sessions, and this query reads none of them.
 with candidates as not materialized (
     select
         e.rowid as report_row,
@@ -146,17 +145,12 @@ page_facts as materialized (
         and f.report_id in (select report_id from page)
 ),
 
--- Appointments of the page's reports that are not of a completed treatment session (usually
--- none: an empty list costs no scan).
+-- The page's reports of appointments that are not completed treatment sessions (a follow-up's,
+-- say; usually none), with their appointment's details as the facts keep them.
 page_others as (
     select *
-    from appointments
-    where
-        appointment_id in (
-            select appointment_id
-            from page
-            where report_id not in (select report_id from page_facts)
-        )
+    from other_report_facts
+    where report_id in (select report_id from page)
 ),
 
 final as (
@@ -186,7 +180,7 @@ final as (
         p.total_rows,
     from page as p
     left join page_facts as f on f.report_id = p.report_id
-    left join page_others as o on o.appointment_id = p.appointment_id
+    left join page_others as o on o.report_id = p.report_id
 )
 
 select * from final order by reported_date desc, report_id;

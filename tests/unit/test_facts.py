@@ -70,8 +70,9 @@ def assert_facts_match_views(store: Store) -> None:
     expected_others = _frame(
         store,
         """
-        select e.report_id, a.appointment_id, a.patient_ref, a.clinician, a.site, a.sclerosant,
-            a.form, a.vein_type
+        select e.report_id, a.appointment_id, a.patient_ref, a.appointment_date, a.clinician,
+            a.site, a.sclerosant, a.form, a.vein_type, a.concentration_pct, a.volume_ml,
+            a.treated_area
         from side_effects as e
         join appointments as a using (appointment_id)
         where a.appointment_id not in (select appointment_id from session_facts)
