@@ -14,7 +14,7 @@ import pandas as pd
 
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
-from clinic.ingest.reader import TextFile, Unreadable, open_export
+from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -286,8 +286,9 @@ class _NotUtf8(Exception):
     """DuckDB met bytes that are not UTF-8 past the head Python checked: decode as Windows-1252."""
 
 
-def _check_utf8(cur: duckdb.DuckDBPyConnection, text: TextFile) -> None:
-    """Raise _NotUtf8 when the read that just ran rejected a record for its encoding."""
+def _check_file(cur: duckdb.DuckDBPyConnection, text: TextFile) -> None:
+    """Raise what the read that just ran (and the checks beside it) found wrong with the file."""
+    text.check()
     if text.verified:
         return
     query = "select exists (select 1 from reject_errors where error_type = 'INVALID ENCODING')"
@@ -329,7 +330,7 @@ def _load_direct(
         ).fetchone()[0]
     except duckdb.Error:
         raise _NotClean from None
-    _check_utf8(cur, text)
+    _check_file(cur, text)
     keys = ", ".join(t.keys)
     problems = cur.execute(
         f"""
@@ -364,9 +365,10 @@ def _stage(
             select, params = _clean_select(kind, text, m, store_path)
             cur.execute(f"create or replace temp table ingest_cleaned as {select}", params)
     except duckdb.Error as exc:
+        text.check()  # binary bytes or mixed line ends explain a failed read better
         first = str(exc).splitlines()[0]
         raise Unreadable(f"The file could not be read as a table ({first}).") from None
-    _check_utf8(cur, text)
+    _check_file(cur, text)
     structural = cur.execute(
         "select line, min(error_type) from reject_errors group by line order by line"
     ).fetchall()
@@ -600,20 +602,24 @@ def run_import(
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = mp.detect(kind, text.headers, mapping, saved)
         job = _Job(store, kind, text, m, name, user, source_system, record_kind or kind, report)
-        try:
-            result = _import_direct_or_staged(job)
-        except _NotUtf8:
-            # Rolled back: read the whole file (headers too) as Windows-1252 and start over.
-            first = text.sha256
-            text.close()
-            text = job.text = open_export(source, name, cp1252=True)
-            if text.sha256 != first:  # rewritten meanwhile: its new bytes may well be UTF-8
-                raise Unreadable(
-                    "The file changed while it was being imported: import it again once the "
-                    "export has finished writing."
-                ) from None
-            job.mapping = mp.detect(kind, text.headers, mapping, saved)
-            result = _import_direct_or_staged(job)
+        while True:
+            try:
+                result = _import_direct_or_staged(job)
+                break
+            except (Reread, _NotUtf8) as exc:
+                # Rolled back: read the whole file in Python (as Windows-1252 when DuckDB met
+                # bytes that are not UTF-8) and start over. A file read whole raises no Reread,
+                # one decoded as Windows-1252 no _NotUtf8: three attempts at most.
+                first = text.sha256
+                text.close()
+                cp1252 = isinstance(exc, _NotUtf8)
+                text = job.text = open_export(source, name, cp1252=cp1252, whole=True)
+                if text.sha256 != first:  # rewritten meanwhile: its new bytes may well be UTF-8
+                    raise Unreadable(
+                        "The file changed while it was being imported: import it again once the "
+                        "export has finished writing."
+                    ) from None
+                job.mapping = mp.detect(kind, text.headers, mapping, saved)
         report(1.0, "done")
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import os
 import tempfile
@@ -17,15 +18,34 @@ from clinic import config
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _DELIMITERS = (",", ";", "\t")
+_BINARY = "This is not a CSV or Excel file (it contains binary data)."
 # A Windows-1252 export shows a non-UTF-8 byte (a pound sign, an accent) early, so Python checks
 # only this head; DuckDB checks the rest while parsing, instead of a second pass over the bytes.
 _UTF8_HEAD = 1024 * 1024
-# hashlib releases the GIL on large buffers: the SHA-256 of a big file runs while DuckDB parses it.
+# hashlib and file reads release the GIL: a big file's SHA-256 and byte checks run on a thread
+# while DuckDB parses it.
 _HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clinic-sha256")
+# The thread reads a big file in chunks of about this size into one reused buffer: reading it
+# whole into a new bytes object cost more than DuckDB's own read of it (page faults).
+_CHUNK = 1024 * 1024
 
 
 class Unreadable(ValueError):
     """The file cannot be read as a table; the message says why in one sentence."""
+
+
+class Reread(Exception):
+    """A big file the fast path handed to DuckDB needs the careful path after all."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one pass over a file's bytes found: its SHA-256 and, for a big file, its problems."""
+
+    sha256: str
+    binary: bool = False
+    # Mixed line ends, or a line that may hold a cell over the limit: read the file whole.
+    reread: bool = False
 
 
 @dataclass
@@ -35,7 +55,7 @@ class TextFile:
     path: Path
     delimiter: str
     headers: list[str]
-    digest: Future[str]
+    scan: Future[Scan]
     temporary: bool = False
     cleanup: list[Path] = field(default_factory=list)
     # False: only the head was checked as UTF-8 in Python; DuckDB's reader checks the rest.
@@ -49,7 +69,15 @@ class TextFile:
     @property
     def sha256(self) -> str:
         """The SHA-256 of the uploaded bytes as hex (waits for the background hash)."""
-        return self.digest.result()
+        return self.scan.result().sha256
+
+    def check(self) -> None:
+        """Raise what the whole-file checks found; call it after DuckDB has read the file."""
+        found = self.scan.result()
+        if found.binary:
+            raise Unreadable(_BINARY)
+        if found.reread:
+            raise Reread
 
     def blank_lines(self) -> list[int]:
         """Line numbers (header = 1) of blank records before the last row (DuckDB skips them)."""
@@ -133,19 +161,47 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
-def _sha256(data: bytes) -> str:
-    """The SHA-256 of some bytes as hex."""
-    import hashlib
+def _digest(data: bytes) -> Scan:
+    """The SHA-256 of bytes already checked."""
+    return Scan(hashlib.sha256(data).hexdigest())
 
-    return hashlib.sha256(data).hexdigest()
+
+def _scan(path: Path, cell_limit: int) -> Scan:
+    """One pass over a big file: its SHA-256 and the checks open_export makes of a whole file."""
+    step = max(1, cell_limit // 2)
+    # Whole slices of _may_hold_long_line's grid per chunk, so chunk by chunk it answers as whole.
+    buf = bytearray(step * max(1, _CHUNK // step))
+    sha = hashlib.sha256()
+    binary = long_line = False
+    cr = lf = crlf = 0
+    after_cr = False
+    with path.open("rb") as fh:
+        while n := fh.readinto(buf):
+            chunk = buf if n == len(buf) else buf[:n]
+            sha.update(chunk)
+            binary = binary or b"\x00" in chunk
+            long_line = long_line or _may_hold_long_line(chunk, cell_limit)
+            lf += chunk.count(b"\n")
+            if b"\r" in chunk:
+                cr += chunk.count(b"\r")
+                crlf += chunk.count(b"\r\n")
+            crlf += after_cr and chunk.startswith(b"\n")  # a CRLF split by the chunk's edge
+            after_cr = chunk.endswith(b"\r")
+    mixed = cr > 0 and not crlf == cr == lf
+    return Scan(sha.hexdigest(), binary, mixed or long_line)
 
 
 def open_export(
-    source: str | Path | bytes, file_name: str | None = None, *, cp1252: bool = False
+    source: str | Path | bytes,
+    file_name: str | None = None,
+    *,
+    cp1252: bool = False,
+    whole: bool = False,
 ) -> TextFile:
     """Read an export from a path or bytes; return a UTF-8 CSV view of it or raise Unreadable."""
     # cp1252: decode as Windows-1252 even where the head reads as UTF-8 (the importer's second
-    # attempt after DuckDB found a byte sequence that is not UTF-8 further on).
+    # attempt after DuckDB found a byte sequence that is not UTF-8 further on). whole: read and
+    # check a big file in Python before DuckDB sees it (after TextFile.check() raised Reread).
     limit = config.max_upload_mb() * 1024 * 1024
     original: Path | None = None
     if isinstance(source, bytes):
@@ -159,13 +215,15 @@ def open_export(
                 f"The file is larger than the {config.max_upload_mb()} MB limit; "
                 "split the export into smaller date ranges."
             )
+        if not (cp1252 or whole) and (large := _open_large(original)) is not None:
+            return large
         data = original.read_bytes()
     if len(data) > limit:
         raise Unreadable(
             f"The file is larger than the {config.max_upload_mb()} MB limit; "
             "split the export into smaller date ranges."
         )
-    sha = _HASHER.submit(_sha256, data)
+    sha = _HASHER.submit(_digest, data)
     if not data or data.isspace():
         raise Unreadable("The file is empty: export again with a header row and data rows.")
 
@@ -181,10 +239,10 @@ def open_export(
             raise Unreadable("The file starts like UTF-16 text but could not be decoded.") from None
     else:
         if b"\x00" in data:
-            raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
+            raise Unreadable(_BINARY)
         body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         if _looks_binary(body[:4096].decode("latin-1")):
-            raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
+            raise Unreadable(_BINARY)
         # Byte-level checks first, so a big clean UTF-8 export is handed to DuckDB as it is.
         reusable = (
             original is not None
@@ -193,7 +251,7 @@ def open_export(
             and not data.startswith((b"\n", b"\r"))
         )
         ascii_only = body.isascii()
-        if reusable and not cp1252 and (ascii_only or _utf8_head(body)):
+        if reusable and not cp1252 and (ascii_only or _utf8_head(body, len(body) <= _UTF8_HEAD)):
             reuse = True
             # Beyond the head, DuckDB's reader checks the UTF-8 as it parses (INVALID ENCODING
             # rejects; the importer then decodes the file as Windows-1252 and starts again).
@@ -209,15 +267,12 @@ def open_export(
             # Mixed line endings (a CRLF header over LF rows, say) confuse CSV readers: use LF.
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _looks_binary(text):
-            raise Unreadable("This is not a CSV or Excel file (it contains binary data).")
+            raise Unreadable(_BINARY)
         text = text.lstrip("\r\n")
         if not text.strip():
             raise Unreadable("The file is empty: export again with a header row and data rows.")
         first = text.split("\n", 1)[0].rstrip("\r")
-    delimiter = _sniff_delimiter(first)
-    headers = next(csv.reader([first], delimiter=delimiter))
-    if not any(h.strip() for h in headers):
-        raise Unreadable("The first line of the file is empty: it must hold the column headers.")
+    delimiter, headers = _header(first)
     check_limits(data if reuse else text, delimiter, headers)
     if reuse and original is not None:
         return TextFile(original, delimiter, headers, sha, verified=verified)
@@ -225,14 +280,47 @@ def open_export(
     return TextFile(path, delimiter, headers, sha, True, [path])
 
 
-def _utf8_head(data: bytes) -> bool:
-    """True when the first _UTF8_HEAD bytes are UTF-8 (all of a file no longer than that)."""
+def _open_large(path: Path) -> TextFile | None:
+    """A big plain UTF-8 CSV handed to DuckDB unread; None when it needs the careful path.
+
+    Python reads only its head here. The checks of the whole file run on a thread in the same
+    pass as its SHA-256, while DuckDB parses it; the importer calls TextFile.check() after.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_UTF8_HEAD + 1)
+    if len(head) <= _UTF8_HEAD:
+        return None
+    head = head[:_UTF8_HEAD]
+    end = head.find(b"\n")
+    if (
+        end <= 0  # no header line in the head, or a blank first line
+        or head.startswith((_XLSX_MAGIC, b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf", b"\r"))
+        or b"\x00" in head
+        or _looks_binary(head[:4096].decode("latin-1"))
+        or not _utf8_head(head, final=False)
+    ):
+        return None
+    delimiter, headers = _header(head[:end].decode("utf-8").rstrip("\r"))
+    _check_width(headers)
+    scan = _HASHER.submit(_scan, path, config.max_cell_kb() * 1024)
+    return TextFile(path, delimiter, headers, scan, verified=False)
+
+
+def _header(first: str) -> tuple[str, list[str]]:
+    """The delimiter and the column names of a header line, or Unreadable."""
+    delimiter = _sniff_delimiter(first)
+    headers = next(csv.reader([first], delimiter=delimiter))
+    if not any(h.strip() for h in headers):
+        raise Unreadable("The first line of the file is empty: it must hold the column headers.")
+    return delimiter, headers
+
+
+def _utf8_head(data: bytes, final: bool) -> bool:
+    """True when the first _UTF8_HEAD bytes are UTF-8 (`final`: they end the file)."""
     # A character cut by the head's end is fine; at the end of the file it is not (a Windows-1252
     # accent as the last byte looks like the start of one).
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(
-            data[:_UTF8_HEAD], final=len(data) <= _UTF8_HEAD
-        )
+        codecs.getincrementaldecoder("utf-8")().decode(data[:_UTF8_HEAD], final=final)
     except UnicodeDecodeError:
         return False
     return True
@@ -278,6 +366,15 @@ def _may_hold_long_line(data: bytes, limit: int) -> bool:
     return any(data.find(b"\n", i, i + step) < 0 for i in range(0, len(data) - step + 1, step))
 
 
+def _check_width(headers: list[str]) -> None:
+    """Refuse a header wider than max_columns."""
+    if len(headers) > config.max_columns():
+        raise Unreadable(
+            f"The file has {len(headers):,} columns; at most {config.max_columns()} are read. "
+            "Export only the columns the clinic needs."
+        )
+
+
 def check_limits(content: bytes | str, delimiter: str, headers: list[str]) -> None:
     """Refuse a header wider than max_columns or a cell longer than max_cell_kb, quickly.
 
@@ -287,11 +384,7 @@ def check_limits(content: bytes | str, delimiter: str, headers: list[str]) -> No
     """
     import numpy as np
 
-    if len(headers) > config.max_columns():
-        raise Unreadable(
-            f"The file has {len(headers):,} columns; at most {config.max_columns()} are read. "
-            "Export only the columns the clinic needs."
-        )
+    _check_width(headers)
     limit = config.max_cell_kb() * 1024
     data = content.encode("utf-8") if isinstance(content, str) else content
     if not _may_hold_long_line(data, limit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from datetime import date, time
@@ -123,7 +124,9 @@ def test_windows_1252_pound_sign(store: Store):
     assert store.scalar("select price_gbp from prices") == Decimal("150.00")
 
 
-def _late_windows_1252(tmp_path: Path, last_row: bytes) -> Path:
+def _late_windows_1252(
+    tmp_path: Path, last_row: bytes, newline: bytes = b"\n", header_newline: bytes | None = None
+) -> Path:
     """An export whose first megabyte is ASCII and whose last row is given as raw bytes."""
     rows = "".join(
         f"A{i},03/04/2025,10:00,C{i},Ann Lee,ann@example.com,Dr Amara Patel,Single Session,"
@@ -131,7 +134,8 @@ def _late_windows_1252(tmp_path: Path, last_row: bytes) -> Path:
         for i in range(20_000)
     )
     path = tmp_path / "late.csv"
-    path.write_bytes(APPT_HEADER + rows.encode() + last_row)
+    header = APPT_HEADER.replace(b"\n", header_newline or newline)
+    path.write_bytes(header + rows.encode().replace(b"\n", newline) + last_row)
     assert path.stat().st_size > 1024 * 1024  # past the head Python checks itself
     return path
 
@@ -176,10 +180,10 @@ def test_a_file_rewritten_before_the_retry_is_refused(
     path = _late_windows_1252(tmp_path, last.encode("cp1252"))
     real = load.open_export
 
-    def rewritten_first(source, name=None, *, cp1252=False):
-        if cp1252:  # the export is written again, now as UTF-8, just before the retry reads it
+    def rewritten_first(source, name=None, **options):
+        if options.get("cp1252"):  # the export is written again as UTF-8 just before the retry
             path.write_bytes(path.read_bytes().replace("Zoë".encode("cp1252"), "Zoë".encode()))
-        return real(source, name, cp1252=cp1252)
+        return real(source, name, **options)
 
     monkeypatch.setattr(load, "open_export", rewritten_first)
     before = snapshot(priced)
@@ -199,6 +203,46 @@ def test_neither_encoding_past_the_checked_head(priced: Store, tmp_path: Path):
     assert result.status == "unreadable"
     assert "neither UTF-8 nor Windows-1252" in result.errors[0].reason
     assert snapshot(priced) == before
+
+
+_LAST = b"Z1,03/04/2025,10:00,C1,,,Dr B,Single Session,Completed,1"
+
+
+@pytest.mark.parametrize(
+    ("newlines", "last", "words"),
+    [
+        ((b"\r\n", b"\r\n"), _LAST + b"\r\n", None),
+        ((b"\r\n", b"\n"), _LAST + b"\n", None),  # DuckDB's reader fails on this one
+        ((b"\n", b"\n"), _LAST.replace(b",,,", b",A\x00B,,") + b"\n", "binary"),
+        ((b"\n", b"\n"), _LAST.replace(b",,,", b",," + b"x" * 40_000 + b",") + b"\n",
+         "Line 20002, column E-mail: a cell holds 39 KB"),
+    ],
+    ids=["crlf", "crlf header over lf rows", "nul byte", "long cell"],
+)  # fmt: skip
+def test_big_file_checks_beside_the_parse(
+    priced: Store,
+    tmp_path: Path,
+    newlines: tuple[bytes, bytes],
+    last: bytes,
+    words: str | None,
+):
+    """A big file goes to DuckDB unread; what the checks beside it find decides the import."""
+    from clinic.ingest import reader
+
+    header_newline, newline = newlines
+    path = _late_windows_1252(tmp_path, last, newline, header_newline)
+    assert reader._open_large(path) is not None  # the fast path, not the whole read
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", path)
+    if words is None:
+        assert (result.status, result.inserted) == ("committed", 20_001), result.errors
+        recorded = priced.scalar(
+            "select file_sha256 from imports where import_id = $i", {"i": result.import_id}
+        )
+        assert recorded == hashlib.sha256(path.read_bytes()).hexdigest()
+    else:
+        assert result.status == "unreadable" and words in result.errors[0].reason, result.errors
+        assert snapshot(priced) == before
 
 
 def test_utf16_and_tabs(store: Store):

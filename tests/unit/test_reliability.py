@@ -6,6 +6,7 @@ CLINIC_SOAK=1) imports about 480k rows and kills at more points.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from clinic import audit, backup, cli, config, demo, metrics
-from clinic.ingest import import_file
+from clinic.ingest import import_file, reader
 from clinic.ingest.reader import Unreadable, _may_hold_long_line, check_limits
 from clinic.store import Store, StoreBusy
 
@@ -402,6 +403,31 @@ def test_long_line_prefilter_never_misses_a_long_line():
         data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if rng.random() < 0.5 else b"")
         if max(lengths) > limit:
             assert _may_hold_long_line(data, limit), (limit, lengths)
+
+
+def test_chunked_scan_answers_as_the_whole_file_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Chunk by chunk, a big file's scan finds what the checks of the whole bytes find."""
+    # Tiny chunks put CRLF pairs and long lines across chunk edges.
+    rng = random.Random(11)
+    path = tmp_path / "f.csv"
+    for _ in range(1000):
+        limit = rng.randint(8, 64)
+        monkeypatch.setattr(reader, "_CHUNK", rng.randint(1, 64))
+        # Lines ending all CRLF, all LF or either; now and then a NUL, a lone CR, a long line.
+        ends = rng.choice([[b"\r\n"], [b"\n"], [b"\r\n", b"\n"]])
+        sizes = [
+            rng.randint(0, 3 * limit if rng.random() < 0.03 else limit // 4) for _ in range(12)
+        ]
+        lines = [bytes(rng.choices(b"x\x00\r", weights=[300, 1, 1], k=n)) for n in sizes]
+        data = b"".join(line + rng.choice(ends) for line in lines)
+        path.write_bytes(data)
+        found = reader._scan(path, limit)
+        assert found.sha256 == hashlib.sha256(data).hexdigest()
+        assert found.binary == (b"\x00" in data)
+        whole = reader._mixed_line_endings(data) or _may_hold_long_line(data, limit)
+        assert found.reread == whole, (limit, reader._CHUNK, data)
 
 
 def _file_size_limit(limit: int) -> Callable[[], None]:
