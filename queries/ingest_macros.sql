@@ -43,6 +43,8 @@ create or replace temp macro ingest_time(s) as (
 create or replace temp macro ingest_money(s) as (
     case
         when regexp_full_match(s, '£?\d+(\.\d{1,2})?') then try_cast(ltrim(s, '£') as decimal(10, 2))
+        when regexp_full_match(s, '£?\d{1,3}(,\d{3})+(\.\d{1,2})?')
+            then try_cast(replace(ltrim(s, '£'), ',', '') as decimal(10, 2))
         when regexp_full_match(
             replace(replace(trim(s), '£', ''), ' ', ''), '-?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?'
         )
