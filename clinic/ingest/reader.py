@@ -46,6 +46,8 @@ class Scan:
     binary: bool = False
     # Mixed line ends, or a line that may hold a cell over the limit: read the file whole.
     reread: bool = False
+    # The file could not be read to its end (deleted or unreadable meanwhile): why, in a sentence.
+    error: str | None = None
 
 
 @dataclass
@@ -69,15 +71,22 @@ class TextFile:
     @property
     def sha256(self) -> str:
         """The SHA-256 of the uploaded bytes as hex (waits for the background hash)."""
-        return self.scan.result().sha256
+        return self._found().sha256
 
     def check(self) -> None:
         """Raise what the whole-file checks found; call it after DuckDB has read the file."""
-        found = self.scan.result()
+        found = self._found()
         if found.binary:
             raise Unreadable(_BINARY)
         if found.reread:
             raise Reread
+
+    def _found(self) -> Scan:
+        """The scan's result (waits for it); Unreadable when the file could not be read."""
+        found = self.scan.result()
+        if found.error:
+            raise Unreadable(found.error)
+        return found
 
     def blank_lines(self) -> list[int]:
         """Line numbers (header = 1) of blank records before the last row (DuckDB skips them)."""
@@ -175,18 +184,21 @@ def _scan(path: Path, cell_limit: int) -> Scan:
     binary = long_line = False
     cr = lf = crlf = 0
     after_cr = False
-    with path.open("rb") as fh:
-        while n := fh.readinto(buf):
-            chunk = buf if n == len(buf) else buf[:n]
-            sha.update(chunk)
-            binary = binary or b"\x00" in chunk
-            long_line = long_line or _may_hold_long_line(chunk, cell_limit)
-            lf += chunk.count(b"\n")
-            if b"\r" in chunk:
-                cr += chunk.count(b"\r")
-                crlf += chunk.count(b"\r\n")
-            crlf += after_cr and chunk.startswith(b"\n")  # a CRLF split by the chunk's edge
-            after_cr = chunk.endswith(b"\r")
+    try:
+        with path.open("rb") as fh:
+            while n := fh.readinto(buf):
+                chunk = buf if n == len(buf) else buf[:n]
+                sha.update(chunk)
+                binary = binary or b"\x00" in chunk
+                long_line = long_line or _may_hold_long_line(chunk, cell_limit)
+                lf += chunk.count(b"\n")
+                if b"\r" in chunk:
+                    cr += chunk.count(b"\r")
+                    crlf += chunk.count(b"\r\n")
+                crlf += after_cr and chunk.startswith(b"\n")  # a CRLF split by the chunk's edge
+                after_cr = chunk.endswith(b"\r")
+    except OSError as exc:  # deleted or unreadable since it was opened: a sentence, no traceback
+        return Scan("", error=f"The file could not be read again while importing ({exc.strerror}).")
     mixed = cr > 0 and not crlf == cr == lf
     return Scan(sha.hexdigest(), binary, mixed or long_line)
 

@@ -245,6 +245,27 @@ def test_big_file_checks_beside_the_parse(
         assert snapshot(priced) == before
 
 
+def test_big_file_deleted_during_the_import(
+    priced: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A big file deleted before the checks beside the parse read it: a sentence, no rows."""
+    from clinic.ingest import reader
+
+    path = _late_windows_1252(tmp_path, _LAST + b"\n")
+    real = reader._scan
+
+    def deleted_first(file: Path, limit: int) -> reader.Scan:
+        file.unlink()
+        return real(file, limit)
+
+    monkeypatch.setattr(reader, "_scan", deleted_first)
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", path)
+    assert result.status == "unreadable", result
+    assert "could not be read again while importing" in result.errors[0].reason
+    assert snapshot(priced) == before
+
+
 def test_utf16_and_tabs(store: Store):
     """A UTF-16 file with a BOM and tab delimiters is read."""
     text = "Item\tKind\tPrice\tValid From\r\nSingle Session\ttreatment\t£150.00\t2023-01-01\r\n"
