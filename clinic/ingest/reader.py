@@ -293,11 +293,9 @@ def open_export(
 
 
 def _open_large(path: Path) -> TextFile | None:
-    """A big plain UTF-8 CSV handed to DuckDB unread; None when it needs the careful path.
-
-    Python reads only its head here. The checks of the whole file run on a thread in the same
-    pass as its SHA-256, while DuckDB parses it; the importer calls TextFile.check() after.
-    """
+    """A big plain UTF-8 CSV handed to DuckDB unread; None when it needs the careful path."""
+    # Python reads only the head here. The checks of the whole file run on a thread in the same
+    # pass as its SHA-256, while DuckDB parses it; the importer calls TextFile.check() after.
     with path.open("rb") as fh:
         head = fh.read(_UTF8_HEAD + 1)
     if len(head) <= _UTF8_HEAD:
