@@ -602,14 +602,14 @@ def run_import(
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = mp.detect(kind, text.headers, mapping, saved)
         job = _Job(store, kind, text, m, name, user, source_system, record_kind or kind, report)
-        while True:
+        # A file read whole raises no Reread, one decoded as Windows-1252 no _NotUtf8.
+        for _attempt in range(3):  # as it is, read whole, read whole as Windows-1252
             try:
                 result = _import_direct_or_staged(job)
                 break
             except (Reread, _NotUtf8) as exc:
                 # Rolled back: read the whole file in Python (as Windows-1252 when DuckDB met
-                # bytes that are not UTF-8) and start over. A file read whole raises no Reread,
-                # one decoded as Windows-1252 no _NotUtf8: three attempts at most.
+                # bytes that are not UTF-8) and start over.
                 first = text.sha256
                 text.close()
                 cp1252 = isinstance(exc, _NotUtf8)
@@ -620,6 +620,8 @@ def run_import(
                         "export has finished writing."
                     ) from None
                 job.mapping = mp.detect(kind, text.headers, mapping, saved)
+        else:
+            raise Unreadable("The file could not be read the same way twice: export it again.")
         report(1.0, "done")
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)

@@ -20,11 +20,11 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _DELIMITERS = (",", ";", "\t")
 _BINARY = "This is not a CSV or Excel file (it contains binary data)."
 # A Windows-1252 export shows a non-UTF-8 byte (a pound sign, an accent) early, so Python checks
-# only this head; DuckDB checks the rest while parsing, instead of a second pass over the bytes.
+# only this head; DuckDB checks the rest while parsing.
 _UTF8_HEAD = 1024 * 1024
 # hashlib and file reads release the GIL: a big file's SHA-256 and byte checks run on a thread
 # while DuckDB parses it.
-_HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clinic-sha256")
+_HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clinic-scan")
 # The thread reads a big file in chunks of about this size into one reused buffer: reading it
 # whole into a new bytes object cost more than DuckDB's own read of it (page faults).
 _CHUNK = 1024 * 1024
@@ -198,7 +198,9 @@ def _scan(path: Path, cell_limit: int) -> Scan:
                 crlf += after_cr and chunk.startswith(b"\n")  # a CRLF split by the chunk's edge
                 after_cr = chunk.endswith(b"\r")
     except OSError as exc:  # deleted or unreadable since it was opened: a sentence, no traceback
-        return Scan("", error=f"The file could not be read again while importing ({exc.strerror}).")
+        return Scan(
+            "", error=f"The file could not be read again while importing ({exc.strerror or exc})."
+        )
     mixed = cr > 0 and not crlf == cr == lf
     return Scan(sha.hexdigest(), binary, mixed or long_line)
 
@@ -304,6 +306,7 @@ def _open_large(path: Path) -> TextFile | None:
     end = head.find(b"\n")
     if (
         end <= 0  # no header line in the head, or a blank first line
+        or b"\r" in head[:end].rstrip(b"\r")  # a CR-only export: its line ends need rewriting
         or head.startswith((_XLSX_MAGIC, b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf", b"\r"))
         or b"\x00" in head
         or _looks_binary(head[:4096].decode("latin-1"))
@@ -319,7 +322,10 @@ def _open_large(path: Path) -> TextFile | None:
 def _header(first: str) -> tuple[str, list[str]]:
     """The delimiter and the column names of a header line, or Unreadable."""
     delimiter = _sniff_delimiter(first)
-    headers = next(csv.reader([first], delimiter=delimiter))
+    try:
+        headers = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:  # a stray CR in a header cell, a header cell over 128 KB
+        raise Unreadable(f"The header line could not be read ({exc}).") from None
     if not any(h.strip() for h in headers):
         raise Unreadable("The first line of the file is empty: it must hold the column headers.")
     return delimiter, headers

@@ -18,6 +18,7 @@ from clinic.ingest import (
     import_file,
     load_mapping,
     preview,
+    reader,
     record_side_effect,
     save_mapping,
     undo,
@@ -124,10 +125,10 @@ def test_windows_1252_pound_sign(store: Store):
     assert store.scalar("select price_gbp from prices") == Decimal("150.00")
 
 
-def _late_windows_1252(
+def _big_export(
     tmp_path: Path, last_row: bytes, newline: bytes = b"\n", header_newline: bytes | None = None
 ) -> Path:
-    """An export whose first megabyte is ASCII and whose last row is given as raw bytes."""
+    """An export over a megabyte, ASCII until its last row (raw bytes), with the given line ends."""
     rows = "".join(
         f"A{i},03/04/2025,10:00,C{i},Ann Lee,ann@example.com,Dr Amara Patel,Single Session,"
         "Completed,150\n"
@@ -145,7 +146,7 @@ def test_windows_1252_past_the_checked_head(priced: Store, tmp_path: Path):
     # DuckDB finds the byte while loading; the load is rolled back and redone, for a first load
     # (one pass) and for a re-upload (staged) alike.
     last = 'Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,"£1,234.50"\n'
-    path = _late_windows_1252(tmp_path, last.encode("cp1252"))
+    path = _big_export(tmp_path, last.encode("cp1252"))
     first = import_file(priced, "appointments", path)
     assert (first.status, first.inserted) == ("committed", 20_001), first.errors
     row = priced.rows(
@@ -177,7 +178,7 @@ def test_a_file_rewritten_before_the_retry_is_refused(
     from clinic.ingest import load
 
     last = "Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,150\n"
-    path = _late_windows_1252(tmp_path, last.encode("cp1252"))
+    path = _big_export(tmp_path, last.encode("cp1252"))
     real = load.open_export
 
     def rewritten_first(source, name=None, **options):
@@ -195,9 +196,7 @@ def test_a_file_rewritten_before_the_retry_is_refused(
 
 def test_neither_encoding_past_the_checked_head(priced: Store, tmp_path: Path):
     """A byte no Windows-1252 file holds, past the checked head: one sentence, store unchanged."""
-    path = _late_windows_1252(
-        tmp_path, b"Z1,03/04/2025,10:00,C1,Z\x81,,Dr B,Single Session,Done,1\n"
-    )
+    path = _big_export(tmp_path, b"Z1,03/04/2025,10:00,C1,Z\x81,,Dr B,Single Session,Done,1\n")
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
     assert result.status == "unreadable"
@@ -227,10 +226,8 @@ def test_big_file_checks_beside_the_parse(
     words: str | None,
 ):
     """A big file goes to DuckDB unread; what the checks beside it find decides the import."""
-    from clinic.ingest import reader
-
     header_newline, newline = newlines
-    path = _late_windows_1252(tmp_path, last, newline, header_newline)
+    path = _big_export(tmp_path, last, newline, header_newline)
     assert reader._open_large(path) is not None  # the fast path, not the whole read
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
@@ -245,13 +242,37 @@ def test_big_file_checks_beside_the_parse(
         assert snapshot(priced) == before
 
 
+@pytest.mark.parametrize(
+    ("newlines", "start", "outcome"),
+    [
+        ((b"\r", b"\n"), b"", (20_001, None)),  # a CR-only header: the careful path rewrites it
+        ((b"\n", b"\n"), b"\r\n", (20_001, None)),  # a blank line first: the careful path
+        ((b"\n", b"\n"), b",".join(b"h%d" % i for i in range(501)) + b"\n", (0, "501 columns")),
+    ],
+    ids=["cr header over lf rows", "blank first line", "501 columns"],
+)
+def test_big_files_the_fast_path_leaves_alone(
+    priced: Store, tmp_path: Path, newlines: tuple[bytes, bytes], start: bytes, outcome: tuple
+):
+    """Big files whose head the fast path does not take as it is import as a small one would."""
+    header_newline, newline = newlines
+    path = _big_export(tmp_path, _LAST + b"\n", newline, header_newline)
+    path.write_bytes(start + path.read_bytes())
+    inserted, words = outcome
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", path)
+    if words is None:
+        assert (result.status, result.inserted) == ("committed", inserted), result.errors
+    else:
+        assert result.status == "unreadable" and words in result.errors[0].reason, result.errors
+        assert snapshot(priced) == before
+
+
 def test_big_file_deleted_during_the_import(
     priced: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """A big file deleted before the checks beside the parse read it: a sentence, no rows."""
-    from clinic.ingest import reader
-
-    path = _late_windows_1252(tmp_path, _LAST + b"\n")
+    path = _big_export(tmp_path, _LAST + b"\n")
     real = reader._scan
 
     def deleted_first(file: Path, limit: int) -> reader.Scan:
