@@ -7,9 +7,11 @@ create or replace temp macro ingest_blank(s) as nullif(trim(s), '');
 create or replace temp macro ingest_norm(s) as
     trim(regexp_replace(lower(trim(s)), '[\s_\-]+', ' ', 'g'));
 
--- Look a value up in a map keyed by normalised text: the cheap lower/trim form first, the
--- regular-expression form only for the rows it misses (coalesce evaluates lazily).
-create or replace temp macro ingest_lookup(m, s) as coalesce(m[lower(trim(s))], m[ingest_norm(s)]);
+-- Look a value up in a map keyed by normalised text (m[ingest_norm(s)]): the value as it is,
+-- lower-cased, first; the full normal form only for the rows that misses (coalesce evaluates
+-- lazily). No trim() in the first probe: it copies every string (0.07 s of a 1M-row import) and
+-- a padded value misses there and is found by the second probe anyway.
+create or replace temp macro ingest_lookup(m, s) as coalesce(m[lower(s)], m[ingest_norm(s)]);
 
 -- Each macro first tries the plain form most exports use, on the text as it is: trim() and
 -- replace() copy every string, which on a million-row file costs more than the checks.

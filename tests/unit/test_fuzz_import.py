@@ -182,3 +182,33 @@ def test_shortcuts_agree_with_the_general_rules(macros, text):
             f"select {macro}($s), {macro}($p)", {"s": text, "p": f" {text} "}
         ).fetchone()
         assert plain == padded, (macro, text, plain, padded)
+
+
+# Terms as the vocabularies hold them (spaces, dashes, case) and the padding exports add.
+_TERMS = ["completed", "no-show", "Did Not Attend", "single session", "self_pay", "DVT", "ok"]
+_PADS = ["", " ", "  ", "\u00a0", "\t", "\u3000"]
+
+
+@settings(PROFILE)
+@given(
+    text=st.one_of(
+        st.builds(
+            lambda pad, term, case, end: pad + case(term) + end,
+            st.sampled_from(_PADS),
+            st.sampled_from(_TERMS),
+            st.sampled_from([str, str.upper, str.title, lambda t: t.replace(" ", "  ")]),
+            st.sampled_from(_PADS),
+        ),
+        st.text(max_size=20),
+    )
+)
+@example(text=" Completed ")
+@example(text="\u00a0no show")
+def test_lookup_finds_what_the_normal_form_finds(macros, text):
+    """A vocabulary lookup answers exactly as a lookup of the value's full normal form."""
+    found, normal = macros.execute(
+        "select ingest_lookup(m, $s), m[ingest_norm($s)] "
+        "from (select map(list(ingest_norm(t)), list(t)) as m from unnest($terms) as u(t))",
+        {"s": text, "terms": _TERMS},
+    ).fetchone()
+    assert found == normal, (text, found, normal)
