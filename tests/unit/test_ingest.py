@@ -218,14 +218,19 @@ _LAST = b"Z1,03/04/2025,10:00,C1,,,Dr B,Single Session,Completed,1"
     ],
     ids=["crlf", "crlf header over lf rows", "nul byte", "long cell"],
 )  # fmt: skip
+@pytest.mark.parametrize("first_load", [True, False], ids=["one pass", "staged"])
 def test_big_file_checks_beside_the_parse(
     priced: Store,
     tmp_path: Path,
     newlines: tuple[bytes, bytes],
     last: bytes,
     words: str | None,
+    first_load: bool,
 ):
     """A big file goes to DuckDB unread; what the checks beside it find decides the import."""
+    if not first_load:  # rows in the store: the staged path (temp table, upsert) reads the file
+        earlier = appts("S1,03/04/2025,10:00,C9,,,Dr B,Single Session,Completed,1")
+        assert import_file(priced, "appointments", earlier).status == "committed"
     header_newline, newline = newlines
     path = _big_export(tmp_path, last, newline, header_newline)
     assert reader._open_large(path) is not None  # the fast path, not the whole read
