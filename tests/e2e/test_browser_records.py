@@ -26,12 +26,25 @@ def _matches(page) -> int:
     return int(re.search(r"([\d,]+) matching", caption).group(1).replace(",", ""))
 
 
+def _narrowed_from(page, before: int) -> None:
+    """Wait for the rerun a narrowing filter starts: until the page no longer states `before`.
+
+    The script state alone races: right after the input the page can still report the last
+    run as finished, and the old count would be read.
+    """
+    page.wait_for_function(
+        "n => !document.body.innerText.includes(n + ' matching reports')", arg=f"{before:,}"
+    )
+    settle(page)
+
+
 def _notes_contain(page, text: str) -> None:
-    """Type into the "Notes contain" filter and wait for the rerun."""
+    """Type into the "Notes contain" filter and wait for the narrower count."""
+    before = _matches(page)
     box = page.get_by_label("Notes contain")
     box.fill(text)
     box.press("Enter")
-    settle(page)
+    _narrowed_from(page, before)
 
 
 def test_auditor_filters_and_exports_escaped_csv(page) -> None:
@@ -40,10 +53,7 @@ def test_auditor_filters_and_exports_escaped_csv(page) -> None:
     everything = _matches(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Effect").first.click()
     page.get_by_role("option", name="bruising", exact=True).click()
-    page.wait_for_function(
-        "n => !document.body.innerText.includes(n + ' matching reports')", arg=f"{everything:,}"
-    )
-    settle(page)
+    _narrowed_from(page, everything)
     bruising = _matches(page)
     assert 0 < bruising < everything
     with page.expect_download() as download:
