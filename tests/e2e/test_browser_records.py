@@ -33,7 +33,9 @@ def _narrowed_from(page, before: int) -> None:
     run as finished, and the old count would be read.
     """
     page.wait_for_function(
-        "n => !document.body.innerText.includes(n + ' matching reports')", arg=f"{before:,}"
+        "n => { const m = document.body.innerText.match(/([\\d,]+) matching reports/);"
+        " return m !== null && m[1] !== n; }",
+        arg=f"{before:,}",
     )
     settle(page)
 
