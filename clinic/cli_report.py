@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinic import metrics
+from clinic import config, metrics
 from clinic.cli import OK, USAGE, CliError, _date, _emit
 from clinic.store import Store
 
@@ -63,10 +63,23 @@ def _show(value: object, column: str) -> str:
     return str(value)
 
 
-def _table(df: pd.DataFrame) -> Callable[[], str]:
-    """A function rendering the frame as an aligned plain-text table."""
+def _title(args: argparse.Namespace) -> str:
+    """What a report shows, in words: "Revenue by session type", "Complication rate" ..."""
+    if args.report == "revenue":
+        return f"Revenue by {args.by.replace('_', ' ')}"
+    if args.report == "compliance":
+        return "Follow-up compliance"
+    by = f" by {args.by.replace('_', ' ')}" if args.by else ""
+    return f"Complication rate{by}" + (", serious events only" if args.serious else "")
+
+
+def _table(df: pd.DataFrame, heading: str) -> Callable[[], str]:
+    """A function rendering a heading line and the frame as an aligned plain-text table."""
 
     def render() -> str:
+        return heading + "\n" + body()
+
+    def body() -> str:
         if df.empty:
             return "No rows match."
         cells = [
@@ -85,13 +98,20 @@ def _table(df: pd.DataFrame) -> Callable[[], str]:
 def cmd_report(args: argparse.Namespace, store: Store) -> int:
     """Print one report of the contract as a table or, with --json, as a list of rows."""
     f = _filters(args)
+    as_of = getattr(args, "as_of", None) or config.as_of()
     if args.report == "revenue":
         df = metrics.revenue(store, f, args.by)
     elif args.report == "compliance":
-        df = metrics.compliance(store, f, args.as_of or date.today())
+        df = metrics.compliance(store, f, as_of)
     else:
         df = metrics.complications(store, f, by=args.by, serious=args.serious)
-    _emit(args, _rows(df), _table(df))
+    # Every report says which dates it covers: the dashboard defaults to the last 12 months and
+    # the CLI to every date, and the same store gives different totals. The JSON document stays
+    # the contract's list of rows, so there the heading goes to stderr.
+    heading = f"{_title(args)}, {metrics.describe_period(f, as_of, metrics.date_bounds(store))}"
+    if args.json:
+        print(heading, file=sys.stderr)
+    _emit(args, _rows(df), _table(df, heading))
     return OK
 
 
