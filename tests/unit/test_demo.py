@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import csv
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from clinic import demo
+from clinic import auth, demo
 from clinic.cli import main
 from clinic.ingest import import_file
 from clinic.store import Store
 
 AS_OF = date(2025, 11, 25)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _filled(store: Store, seed: int = 7) -> str:
@@ -248,13 +256,77 @@ def test_window_and_price_rise_day(end, first_day, rise_day):
     assert demo._window(end, 2)[2] == rise_day
 
 
-def test_cli_init_demo_prints_the_summary(db_path, capsys):
-    """`clinic init --demo` fills the store and prints the one-line summary."""
+RULE = "=" * 78
+
+
+def test_cli_init_demo_ends_with_the_one_time_passwords(db_path, capsys):
+    """`clinic init --demo`: the summary first, the passwords last and framed; each one works."""
     assert main(["init", "--demo", "--db", str(db_path), "--seed", "5"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Demo data: ")
+    lines = out.rstrip("\n").splitlines()
+    assert lines[-1] == RULE, "the passwords are not the last thing printed"
+    block = lines[lines.index(RULE) :]
+    assert "one-time passwords" in block[1]
+    assert not any("Store ready" in line for line in block)
+    shown = [re.fullmatch(r" {4}(\w+) +(\S+)", line) for line in block]
+    passwords = dict(m.groups() for m in shown if m)
+    assert sorted(passwords) == sorted(auth.ROLES)
+    assert f"users reset-password NAME --db {db_path}" in "\n".join(block)
     check = Store(db_path)
     try:
         assert demo.is_demo(check)
+        for name, password in passwords.items():
+            assert auth.authenticate(check, name, password), name
+    finally:
+        check.close()
+
+
+def _read_pty(fd: int, until: bytes | None, timeout: float = 60.0) -> bytes:
+    """Bytes from a pseudo-terminal until `until` is seen, or until the other side closes."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (until is None or until not in out):
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_a_lost_password_is_reset_at_a_terminal_without_echo(db_path):
+    """The README's recovery: `users reset-password NAME` typed at a terminal hides the password."""
+    s = Store(db_path)
+    auth.add_user(s, "admin", "admin", "first-password-1")
+    s.close()
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clinic", "users", "reset-password", "admin", "--db", str(db_path)],
+        stdin=follower, stdout=follower, stderr=follower, cwd=ROOT,
+        start_new_session=True,  # no controlling terminal but this one
+    )  # fmt: skip
+    os.close(follower)
+    try:
+        out = _read_pty(leader, b"not shown): ")
+        assert b"not shown): " in out, out
+        os.write(leader, b"second-password-2\n")
+        out += _read_pty(leader, None)
+        assert proc.wait(timeout=60) == 0, out
+    finally:
+        os.close(leader)
+        if proc.poll() is None:
+            proc.kill()
+    assert b"second-password-2" not in out, "the password was echoed on the terminal"
+    assert b"Password of admin reset" in out
+    check = Store(db_path)
+    try:
+        assert auth.authenticate(check, "admin", "second-password-2")
+        assert not auth.authenticate(check, "admin", "first-password-1")
     finally:
         check.close()
