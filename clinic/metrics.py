@@ -1,4 +1,4 @@
-"""One typed function per question the dashboard and `clinic report` ask (DOMAIN.md metrics).
+"""One typed function per question the dashboard and `clinic report` ask (docs/METRICS.md).
 
 Every function takes a Store and frozen, hashable filters and returns a fully fetched DataFrame.
 Rates are fractions 0..1 with a 95% Wilson interval; an empty rate (eligible = 0) is NaN.

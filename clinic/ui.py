@@ -42,7 +42,7 @@ PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("accounts", "Accounts", "pages/accounts.py", "accounts", ":material/group:"),
 )  # fmt: skip
 
-# Who sees money on Overview: the roles that may open Revenue (staff must not, DOMAIN.md).
+# Who sees money on Overview: the roles that may open Revenue (staff must not, docs/CONTRACTS.md).
 REVENUE_ROLES = frozenset(r for r in auth.ROLES if auth.can(r, "revenue"))
 # Who sees the compliance charts on Follow-ups (the others get the call list only).
 COMPLIANCE_ROLES = (
