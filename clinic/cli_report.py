@@ -77,18 +77,15 @@ def _table(df: pd.DataFrame, heading: str) -> Callable[[], str]:
     """A function rendering a heading line and the frame as an aligned plain-text table."""
 
     def render() -> str:
-        return heading + "\n" + body()
-
-    def body() -> str:
         if df.empty:
-            return "No rows match."
+            return f"{heading}\nNo rows match."
         cells = [
             [_show(v, c) for c, v in zip(df.columns, row, strict=True)]
             for row in df.itertuples(index=False, name=None)
         ]
         head = list(df.columns)
         widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+        lines = [heading, "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
         lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
         return "\n".join(lines)
 
