@@ -1,4 +1,5 @@
 # The README's commands: `make run` serves the dashboard, `make test` runs every test tier.
+# `make run PORT=8502` serves on another port.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -8,9 +9,10 @@ PORT    ?= 8501
 .PHONY: run test test-unit test-app test-e2e lint format bench soak browser clean
 
 $(BIN)/.installed: requirements.txt
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $@
+	@echo "Setting up $(VENV) from requirements.txt ..."
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
 
 $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -22,11 +24,13 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# init --demo prints the one-time passwords last, so they stay right above the server's lines.
 $(DB): | $(BIN)/.installed
-	$(BIN)/python -m clinic init --demo
+	@$(BIN)/python -m clinic init --demo --db $(DB)
 
 run: $(BIN)/.installed | $(DB)
-	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+	@echo "Serving the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
+	@$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
 test: $(BIN)/.installed-dev browser
 	$(BIN)/ruff check .

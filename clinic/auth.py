@@ -32,7 +32,7 @@ ROLES = ("admin", "manager", "staff", "auditor")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 
-# The role matrix of ARCHITECTURE.md "Contract: roles", as data.
+# The role matrix of docs/CONTRACTS.md "Roles", as data.
 PAGES = (
     "overview",
     "revenue",

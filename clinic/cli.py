@@ -1,4 +1,4 @@
-"""The command line: `python -m clinic COMMAND` (contract in design/ARCHITECTURE.md)."""
+"""The command line: `python -m clinic COMMAND` (contract in docs/CONTRACTS.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from clinic import config
 from clinic.store import Store, StoreBusy, StoreError, StoreLocked
 
 OK, USAGE, REJECTED, REFUSED = 0, 2, 3, 4
@@ -45,20 +46,27 @@ def _emit(args: argparse.Namespace, payload: object, table: Callable[[], str]) -
 # -- commands ----------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace, store: Store) -> int:
     """Create or migrate the store; --demo fills it with synthetic data."""
-    from clinic.config import pseudonym_key
-
-    pseudonym_key(store.path)
+    config.pseudonym_key(store.path)
+    accounts: dict[str, str] = {}
     if args.demo:
         from clinic import auth, demo
 
         print(demo.fill(store, seed=args.seed))
         accounts = auth.demo_accounts(store)
-        if accounts:
-            # Shown once: only the Argon2 hashes are kept. There are no default passwords.
-            print("Demo accounts (one-time passwords, shown only now):")
-            for name, password in accounts.items():
-                print(f"  {name:<8} {password}")
     print(f"Store ready: {store.path} (schema version {store.schema_version()})")
+    if accounts:
+        # Shown once (only the Argon2 hashes are kept; there are no default passwords), so they
+        # come last, framed, where `make run` leaves them above the server's few lines.
+        rule = "=" * 78
+        print(f"\n{rule}\n  Demo accounts: one-time passwords, shown only now. Note them.\n")
+        for name, password in accounts.items():
+            print(f"    {name:<10} {password}")
+        db = "" if store.path.resolve() == config.DEFAULT_DB.resolve() else f" --db {store.path}"
+        print(
+            "\n  Lost one? Stop the dashboard (Ctrl-C), then run\n"
+            f"    .venv/bin/python -m clinic users reset-password NAME{db}\n"
+            f"  and type a new password.\n{rule}"
+        )
     return OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable
 
@@ -17,7 +18,13 @@ def _password_from_stdin() -> str:
     """The first line of stdin, without its line ending (never echoed, never an argument)."""
     if sys.stdin is None:
         raise CliError("Give the password on standard input (first line).", USAGE)
-    line = sys.stdin.readline()
+    if sys.stdin.isatty():
+        # Typed at a terminal (the README's way to recover a lost password): no echo on screen.
+        line = getpass.getpass(
+            f"New password (at least {auth.MIN_PASSWORD_CHARS} characters, not shown): "
+        )
+    else:
+        line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
         raise CliError("Give the password on standard input (first line); none was read.", USAGE)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinic import metrics
+from clinic import config, metrics
 from clinic.cli import OK, USAGE, CliError, _date, _emit
 from clinic.store import Store
 
@@ -63,19 +63,29 @@ def _show(value: object, column: str) -> str:
     return str(value)
 
 
-def _table(df: pd.DataFrame) -> Callable[[], str]:
-    """A function rendering the frame as an aligned plain-text table."""
+def _title(args: argparse.Namespace) -> str:
+    """What a report shows, in words: "Revenue by session type", "Complication rate" ..."""
+    if args.report == "revenue":
+        return f"Revenue by {args.by.replace('_', ' ')}"
+    if args.report == "compliance":
+        return "Follow-up compliance"
+    by = f" by {args.by.replace('_', ' ')}" if args.by else ""
+    return f"Complication rate{by}" + (", serious events only" if args.serious else "")
+
+
+def _table(df: pd.DataFrame, heading: str) -> Callable[[], str]:
+    """A function rendering a heading line and the frame as an aligned plain-text table."""
 
     def render() -> str:
         if df.empty:
-            return "No rows match."
+            return f"{heading}\nNo rows match."
         cells = [
             [_show(v, c) for c, v in zip(df.columns, row, strict=True)]
             for row in df.itertuples(index=False, name=None)
         ]
         head = list(df.columns)
         widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+        lines = [heading, "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
         lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
         return "\n".join(lines)
 
@@ -85,13 +95,20 @@ def _table(df: pd.DataFrame) -> Callable[[], str]:
 def cmd_report(args: argparse.Namespace, store: Store) -> int:
     """Print one report of the contract as a table or, with --json, as a list of rows."""
     f = _filters(args)
+    as_of = getattr(args, "as_of", None) or config.as_of()
     if args.report == "revenue":
         df = metrics.revenue(store, f, args.by)
     elif args.report == "compliance":
-        df = metrics.compliance(store, f, args.as_of or date.today())
+        df = metrics.compliance(store, f, as_of)
     else:
         df = metrics.complications(store, f, by=args.by, serious=args.serious)
-    _emit(args, _rows(df), _table(df))
+    # Every report says which dates it covers: the dashboard defaults to the last 12 months and
+    # the CLI to every date, and the same store gives different totals. The JSON document stays
+    # the contract's list of rows, so there the heading goes to stderr.
+    heading = f"{_title(args)}, {metrics.describe_period(f, as_of, metrics.date_bounds(store))}"
+    if args.json:
+        print(heading, file=sys.stderr)
+    _emit(args, _rows(df), _table(df, heading))
     return OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,12 @@ DATA_FILES = Path(__file__).resolve().parent / "data"
 def db_path(explicit: str | os.PathLike | None = None) -> Path:
     """The store path: `--db`, else env CLINIC_DB, else data/clinic.duckdb."""
     return Path(explicit or os.environ.get("CLINIC_DB") or DEFAULT_DB)
+
+
+def as_of() -> date:
+    """The date figures are computed for: env CLINIC_AS_OF (tests, demos) else today."""
+    text = os.environ.get("CLINIC_AS_OF")
+    return date.fromisoformat(text) if text else date.today()
 
 
 def key_path(db: Path) -> Path:

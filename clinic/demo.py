@@ -13,8 +13,8 @@ import duckdb
 from clinic import sql
 from clinic.store import Store, StoreError
 
-# The clinician and sclerosant whose complication rates are about double the others', so the
-# funnel plot of a demo store has something to show.
+# The clinician and sclerosant who report side effects two to two and a half times as often as
+# the others (queries/demo_side_effects_export.sql), so the funnel plot has something to show.
 OUTLIER_CLINICIAN = "Dr Ben Okafor"
 OUTLIER_SCLEROSANT = "sodium tetradecyl sulfate"
 SESSIONS_PER_YEAR = 1500

@@ -1,4 +1,4 @@
-"""One typed function per question the dashboard and `clinic report` ask (DOMAIN.md metrics).
+"""One typed function per question the dashboard and `clinic report` ask (docs/METRICS.md).
 
 Every function takes a Store and frozen, hashable filters and returns a fully fetched DataFrame.
 Rates are fractions 0..1 with a 95% Wilson interval; an empty rate (eligible = 0) is NaN.
@@ -333,6 +333,46 @@ def previous_period(f: Filters) -> Filters:
         site=f.site,
         clinician=f.clinician,
     )
+
+
+def describe_period(
+    f: Filters,
+    as_of: date,
+    bounds: tuple[date | None, date | None] | None,
+    *,
+    what: str = "dates",
+) -> str:
+    """The range, filters and as-of date a figure covers, in words with UK dates.
+
+    An open end is named as the store's own first or last date (`bounds`), so that "all dates"
+    never hides which dates those are (the CLI and the dashboard default to different ranges).
+    Without bounds (dates other than session dates) an open range is said as such.
+    """
+
+    def uk(day: date) -> str:
+        """A date as dd/mm/yyyy."""
+        return f"{day:%d/%m/%Y}"
+
+    first, last = bounds or (None, None)
+    if f.start and f.end:
+        span = f"{uk(f.start)} to {uk(f.end)}"
+    elif bounds is None:
+        span = f"{what} from {uk(f.start)}" if f.start else f"all {what}"
+        span = f"{what} up to {uk(f.end)}" if f.end else span
+    elif first is None or last is None:
+        span = f"all {what} (the store holds none)"
+    elif f.start:
+        span = f"{uk(f.start)} to the last date in the store ({uk(last)})"
+    elif f.end:
+        span = f"the first date in the store ({uk(first)}) to {uk(f.end)}"
+    else:
+        span = f"all {what} in the store ({uk(first)} to {uk(last)})"
+    parts = [span]
+    parts += [
+        f"{name} {value}" for name, value in (("site", f.site), ("clinician", f.clinician)) if value
+    ]
+    parts.append(f"as of {uk(as_of)}")
+    return ", ".join(parts)
 
 
 def monthly_series(store: Store, f: Filters) -> pd.DataFrame:

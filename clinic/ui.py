@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -43,7 +42,7 @@ PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("accounts", "Accounts", "pages/accounts.py", "accounts", ":material/group:"),
 )  # fmt: skip
 
-# Who sees money on Overview: the roles that may open Revenue (staff must not, DOMAIN.md).
+# Who sees money on Overview: the roles that may open Revenue (staff must not, docs/CONTRACTS.md).
 REVENUE_ROLES = frozenset(r for r in auth.ROLES if auth.can(r, "revenue"))
 # Who sees the compliance charts on Follow-ups (the others get the call list only).
 COMPLIANCE_ROLES = (
@@ -298,8 +297,7 @@ def data(name: str, *args: Any, **kwargs: Any) -> Any:
 
 def as_of() -> date:
     """The date figures are computed for: env CLINIC_AS_OF (tests, demos) else today."""
-    text = os.environ.get("CLINIC_AS_OF")
-    return date.fromisoformat(text) if text else date.today()
+    return config.as_of()
 
 
 def is_empty(df: Any) -> bool:
@@ -428,12 +426,12 @@ def options() -> dict[str, list[str]]:
     return data("options") or {}
 
 
-def describe(f: metrics.Filters) -> str:
-    """A one-line description of the filters, UK dates."""
-    fmt = "%d/%m/%Y"
-    span = f"{f.start:{fmt}} to {f.end:{fmt}}" if f.start and f.end else "all dates"
-    extra = [x for x in (f.site, f.clinician) if x]
-    return span + (" · " + " · ".join(extra) if extra else "")
+def describe(f: metrics.Filters | metrics.RecordFilter) -> str:
+    """The range, filters and as-of date of a page's figures (its caption), UK dates."""
+    if isinstance(f, metrics.RecordFilter):  # reported dates, picked on the page itself
+        period = metrics.Filters(start=f.start, end=f.end)
+        return metrics.describe_period(period, as_of(), None, what="reported dates")
+    return metrics.describe_period(f, as_of(), data("date_bounds") or (None, None))
 
 
 # -- tables and downloads -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ f = ui.filters()
 as_of = ui.as_of()
 
 st.title("Follow-ups")
-st.caption(f"{ui.describe(f)} · as of {as_of:%d/%m/%Y}")
+st.caption(ui.describe(f))
 
 if user.role in ui.COMPLIANCE_ROLES:
     target = st.slider(

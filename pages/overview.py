@@ -9,7 +9,7 @@ f = ui.filters()
 as_of = ui.as_of()
 
 st.title("Overview")
-st.caption(f"{ui.describe(f)} · figures as of {as_of:%d/%m/%Y}")
+st.caption(ui.describe(f))
 
 now = ui.data("kpis", f, as_of)
 earlier = ui.previous(f)

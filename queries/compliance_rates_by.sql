@@ -1,4 +1,4 @@
--- Follow-up compliance counts of the four measures (DOMAIN.md "Metric definitions").
+-- Follow-up compliance counts of the four measures (docs/METRICS.md).
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
 --         $as_of (the date the figures are for), $by: month | clinician | all.
 -- Grain: one row per value of the $by key, eligible/met column pairs per measure.

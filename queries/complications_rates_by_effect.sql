@@ -1,5 +1,5 @@
 -- Complication rate per effect: reports of that effect linked to completed treatment sessions in
--- range, over all completed treatment sessions in range (DOMAIN.md "Complication rate").
+-- range, over all completed treatment sessions in range (docs/METRICS.md "Complications").
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
 --         $serious (boolean: only serious reports = serious term or medical attention).
 -- Grain: one row per effect with at least one report.

@@ -1,9 +1,15 @@
--- demo_side_effects_export: the demo clinic's side-effect reports as its records system exports them.
--- Answers: the rows of the side-effects CSV: each completed treatment session draws each effect
--- independently at a literature-like rate (bruising ~10-15%, hyperpigmentation ~6-9%, matting ~3%,
--- thrombophlebitis ~0.5%, DVT/PE/necrosis/allergy < 0.1%), about doubled for
--- $outlier_clinician and $outlier_sclerosant so the funnel plot shows an outlier; reports
--- dated after the export date are not known yet. Effect names use the usual synonyms.
+-- demo_side_effects_export: the demo clinic's side-effect reports as its records system exports
+-- them.
+-- Answers: the rows of the side-effects CSV, shaped like a real clinic's incident reports rather
+-- than like the literature's rates. Guex et al. (Dermatol Surg 2005) recorded 49 incidents in
+-- 12,173 sclerotherapy sessions within a month (0.4%); bruising and pigmentation are common but
+-- seldom reported as incidents. So each completed treatment session draws each effect
+-- independently at a reporting rate (about 2% of sessions report anything; bruising 0.4%,
+-- hyperpigmentation 0.3%, matting 0.15%; superficial thrombophlebitis 0.12%, DVT, PE, necrosis,
+-- allergy and ulcer 0.002-0.02%: a handful of serious events a year). $outlier_clinician (x2.5)
+-- and $outlier_sclerosant (x2) report more often so the funnel plot shows an outlier. Minor
+-- effects are mild or moderate and never need medical attention; serious ones always do.
+-- Reports dated after the export date are not known yet. Effect names use the usual synonyms.
 -- Params: $seed, $last_day (the export date), $outlier_clinician, $outlier_sclerosant.
 -- Grain: one row per session per effect reported.
 with
@@ -19,24 +25,29 @@ effects as (
     select *
     from (
         values
-            ('bruising', 'Bruising', 'bruise', 0.090, 1, 6, 14, false),
-            ('hyperpigmentation', 'Hyperpigmentation', 'dark spots', 0.055, 21, 70, 120, false),
-            ('telangiectatic matting', 'Telangiectatic matting', 'matting', 0.025, 21, 70, 150, false),
-            ('temporary swelling', 'Temporary swelling', 'swelling', 0.025, 1, 4, 7, false),
-            ('injection pain', 'Injection pain', 'pain', 0.015, 0, 2, 3, false),
-            ('localized hives', 'Localized hives', 'hives', 0.008, 0, 2, 4, false),
-            ('tape compression blister', 'Tape compression blister', 'blister', 0.005, 1, 5, 10, false),
-            ('tape compression folliculitis', 'Tape compression folliculitis', 'folliculitis', 0.003, 2, 8, 10, false),
-            ('vasovagal reflex', 'Vasovagal reflex', 'fainting', 0.004, 0, 1, 1, false),
-            ('migraine headache', 'Migraine headache', 'migraine', 0.003, 0, 2, 2, false),
-            ('localized hair growth', 'Localized hair growth', 'hair growth', 0.001, 30, 90, 180, false),
-            ('recurrence', 'Recurrence', 'Recurrence', 0.006, 60, 120, 0, false),
-            ('superficial thrombophlebitis', 'Superficial thrombophlebitis', 'phlebitis', 0.0035, 5, 21, 30, true),
-            ('deep vein thrombosis', 'Deep vein thrombosis', 'DVT', 0.0006, 3, 21, 90, true),
-            ('pulmonary embolism', 'Pulmonary embolism', 'PE', 0.0002, 3, 21, 120, true),
-            ('cutaneous necrosis', 'Cutaneous necrosis', 'skin necrosis', 0.0005, 3, 14, 60, true),
-            ('allergic reaction', 'Allergic reaction', 'allergy', 0.0005, 0, 1, 3, true),
-            ('injection site ulcer', 'Injection site ulcer', 'ulcer', 0.0003, 5, 21, 60, true),
+            ('bruising', 'Bruising', 'bruise', 0.0040, 1, 6, 14, false),
+            ('hyperpigmentation', 'Hyperpigmentation', 'dark spots', 0.0030, 21, 70, 120, false),
+            ('telangiectatic matting', 'Telangiectatic matting', 'matting', 0.0015, 21, 70, 150,
+                false),
+            ('temporary swelling', 'Temporary swelling', 'swelling', 0.0012, 1, 4, 7, false),
+            ('injection pain', 'Injection pain', 'pain', 0.0006, 0, 2, 3, false),
+            ('localized hives', 'Localized hives', 'hives', 0.0004, 0, 2, 4, false),
+            ('tape compression blister', 'Tape compression blister', 'blister', 0.0003, 1, 5, 10,
+                false),
+            ('tape compression folliculitis', 'Tape compression folliculitis', 'folliculitis',
+                0.0002, 2, 8, 10, false),
+            ('vasovagal reflex', 'Vasovagal reflex', 'fainting', 0.0004, 0, 1, 1, false),
+            ('migraine headache', 'Migraine headache', 'migraine', 0.0004, 0, 2, 2, false),
+            ('localized hair growth', 'Localized hair growth', 'hair growth', 0.0001, 30, 90, 180,
+                false),
+            ('recurrence', 'Recurrence', 'Recurrence', 0.0008, 60, 120, 0, false),
+            ('superficial thrombophlebitis', 'Superficial thrombophlebitis', 'phlebitis', 0.0012,
+                5, 21, 30, true),
+            ('deep vein thrombosis', 'Deep vein thrombosis', 'DVT', 0.0001, 3, 21, 90, true),
+            ('pulmonary embolism', 'Pulmonary embolism', 'PE', 0.00002, 3, 21, 120, true),
+            ('cutaneous necrosis', 'Cutaneous necrosis', 'skin necrosis', 0.0002, 3, 14, 60, true),
+            ('allergic reaction', 'Allergic reaction', 'allergy', 0.0001, 0, 1, 3, true),
+            ('injection site ulcer', 'Injection site ulcer', 'ulcer', 0.0001, 5, 21, 60, true),
     ) as t (effect, label, synonym, rate, lag_min, lag_max, resolve_days, serious)
 ),
 
@@ -47,8 +58,8 @@ draws as (
         demo_u($seed, session_id, effect) as u_effect,
         -- Larger veins bruise and clot more; foam adds to thrombotic risk.
         rate
-        * case when clinician = $outlier_clinician then 2.0 else 1.0 end
-        * case when sclerosant = $outlier_sclerosant then 1.8 else 1.0 end
+        * case when clinician = $outlier_clinician then 2.5 else 1.0 end
+        * case when sclerosant = $outlier_sclerosant then 2.0 else 1.0 end
         * case
             when vein_type = 'varicose' and effect in ('bruising', 'superficial thrombophlebitis')
                 then 1.5
@@ -81,13 +92,14 @@ described as (
             when resolve_days > 0 and u_detail < 0.85
                 then reported_day + cast(resolve_days * (0.5 + u_text) as integer)
         end as resolved_candidate,
+        -- A reported minor effect is mild or moderate and never needed a doctor: a "severe
+        -- bruise" sent to A&E would alarm a manager and is not what clinics report.
         case
-            when serious then case when u_severity < 0.5 then 'moderate' else 'severe' end
-            when u_severity < 0.65 then 'mild'
-            when u_severity < 0.93 then 'moderate'
-            else 'severe'
+            when serious then case when u_severity < 0.6 then 'moderate' else 'severe' end
+            when u_severity < 0.75 then 'mild'
+            else 'moderate'
         end as severity,
-        serious or u_severity > 0.97 as medical_attention,
+        serious as medical_attention,
     from reported
     where reported_day <= cast($last_day as date)
 ),
@@ -105,9 +117,14 @@ final as (
                 then strftime(resolved_candidate, '%Y-%m-%d')
         end as "Resolved",
         case
-            when serious then
-                ['Referred to GP', 'Duplex ultrasound arranged', 'Referred to A&E'][
-                    1 + cast(floor(u_detail * 3) as integer)]
+            when effect = 'superficial thrombophlebitis' then
+                ['Trapped blood drained at review', 'Referred to GP'][
+                    1 + cast(floor(u_detail * 2) as integer)]
+            when effect in ('deep vein thrombosis', 'pulmonary embolism') then
+                ['Duplex ultrasound arranged', 'Referred to A&E'][
+                    1 + cast(floor(u_detail * 2) as integer)]
+            when effect = 'allergic reaction' then 'Antihistamine given, observed for an hour'
+            when serious then 'Wound care, referred to GP'
             else
                 ['Reassurance given', 'Compression advised', 'Review appointment offered',
                     'Photographed for records'][1 + cast(floor(u_detail * 4) as integer)]

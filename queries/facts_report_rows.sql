@@ -2,7 +2,7 @@
 -- session rows clinic/facts.py has just written and kept in the temp table facts_new_sessions:
 -- one row per side-effect report of a completed treatment session, with the session's date and
 -- dimensions. Reads session_facts, so clinic/facts.py writes those rows first. Reports of appointments that
--- are not completed treatment sessions are in no rate (DOMAIN.md "Complication rate") and are
+-- are not completed treatment sessions are in no rate (docs/METRICS.md "Complications") and are
 -- not here; the records page reads side_effects itself.
 -- Params: $everything (boolean: all patients, else the scope table).
 -- Grain: one row per linked report, in session date order.

@@ -1,7 +1,7 @@
 -- The rows of `revenue_days` for every day ($everything) or for the days listed in the temp
 -- table facts_scope_days (created by clinic/facts.py): revenue lines summed per day and
 -- combination of the dimensions pages filter or group by.
--- A revenue line (DOMAIN.md "Revenue") is an appointment that earns revenue: completed treatment
+-- A revenue line (docs/METRICS.md "Revenue") is an appointment that earns revenue: completed treatment
 -- and product appointments (and follow-ups only when they cost something), plus any other
 -- appointment with a price charged. Revenue = the price charged, else the list price of the item
 -- valid on the session date (valid_from <= date < the next row's valid_from, so a change ON the

@@ -1,6 +1,6 @@
 -- The rows of `session_facts` for every patient ($everything) or for the patients listed in the
 -- temp table facts_scope_patients (created by clinic/facts.py): one row per completed treatment
--- session with the facts every rate needs (DOMAIN.md "Metric definitions").
+-- session with the facts every rate needs (docs/METRICS.md).
 -- review_met: a completed follow-up of the same patient on day 35..56; check_met: day 1..14;
 -- prev_session_date: the patient's previous completed treatment session (over all data, so a
 -- date filter does not turn a repeat session into a first one); has_event / has_serious_event:

@@ -1,4 +1,4 @@
--- Revenue and revenue-earning appointments grouped by one dimension (DOMAIN.md "Revenue").
+-- Revenue and revenue-earning appointments grouped by one dimension (docs/METRICS.md "Revenue").
 -- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
 --         $by: session_type | month | clinician | site | funding | kind | all;
 --         $monthly: also split by month (for stacked charts).

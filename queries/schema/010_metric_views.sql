@@ -1,4 +1,4 @@
--- 010_metric_views: derived views every metric query reads (definitions in DOMAIN.md).
+-- 010_metric_views: derived views every metric query reads (definitions in docs/METRICS.md).
 -- Views, not tables: they cost nothing to keep in step with imports and undo. If the follow-up
 -- match ever gets slow, materialise `treatment_sessions` as a table refreshed by the importer.
 

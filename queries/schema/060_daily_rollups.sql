@@ -36,7 +36,7 @@ create table session_days (
     socks_met bigint not null,
 );
 
--- One row per day and combination of revenue dimensions (DOMAIN.md "Revenue").
+-- One row per day and combination of revenue dimensions (docs/METRICS.md "Revenue").
 create table revenue_days (
     appointment_date date not null,
     month varchar not null,

@@ -182,6 +182,38 @@ def test_serious_toggle_narrows_rates(seeded: Path, open_app) -> None:
     assert (int(shown["eligible"][0]), int(shown["events"][0])) == (4, 1)
 
 
+FIGURE_PAGES = ("overview", "revenue", "follow-ups", "complications")
+
+
+@pytest.mark.parametrize(
+    ("role", "page"), [(r, p) for r, p in CASES if Path(p).stem in FIGURE_PAGES]
+)
+@pytest.mark.parametrize(
+    ("query", "period"),
+    [
+        ({"preset": "all"}, "all dates in the store (10/01/2026 to 05/05/2026)"),
+        (QUERY, "01/01/2026 to 30/06/2026"),
+        ({**QUERY, "site": "Ealing"}, "01/01/2026 to 30/06/2026, site Ealing"),
+    ],
+)
+def test_figure_pages_state_their_range_and_as_of_date(
+    seeded: Path, open_app, role: str, page: str, query: dict, period: str
+) -> None:
+    """Every page with figures captions the dates they cover and the date they are as of."""
+    at = open_app(role, page, query)
+    _no_errors(at)
+    captions = [c.value for c in at.caption]
+    assert f"{period}, as of 30/06/2026" in captions, captions
+
+
+def test_records_state_reported_range_and_as_of_date(seeded: Path, open_app) -> None:
+    """Complication records say which reported dates they hold and the as-of date."""
+    at = open_app("auditor", "pages/records.py")
+    assert at.caption[-1].value.endswith("· all reported dates, as of 30/06/2026")
+    at = open_app("auditor", "pages/records.py", {"from": "2026-02-01", "to": "2026-02-28"})
+    assert at.caption[-1].value.endswith("· 01/02/2026 to 28/02/2026, as of 30/06/2026")
+
+
 def test_records_notes_are_plain_text(seeded: Path, open_app) -> None:
     """Notes with markup are shown as table text, never rendered as markdown or HTML."""
     at = open_app("auditor", "pages/records.py")

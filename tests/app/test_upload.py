@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from clinic.store import open_store
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 PRICES_CSV = b"Item,Kind,Price,Valid From\nSingle Session,treatment,\xa3150.00,2023-01-01\n"
 GOOD = (
     b"Booking ID,Date,Customer ID,Name,Therapist,Treatment,Status,Amount,Clinic\n"
@@ -69,7 +69,7 @@ def test_bad_file_imports_nothing_and_lists_problems(empty: Path, open_app) -> N
 
 
 def test_sample_export_imports(empty: Path, open_app) -> None:
-    """The shared sample price list and appointments export import through the page."""
+    """The sample price list and appointments export import through the page."""
     at = _upload(open_app, "prices", "price_list.csv", (SAMPLES / "price_list.csv").read_bytes())
     at.button(key="u_import").click().run()
     at = _upload(

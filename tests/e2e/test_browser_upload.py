@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from e2e_support import FILES, ROOT, USERS, login, settle
 
-# CI copies the shared folder beside the checkout (../shared), as it is on a developer machine.
-SAMPLES = ROOT.parent / "shared" / "samples"
+SAMPLES = ROOT / "data" / "samples"
 
 
 def _upload(page, path: Path) -> None:
@@ -41,9 +39,6 @@ def test_staff_upload_small_export_then_reupload(page) -> None:
     _import_twice(page, FILES / "appointments_small.csv", 4)
 
 
-def test_staff_upload_shared_sample_export(page) -> None:
-    """The shared sample export (375 rows, Windows-1252, £ amounts) imports; again adds none."""
-    sample = SAMPLES / "appointments_export.csv"
-    if not sample.exists():
-        pytest.skip(f"{sample} is absent: the shared folder is not beside the checkout")
-    _import_twice(page, sample, 375)
+def test_staff_upload_sample_export(page) -> None:
+    """The sample export (375 rows, Windows-1252, £ amounts) imports; again adds none."""
+    _import_twice(page, SAMPLES / "appointments_export.csv", 375)

@@ -189,7 +189,7 @@ ALL = set(auth.PAGES)
     ],
 )
 def test_role_matrix_matches_the_contract(role, pages):
-    """can() follows ARCHITECTURE.md "Contract: roles" for every page."""
+    """can() follows docs/CONTRACTS.md "Roles" for every page."""
     assert {p for p in auth.PAGES if auth.can(role, p)} == pages
 
 

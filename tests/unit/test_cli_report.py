@@ -133,6 +133,66 @@ def test_report_table_without_json(seeded: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("args", "heading"),
+    [
+        (
+            ["report", "revenue", "--by", "month"],
+            "Revenue by month, all dates in the store (10/01/2024 to 02/03/2024), as of 05/12/2026",
+        ),
+        (
+            ["report", "revenue", "--from", "01/01/2024", "--to", "2024-01-31"],
+            "Revenue by session type, 01/01/2024 to 31/01/2024, as of 05/12/2026",
+        ),
+        (
+            ["report", "compliance", "--as-of", "30/06/2024", "--clinician", "Dr B"],
+            "Follow-up compliance, all dates in the store (10/01/2024 to 02/03/2024), "
+            "clinician Dr B, as of 30/06/2024",
+        ),
+        (
+            ["report", "complications", "--by", "vein_type", "--serious", "--from", "2024-02-01"],
+            "Complication rate by vein type, serious events only, 01/02/2024 to the last date "
+            "in the store (02/03/2024), as of 05/12/2026",
+        ),
+    ],
+)
+def test_report_states_its_range_and_as_of_date(
+    seeded: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], heading: str
+) -> None:
+    """The table starts with what it shows, its dates and as-of date; --json says it on stderr."""
+    monkeypatch.setenv("CLINIC_AS_OF", "2026-12-05")
+    done = run(seeded, *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == heading
+    done = run(seeded, *args, "--json")
+    assert isinstance(json.loads(done.stdout), list)  # the contract's rows, not wrapped
+    assert done.stderr.strip() == heading
+
+
+@pytest.mark.parametrize(
+    ("f", "bounds", "what", "said"),
+    [
+        (m.Filters(), (date(2025, 1, 3), date(2026, 12, 4)), "dates",
+         "all dates in the store (03/01/2025 to 04/12/2026)"),
+        (m.Filters(), (None, None), "dates", "all dates (the store holds none)"),
+        (m.Filters(date(2026, 1, 1), date(2026, 12, 5), site="Ealing", clinician="Dr A"),
+         (None, None), "dates", "01/01/2026 to 05/12/2026, site Ealing, clinician Dr A"),
+        (m.Filters(end=date(2025, 3, 31)), (date(2025, 1, 3), date(2026, 12, 4)), "dates",
+         "the first date in the store (03/01/2025) to 31/03/2025"),
+        (m.Filters(), None, "reported dates", "all reported dates"),
+        (m.Filters(start=date(2026, 2, 1)), None, "reported dates",
+         "reported dates from 01/02/2026"),
+        (m.Filters(end=date(2026, 2, 28)), None, "reported dates",
+         "reported dates up to 28/02/2026"),
+    ],
+)  # fmt: skip
+def test_describe_period(f: m.Filters, bounds, what: str, said: str) -> None:
+    """Ranges in words with UK dates; an open end names the store's own first or last date."""
+    assert m.describe_period(f, date(2026, 12, 5), bounds, what=what) == (
+        f"{said}, as of 05/12/2026"
+    )
+
+
+@pytest.mark.parametrize(
     "args",
     [
         ["report", "revenue", "--by", "price"],

@@ -14,7 +14,7 @@ from clinic.config import QUERIES
 from clinic.ingest import import_file, record_side_effect, undo
 from clinic.store import Store
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 SESSION_KEY = ["appointment_id"]
 
 
@@ -134,7 +134,7 @@ def imported(store: Store, kind: str, data: bytes | Path, name: str = "x.csv") -
 
 @pytest.fixture
 def sampled(store: Store) -> Store:
-    """A store holding the shared sample exports, imported the normal way."""
+    """A store holding the sample exports (data/samples), imported the normal way."""
     imported(store, "prices", SAMPLES / "price_list.csv")
     imported(store, "appointments", SAMPLES / "appointments_export.csv")
     imported(store, "side-effects", SAMPLES / "side_effects_export.csv")

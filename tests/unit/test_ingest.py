@@ -25,7 +25,7 @@ from clinic.ingest import (
 )
 from clinic.store import Store
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 CLINICAL = (
     "prices",
     "appointments",
@@ -854,7 +854,7 @@ def test_saved_mapping_for_a_source(priced: Store):
 
 
 def test_samples_commit_in_order(store: Store):
-    """The three shared sample exports commit; rows read equal the data lines of each file."""
+    """The three sample exports of data/samples commit; rows read equal their data lines."""
     expected = {"price_list.csv": 8, "appointments_export.csv": 375, "side_effects_export.csv": 22}
     for kind, name in (
         ("prices", "price_list.csv"),
