@@ -645,13 +645,17 @@ class _Job:
     record_kind: str
     report: Progress
     started: datetime = field(default_factory=lambda: _now())
-    import_id: int | None = None
 
-    def next_id(self, cur: duckdb.DuckDBPyConnection) -> int:
-        """This attempt's import id (a sequence ignores rollbacks: a retry keeps the first id)."""
-        if self.import_id is None:
-            self.import_id = int(cur.execute("select nextval('import_id_seq')").fetchone()[0])
-        return self.import_id
+
+def _next_import_id(cur: duckdb.DuckDBPyConnection) -> int:
+    """One past the largest recorded import id, read inside the write transaction that uses it.
+
+    Not a sequence: DuckDB logs a sequence's step only with a transaction that commits, so after
+    an id drawn in a rolled-back attempt was committed by the retry, a stop without a checkpoint
+    (SIGTERM, kill -9, power loss) replayed the log to a sequence behind the largest id and the
+    next import collided with it. The store's write lock and its single process make this safe.
+    """
+    return int(cur.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[0])
 
 
 def _import_direct_or_staged(job: _Job) -> ImportResult:
@@ -667,7 +671,7 @@ def _import_direct(job: _Job) -> ImportResult | None:
     job.report(0.1, "reading, checking and writing the rows")
     try:
         with job.store.writer() as cur:
-            import_id = job.next_id(cur)
+            import_id = _next_import_id(cur)
             _prepare(cur)
             inserted = _load_direct(cur, job.kind, job.text, job.mapping, job.store.path, import_id)
             result = ImportResult(
@@ -685,7 +689,7 @@ def _import_staged(job: _Job) -> ImportResult:
     """Stage, check and upsert a file in one write transaction (rejected files write no rows)."""
     kind = job.kind
     with job.store.writer() as cur:
-        import_id = job.next_id(cur)
+        import_id = _next_import_id(cur)
         staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report)
         result = ImportResult(
             import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read
