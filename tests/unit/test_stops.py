@@ -138,3 +138,142 @@ def test_the_retry_of_a_rolled_back_attempt_keeps_no_sequence(store):
     assert import_file(store, "appointments", appointments(1, 2)).import_id == 3
     assert store.rows("select count(*) from duckdb_sequences()") == [(0,)]
     assert_ids_unique(store)
+
+
+# -- the command line --------------------------------------------------------------------------
+SESSIONS = 30_000  # about 72k appointment rows: an import of a few seconds
+
+
+def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run `python -m clinic ARGS` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "clinic", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def counts(db: Path) -> tuple:
+    """(appointments, committed imports, their checksum) of a store, opened as the app would."""
+    store = Store(db)
+    try:
+        return store.rows(
+            "select (select count(*) from appointments),"
+            " (select count(*) from imports where status = 'committed'),"
+            " (select coalesce(sum(hash(appointment_id, appointment_date, status,"
+            " price_charged_gbp))::hugeint, 0)::varchar from appointments)"
+        )[0]
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A big export, a checkpointed store holding its first rows, and the states around it."""
+    from clinic import demo
+
+    folder = tmp_path_factory.mktemp("stops")
+    env = dict(os.environ, CLINIC_KEY_FILE=str(folder / "k.key"), PYTHONPATH=str(ROOT))
+    paths = demo.generate_exports(folder / "exports", SESSIONS, seed=5)
+    head = folder / "head.csv"
+    with paths["appointments"].open(encoding="utf-8") as src:
+        head.write_text("".join(next(src) for _ in range(2001)), encoding="utf-8")
+    before = folder / "before.duckdb"
+    for kind, file in (("prices", paths["prices"]), ("appointments", head)):
+        assert cli(["import", kind, str(file), "--db", str(before)], env).returncode == 0
+    after = folder / "after.duckdb"
+    after.write_bytes(before.read_bytes())
+    assert cli(["import", "appointments", str(paths["appointments"]), "--db", str(after)],
+               env).returncode == 0  # fmt: skip
+    return {"env": env, "file": paths["appointments"], "before": before,
+            "states": {"before": counts(before), "after": counts(after)}}  # fmt: skip
+
+
+def holds_open(pid: int, db: Path) -> bool:
+    """True once process pid has the store file open (its stop handlers are in place by then)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(db):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def stop_import(export: dict, db: Path, sig: signal.Signals, delay: float) -> tuple[int, str]:
+    """Run the big CLI import into db and send sig `delay` s after it opened the store."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clinic", "import", "appointments", str(export["file"]), "--db",
+         str(db)],
+        cwd=ROOT, env=export["env"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    while proc.poll() is None and not holds_open(proc.pid, db):
+        time.sleep(0.005)
+    time.sleep(delay)
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("name", STOPS)
+def test_cli_import_stopped_by_every_signal_then_restarted(export, tmp_path, name):
+    """A stop during `clinic import`: a sentence and exit 143/130 (kill -9: -9), the store before
+    or after and never between, checkpointed unless killed; then the next imports commit.
+
+    Failed before the fix: SIGTERM ended the import with no sentence (-15), Ctrl-C printed a
+    traceback and exited 1.
+    """
+    sig = STOPS[name]
+    for delay in (0.4, 0.1, 0.0):  # a busy machine may finish the import first: stop it sooner
+        db = tmp_path / f"stopped-{delay}.duckdb"
+        db.write_bytes(export["before"].read_bytes())
+        code, err = stop_import(export, db, sig, delay)
+        if code != 0:
+            break
+    state = counts(db)
+    assert state in export["states"].values()
+    if sig == signal.SIGKILL:
+        assert code == -9
+    else:
+        assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], err
+        assert f"stopped by {name} before the command finished" in err
+        assert "Traceback" not in err
+    if sig != signal.SIGKILL:  # stopped cleanly: the store was checkpointed and closed
+        assert not db.with_name(db.name + ".wal").exists()
+    redo = cli(["import", "appointments", str(export["file"]), "--db", str(db)], export["env"])
+    assert redo.returncode == 0, redo.stderr
+    assert counts(db) == export["states"]["after"]
+    change = tmp_path / "price-change.csv"
+    change.write_bytes(b"Item,Kind,Price,Valid From\nSingle Session,treatment,170,2026-06-01\n")
+    price = cli(["import", "prices", str(change), "--db", str(db)], export["env"])
+    assert price.returncode == 0, price.stderr
+    store = Store(db)
+    try:
+        writes(store, 4)
+        assert_ids_unique(store)
+    finally:
+        store.close()
+
+
+def test_cli_engine_error_is_a_sentence_not_a_traceback(tmp_path):
+    """An error of the database engine the command did not expect: a sentence and exit 2.
+
+    Failed before the fix: a damaged store (a table missing) printed a traceback, exit 1.
+    """
+    db = tmp_path / "damaged.duckdb"
+    seeded(db)
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    con.execute("drop table column_mappings")
+    con.close()
+    file = tmp_path / "a.csv"
+    file.write_bytes(appointments(50, 2))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = cli(["import", "appointments", str(file), "--source", "Phorest", "--db", str(db)], env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "could not complete the command" in done.stderr and "column_mappings" in done.stderr
