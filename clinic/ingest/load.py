@@ -155,6 +155,7 @@ _CLEAN_QUERY = {
     "side-effects": "ingest_side_effects_clean",
     "prices": "ingest_prices_clean",
 }
+NO_ROWS = "The file has a header row but no data rows: export again with the rows to import."
 _STRUCTURE = {
     "TOO MANY COLUMNS": "this row has more cells than there are headers",
     "MISSING COLUMNS": "this row has fewer cells than there are headers",
@@ -330,6 +331,8 @@ def _load_direct(
         ).fetchone()[0]
     except duckdb.Error:
         raise _NotClean from None
+    if not inserted:  # no data row (or a problem): the staged path says which
+        raise _NotClean
     _check_file(cur, text)
     keys = ", ".join(t.keys)
     problems = cur.execute(
@@ -401,6 +404,8 @@ def _stage(
         )
         loaded = cur.execute("select count(*) from ingest_clean").fetchone()[0]
     rows_read = int(loaded) + len(structural)
+    if not rows_read:
+        raise Unreadable(NO_ROWS)
     problems = [
         Problem(int(line), None, None, _STRUCTURE.get(err, f"this row cannot be read ({err})"))
         for line, err in structural
