@@ -15,6 +15,7 @@ import pandas as pd
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
+from clinic.store import as_task
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -329,6 +330,8 @@ def _load_direct(
             """,
             {**params, "id": import_id},
         ).fetchone()[0]
+    except duckdb.InterruptException:
+        raise  # a stopping server, not a problem of the file
     except duckdb.Error:
         raise _NotClean from None
     if not inserted:  # no data row (or a problem): the staged path says which
@@ -367,6 +370,8 @@ def _stage(
             # Rows stay in file order, so rowid gives the line.
             select, params = _clean_select(kind, text, m, store_path)
             cur.execute(f"create or replace temp table ingest_cleaned as {select}", params)
+    except duckdb.InterruptException:
+        raise  # a stopping server, not a problem of the file
     except duckdb.Error as exc:
         text.check()  # binary bytes or mixed line ends explain a failed read better
         first = str(exc).splitlines()[0]
@@ -579,6 +584,7 @@ def _unreadable(
     return result
 
 
+@as_task
 def run_import(
     store,
     kind: str,

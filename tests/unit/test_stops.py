@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from clinic.ingest import import_file, record_side_effect
-from clinic.store import Store
+from clinic.store import Store, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -277,3 +277,71 @@ def test_cli_engine_error_is_a_sentence_not_a_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "could not complete the command" in done.stderr and "column_mappings" in done.stderr
+
+
+# -- a stopping server: Store.shutdown ---------------------------------------------------------
+def shutdown_during_import(export: dict, db: Path, wait: float) -> tuple[str, list]:
+    """Start the big import on a thread; once it writes, shut the store down; (outcome, result)."""
+    import threading
+
+    store = Store(db)
+    writing = threading.Event()
+    result: list = []
+
+    def progress(fraction: float, _message: str) -> None:
+        if fraction >= 0.1:  # inside the write transaction
+            writing.set()
+
+    def run() -> None:
+        try:
+            result.append(import_file(store, "appointments", export["file"], progress=progress))
+        except Exception as exc:  # the sentence a page would show
+            result.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert writing.wait(120)
+    outcome = store.shutdown(wait)
+    thread.join(120)
+    return outcome, result
+
+
+def test_shutdown_lets_an_import_in_flight_finish(export, tmp_path):
+    """Given time, the import commits with its audit entry before the store is closed."""
+    db = tmp_path / "s.duckdb"
+    db.write_bytes(export["before"].read_bytes())
+    outcome, result = shutdown_during_import(export, db, wait=300)
+    assert outcome == "the import in flight finished first"
+    assert result[0].status == "committed"
+    assert not db.with_name(db.name + ".wal").exists()
+    assert counts(db) == export["states"]["after"]
+    store = Store(db)
+    try:
+        audited = f"import:{result[0].import_id}"
+        assert store.scalar("select count(*) from audit_log where object = $o", {"o": audited}) == 1
+    finally:
+        store.close()
+
+
+def test_shutdown_rolls_back_an_import_past_the_wait(export, tmp_path):
+    """Without time, the import is interrupted and rolls back; the page gets a sentence."""
+    db = tmp_path / "s.duckdb"
+    db.write_bytes(export["before"].read_bytes())
+    outcome, result = shutdown_during_import(export, db, wait=0)
+    assert outcome == "the import still running after 0 s was interrupted and rolled back"
+    assert "the server is stopping" in str(result[0])
+    assert not db.with_name(db.name + ".wal").exists()
+    assert counts(db) == export["states"]["before"]
+
+
+def test_a_closed_store_refuses_with_a_sentence(db_path):
+    """After a shutdown, imports and reads get a sentence, and the file has no log to replay."""
+    seeded(db_path)
+    store = Store(db_path)
+    writes(store, 1)
+    assert store.shutdown(5) == "no import was running"
+    assert not db_path.with_name(db_path.name + ".wal").exists()
+    with pytest.raises(StoreError, match="the server is stopping"):
+        import_file(store, "appointments", appointments(500, 1))
+    with pytest.raises(StoreError, match="the server is stopping"):
+        store.scalar("select 1")
