@@ -25,6 +25,8 @@ _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 # After an internal error or a failed checkpoint (a full disk, say) DuckDB invalidates the whole
 # database instance: every later query fails until the file is opened again.
 _ENGINE_FAILED = (duckdb.FatalException, duckdb.InternalException)
+# How long a stopping server lets an interrupted import take to roll back.
+_ROLLBACK_WAIT = 5.0
 
 
 class StoreError(RuntimeError):
@@ -253,6 +255,8 @@ class Store:
     def shutdown(self, wait: float) -> str:
         """Close for good at a clean point, for a server that is stopping; say what happened.
 
+        The answer reads "checkpointed and closed (no import was running)", say.
+
         No new import starts. One in flight may finish (its audit entry included) within `wait`
         seconds; after that its transaction is interrupted and rolls back. Then the log is
         checkpointed into the file and the database closed, so the next start has nothing to
@@ -282,27 +286,25 @@ class Store:
         with self._open_lock:
             self._shut = True
             con, self._con = self._con, None
+        done = "checkpointed and closed"
         try:
             if con is not None:
                 try:
                     con.execute("checkpoint")
                 except duckdb.Error as exc:  # the next start replays the log instead
-                    outcome += f"; the checkpoint failed ({str(exc).splitlines()[0]})"
+                    done = f"closed; the checkpoint failed ({str(exc).splitlines()[0]})"
                 finally:
                     con.close()
         finally:
             if held:  # a writer waiting for the lock now gets the "closing" sentence
                 self._write_lock.release()
-        return outcome
+        return f"{done} ({outcome})"
 
     def _wait_idle(self, seconds: float) -> bool:
         """Wait up to `seconds` for the running imports to end; True when none runs."""
         with self._idle:
             return self._idle.wait_for(lambda: not self._tasks, timeout=seconds)
 
-
-# How long a stopping server lets an interrupted write take to roll back.
-_ROLLBACK_WAIT = 5.0
 
 _instances: dict[Path, Store] = {}
 _instances_lock = threading.Lock()

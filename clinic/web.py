@@ -376,12 +376,12 @@ def middleware(
 async def lifespan(_app: object) -> AsyncIterator[None]:
     """Serve; when the server stops (SIGTERM, Ctrl-C), close every store at a clean point.
 
-    uvicorn runs this after it has closed the connections and before it ends the process with
-    the signal's default action (SIGTERM kills without Python's clean-up, so without this the
-    store's log was left for the next start to replay). An import in flight commits or rolls
-    back first, within CLINIC_STOP_WAIT_SECONDS.
+    uvicorn runs this after it has closed the connections, and then raises the signal again
+    with its previous handler: SIGTERM's default ends the process without Python's clean-up,
+    so without this the store's log was left for the next start to replay. An import in flight
+    commits or rolls back first, within CLINIC_STOP_WAIT_SECONDS.
     """
     yield
     wait = config.stop_wait_seconds()
     for path, outcome in (await asyncio.to_thread(shutdown_all, wait)).items():
-        print(f"clinic: store {path} checkpointed and closed ({outcome}).", file=sys.stderr)
+        print(f"clinic: store {path} {outcome}.", file=sys.stderr)

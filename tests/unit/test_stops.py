@@ -311,7 +311,7 @@ def test_shutdown_lets_an_import_in_flight_finish(export, tmp_path):
     db = tmp_path / "s.duckdb"
     db.write_bytes(export["before"].read_bytes())
     outcome, result = shutdown_during_import(export, db, wait=300)
-    assert outcome == "the import in flight finished first"
+    assert outcome == "checkpointed and closed (the import in flight finished first)"
     assert result[0].status == "committed"
     assert not db.with_name(db.name + ".wal").exists()
     assert counts(db) == export["states"]["after"]
@@ -328,7 +328,10 @@ def test_shutdown_rolls_back_an_import_past_the_wait(export, tmp_path):
     db = tmp_path / "s.duckdb"
     db.write_bytes(export["before"].read_bytes())
     outcome, result = shutdown_during_import(export, db, wait=0)
-    assert outcome == "the import still running after 0 s was interrupted and rolled back"
+    assert outcome == (
+        "checkpointed and closed (the import still running after 0 s was interrupted and rolled"
+        " back)"
+    )
     assert "the server is stopping" in str(result[0])
     assert not db.with_name(db.name + ".wal").exists()
     assert counts(db) == export["states"]["before"]
@@ -339,7 +342,7 @@ def test_a_closed_store_refuses_with_a_sentence(db_path):
     seeded(db_path)
     store = Store(db_path)
     writes(store, 1)
-    assert store.shutdown(5) == "no import was running"
+    assert store.shutdown(5) == "checkpointed and closed (no import was running)"
     assert not db_path.with_name(db_path.name + ".wal").exists()
     with pytest.raises(StoreError, match="the server is stopping"):
         import_file(store, "appointments", appointments(500, 1))
