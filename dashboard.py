@@ -11,7 +11,10 @@ from clinic import ui, web
 
 if __name__ != "__main__":
     app = st.App(
-        __file__, routes=web.routes(sso_enabled=ui.sso_enabled), middleware=web.middleware()
+        __file__,
+        routes=web.routes(sso_enabled=ui.sso_enabled),
+        middleware=web.middleware(),
+        lifespan=web.lifespan,
     )
 else:
     st.set_page_config(page_title="Vein clinic analytics", page_icon="🩺", layout="wide")

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
+
+import duckdb
 
 from clinic import config
 from clinic.store import Store, StoreBusy, StoreError, StoreLocked
 
 OK, USAGE, REJECTED, REFUSED = 0, 2, 3, 4
+# A command stopped by Ctrl-C or SIGTERM exits as a shell reports a process those signals end.
+STOPPED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# Options every command takes before or after its name: `clinic --db X init` = `clinic init --db X`.
+GLOBAL_OPTIONS = {"db": "store path (default: $CLINIC_DB or data/clinic.duckdb)"}
 
 
 class CliError(Exception):
@@ -73,11 +83,45 @@ def cmd_init(args: argparse.Namespace, store: Store) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Store], int]] = {"init": cmd_init}
 
 
+class _Subcommands(argparse._SubParsersAction):
+    """A subcommand that keeps a global option given before it and refuses a second, other one.
+
+    argparse copies every option of a subcommand over the caller's, its defaults included, so
+    `clinic --db OTHER init` acted on the default store. Global options have no default at any
+    level (SUPPRESS): the one given wins, and two different ones are an error (exit 2).
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Sequence[str],
+        option_string: str | None = None,
+    ) -> None:
+        given = {k: v for k, v in vars(namespace).items() if k in GLOBAL_OPTIONS}
+        super().__call__(parser, namespace, values, option_string)
+        for key, before in given.items():
+            after = getattr(namespace, key)
+            if after != before:
+                raise argparse.ArgumentError(
+                    None, f"--{key} is given twice ({before} and {after}); give it once."
+                )
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose subcommands (at every depth) are _Subcommands."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Subcommands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command of the contract."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="store path (default: $CLINIC_DB or data/clinic.duckdb)")
-    parser = argparse.ArgumentParser(prog="clinic", description=__doc__, parents=[common])
+    for name, text in GLOBAL_OPTIONS.items():
+        common.add_argument(f"--{name}", default=argparse.SUPPRESS, help=text)
+    parser = _Parser(prog="clinic", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", parents=[common], help="create or migrate the store")
@@ -92,15 +136,77 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(BaseException):
+    """A stop signal (SIGTERM, Ctrl-C) arrived while a command was running."""
+
+
+@contextmanager
+def _stoppable() -> Iterator[list[int]]:
+    """Turn SIGTERM and Ctrl-C into Stopped in the main thread; the list records which came.
+
+    DuckDB checks for signals while a query runs and answers with "Query interrupted" instead
+    of the handler's exception, so the caller asks the list, not the exception's type. The open
+    write transaction rolls back either way. A second signal ends the process at once: the
+    store's log still holds only committed work.
+    """
+    received: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        if received:
+            os.write(2, b"clinic: stopped again; exiting without waiting.\n")
+            os._exit(STOPPED[signum])
+        received.append(signum)
+        raise Stopped(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in STOPPED}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; map every failure to a sentence and an exit code."""
+    """Run one command; map every failure and stop signal to a sentence and an exit code."""
+    with _stoppable() as received:
+        try:
+            code = _main(argv)
+        except Exception as exc:
+            if not received:
+                first = (str(exc).splitlines() or [""])[0]
+                print(
+                    f"clinic: the command failed ({type(exc).__name__}: {first}); the store "
+                    "keeps its last committed state and nothing of this command's unfinished "
+                    "changes.",
+                    file=sys.stderr,
+                )
+                return USAGE
+        except Stopped:
+            pass
+        if received:
+            name = signal.Signals(received[0]).name
+            print(
+                f"clinic: stopped by {name} before the command finished. The store keeps "
+                "everything committed before the stop; an import that had not committed was "
+                "rolled back and wrote nothing.",
+                file=sys.stderr,
+            )
+            return STOPPED[received[0]]
+        return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse and run one command; the failures it expects become a sentence and a code."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return USAGE if exc.code else OK
     try:
-        store = Store(args.db)
+        store = Store(getattr(args, "db", None))
     except StoreLocked as exc:
         print(f"clinic: {exc}", file=sys.stderr)
         return REFUSED
@@ -117,6 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return REFUSED
     except StoreError as exc:
         print(f"clinic: {exc}", file=sys.stderr)
+        return USAGE
+    except duckdb.Error as exc:
+        print(
+            f"clinic: the clinic store {store.path} could not complete the command "
+            f"({str(exc).splitlines()[0]}); nothing of its unfinished changes was written.",
+            file=sys.stderr,
+        )
         return USAGE
     finally:
         store.close()

@@ -62,3 +62,8 @@ def max_columns() -> int:
 def max_cell_kb() -> int:
     """Longest cell the importer accepts, in kilobytes of UTF-8 (env CLINIC_MAX_CELL_KB)."""
     return int(os.environ.get("CLINIC_MAX_CELL_KB", "32"))
+
+
+def stop_wait_seconds() -> float:
+    """How long a stopping server lets an import in flight finish (env CLINIC_STOP_WAIT_SECONDS)."""
+    return float(os.environ.get("CLINIC_STOP_WAIT_SECONDS", "20"))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import wraps
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
@@ -15,10 +18,15 @@ import pandas as pd
 from clinic import sql
 from clinic.config import QUERIES, db_path
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 # After an internal error or a failed checkpoint (a full disk, say) DuckDB invalidates the whole
 # database instance: every later query fails until the file is opened again.
 _ENGINE_FAILED = (duckdb.FatalException, duckdb.InternalException)
+# How long a stopping server lets an interrupted import take to roll back.
+_ROLLBACK_WAIT = 5.0
 
 
 class StoreError(RuntimeError):
@@ -59,6 +67,10 @@ class Store:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._open_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._writing: duckdb.DuckDBPyConnection | None = None  # the writer's cursor, if any
+        self._tasks = 0  # imports running (see task())
+        self._idle = threading.Condition()
+        self._stopping = self._shut = False
         self._connection()
         if not read_only:
             self.migrate()
@@ -66,12 +78,21 @@ class Store:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The open database, opened again if the engine invalidated the previous instance."""
         with self._open_lock:
+            if self._shut:
+                raise self._closed()
             if self._con is None:
                 try:
                     self._con = duckdb.connect(str(self.path), read_only=self.read_only)
                 except duckdb.Error as exc:
                     raise _friendly(self.path, exc) from None
             return self._con
+
+    def _closed(self) -> StoreError:
+        """The sentence for work asked of a store that a stopping server has closed."""
+        return StoreError(
+            f"The clinic store {self.path} is closing because the server is stopping; nothing "
+            "of this change was stored. Try again once it has started again."
+        )
 
     def _discard(self, con: duckdb.DuckDBPyConnection) -> StoreFailed:
         """Drop an invalidated database instance and say what happened."""
@@ -145,14 +166,20 @@ class Store:
         try:
             with self.cursor() as cur:
                 cur.begin()
+                self._writing = cur
                 try:
                     yield cur
                     if data:
                         cur.execute("update data_version set version = version + 1")
                     cur.commit()
+                except duckdb.InterruptException:
+                    cur.rollback()
+                    raise self._closed() from None
                 except BaseException:
                     cur.rollback()
                     raise
+                finally:
+                    self._writing = None
         finally:
             self._write_lock.release()
 
@@ -211,6 +238,73 @@ class Store:
             if self._con is not None:
                 self._con.close()
 
+    @contextmanager
+    def task(self) -> Iterator[None]:
+        """One import, from reading its file to its audit entry: a stopping server waits for it."""
+        with self._idle:
+            if self._stopping:
+                raise self._closed()
+            self._tasks += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._tasks -= 1
+                self._idle.notify_all()
+
+    def shutdown(self, wait: float) -> str:
+        """Close for good at a clean point, for a server that is stopping; say what happened.
+
+        The answer reads "checkpointed and closed (no import was running)", say.
+
+        No new import starts. One in flight may finish (its audit entry included) within `wait`
+        seconds; after that its transaction is interrupted and rolls back. Then the log is
+        checkpointed into the file and the database closed, so the next start has nothing to
+        replay. Later calls get a StoreError sentence.
+        """
+        with self._idle:
+            self._stopping = True
+            running = self._tasks > 0
+            finished = self._idle.wait_for(lambda: not self._tasks, timeout=wait)
+        if not running:
+            outcome = "no import was running"
+        elif finished:
+            outcome = "the import in flight finished first"
+        else:
+            outcome = f"the import still running after {wait:g} s was interrupted and rolled back"
+            deadline = time.monotonic() + _ROLLBACK_WAIT
+            # An interrupt reaches only a running query: repeat it until the import gives up.
+            while not self._wait_idle(0.1):
+                if (cur := self._writing) is not None:
+                    with suppress(duckdb.Error):
+                        cur.interrupt()
+                if time.monotonic() > deadline:
+                    outcome = "an import did not stop; it was left uncommitted"
+                    break
+        # Other writes (a saved mapping, say) are short: wait for them, but not for ever.
+        held = self._write_lock.acquire(timeout=_ROLLBACK_WAIT)
+        with self._open_lock:
+            self._shut = True
+            con, self._con = self._con, None
+        done = "checkpointed and closed"
+        try:
+            if con is not None:
+                try:
+                    con.execute("checkpoint")
+                except duckdb.Error as exc:  # the next start replays the log instead
+                    done = f"closed; the checkpoint failed ({str(exc).splitlines()[0]})"
+                finally:
+                    con.close()
+        finally:
+            if held:  # a writer waiting for the lock now gets the "closing" sentence
+                self._write_lock.release()
+        return f"{done} ({outcome})"
+
+    def _wait_idle(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the running imports to end; True when none runs."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._tasks, timeout=seconds)
+
 
 _instances: dict[Path, Store] = {}
 _instances_lock = threading.Lock()
@@ -232,3 +326,21 @@ def close_all() -> None:
         for store in _instances.values():
             store.close()
         _instances.clear()
+
+
+def shutdown_all(wait: float) -> dict[Path, str]:
+    """Shut every store of this process down (see Store.shutdown); what happened to each."""
+    with _instances_lock:
+        stores = list(_instances.values())
+    return {store.path: store.shutdown(wait) for store in stores}
+
+
+def as_task(fn: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+    """Run fn(store, ...) as one task of that store (Store.task: a stopping server waits)."""
+
+    @wraps(fn)
+    def run(store: Store, *args: P.args, **kwargs: P.kwargs) -> T:
+        with store.task():
+            return fn(store, *args, **kwargs)
+
+    return run

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import RerunException, StopException
 
 from clinic import audit as audit_trail
 from clinic import auth, config, demo, export, ingest, metrics, sso, stats, web
@@ -785,9 +786,17 @@ def run_import(
     """Import a file with a progress bar; the result, or None with a sentence on failure."""
     user = _username()
     bar = st.progress(0.0, text="Starting the import")
+    held: list[BaseException] = []
 
     def progress(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+        # Streamlit stops or reruns a script at its next drawing call when the browser goes away,
+        # the server stops or the user clicks: the import must not end half-way for that. It
+        # goes on without its bar (a stopping server waits for it) and the request follows.
+        if not held:
+            try:
+                bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+            except (StopException, RerunException) as exc:
+                held.append(exc)
 
     result = attempt(
         lambda: ingest.import_file(
@@ -802,6 +811,8 @@ def run_import(
         ),  # fmt: skip
         "The import failed and nothing was written; try again, or tell the administrator.",
     )
+    if held:
+        raise held[0]
     bar.empty()
     return result
 

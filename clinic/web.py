@@ -15,9 +15,11 @@ This module imports Starlette (shipped with Streamlit) but not Streamlit itself.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -28,8 +30,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clinic import auth, sso
-from clinic.store import Store, StoreError, open_store
+from clinic import auth, config, sso
+from clinic.store import Store, StoreError, open_store, shutdown_all
 
 COOKIE = "clinic_session"
 LOGIN_PATH = "/auth/login"
@@ -368,3 +370,18 @@ def middleware(
     if require_login:
         stack.append(Middleware(LoginGateMiddleware, store_getter=store_getter))
     return stack
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: object) -> AsyncIterator[None]:
+    """Serve; when the server stops (SIGTERM, Ctrl-C), close every store at a clean point.
+
+    uvicorn runs this after it has closed the connections, and then raises the signal again
+    with its previous handler: SIGTERM's default ends the process without Python's clean-up,
+    so without this the store's log was left for the next start to replay. An import in flight
+    commits or rolls back first, within CLINIC_STOP_WAIT_SECONDS.
+    """
+    yield
+    wait = config.stop_wait_seconds()
+    for path, outcome in (await asyncio.to_thread(shutdown_all, wait)).items():
+        print(f"clinic: store {path} {outcome}.", file=sys.stderr)

@@ -15,6 +15,7 @@ import pandas as pd
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
+from clinic.store import as_task
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -155,6 +156,7 @@ _CLEAN_QUERY = {
     "side-effects": "ingest_side_effects_clean",
     "prices": "ingest_prices_clean",
 }
+NO_ROWS = "The file has a header row but no data rows: export again with the rows to import."
 _STRUCTURE = {
     "TOO MANY COLUMNS": "this row has more cells than there are headers",
     "MISSING COLUMNS": "this row has fewer cells than there are headers",
@@ -328,8 +330,12 @@ def _load_direct(
             """,
             {**params, "id": import_id},
         ).fetchone()[0]
+    except duckdb.InterruptException:
+        raise  # a stopping server, not a problem of the file
     except duckdb.Error:
         raise _NotClean from None
+    if not inserted:  # no data row (or a problem): the staged path says which
+        raise _NotClean
     _check_file(cur, text)
     keys = ", ".join(t.keys)
     problems = cur.execute(
@@ -364,6 +370,8 @@ def _stage(
             # Rows stay in file order, so rowid gives the line.
             select, params = _clean_select(kind, text, m, store_path)
             cur.execute(f"create or replace temp table ingest_cleaned as {select}", params)
+    except duckdb.InterruptException:
+        raise  # a stopping server, not a problem of the file
     except duckdb.Error as exc:
         text.check()  # binary bytes or mixed line ends explain a failed read better
         first = str(exc).splitlines()[0]
@@ -401,6 +409,8 @@ def _stage(
         )
         loaded = cur.execute("select count(*) from ingest_clean").fetchone()[0]
     rows_read = int(loaded) + len(structural)
+    if not rows_read:
+        raise Unreadable(NO_ROWS)
     problems = [
         Problem(int(line), None, None, _STRUCTURE.get(err, f"this row cannot be read ({err})"))
         for line, err in structural
@@ -574,6 +584,7 @@ def _unreadable(
     return result
 
 
+@as_task
 def run_import(
     store,
     kind: str,
@@ -645,13 +656,17 @@ class _Job:
     record_kind: str
     report: Progress
     started: datetime = field(default_factory=lambda: _now())
-    import_id: int | None = None
 
-    def next_id(self, cur: duckdb.DuckDBPyConnection) -> int:
-        """This attempt's import id (a sequence ignores rollbacks: a retry keeps the first id)."""
-        if self.import_id is None:
-            self.import_id = int(cur.execute("select nextval('import_id_seq')").fetchone()[0])
-        return self.import_id
+
+def _next_import_id(cur: duckdb.DuckDBPyConnection) -> int:
+    """One past the largest recorded import id, read inside the write transaction that uses it.
+
+    Not a sequence: DuckDB logs a sequence's step only with a transaction that commits, so after
+    an id drawn in a rolled-back attempt was committed by the retry, a stop without a checkpoint
+    (SIGTERM, kill -9, power loss) replayed the log to a sequence behind the largest id and the
+    next import collided with it. The store's write lock and its single process make this safe.
+    """
+    return int(cur.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[0])
 
 
 def _import_direct_or_staged(job: _Job) -> ImportResult:
@@ -667,7 +682,7 @@ def _import_direct(job: _Job) -> ImportResult | None:
     job.report(0.1, "reading, checking and writing the rows")
     try:
         with job.store.writer() as cur:
-            import_id = job.next_id(cur)
+            import_id = _next_import_id(cur)
             _prepare(cur)
             inserted = _load_direct(cur, job.kind, job.text, job.mapping, job.store.path, import_id)
             result = ImportResult(
@@ -685,7 +700,7 @@ def _import_staged(job: _Job) -> ImportResult:
     """Stage, check and upsert a file in one write transaction (rejected files write no rows)."""
     kind = job.kind
     with job.store.writer() as cur:
-        import_id = job.next_id(cur)
+        import_id = _next_import_id(cur)
         staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report)
         result = ImportResult(
             import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read

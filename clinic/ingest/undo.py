@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from clinic import facts
 from clinic.ingest.load import TARGETS, _audit
+from clinic.store import as_task
 
 
 class UndoRefused(Exception):
@@ -42,6 +43,7 @@ def _target(kind: str):
     return TARGETS["side-effects" if kind == "manual" else kind]
 
 
+@as_task
 def undo(store, import_id: int, *, user: str | None = None) -> UndoResult:
     """Revert one committed import, or raise UndoRefused with a sentence saying why not."""
     found = store.rows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,25 @@ def screenshot(page: Any, name: str, max_height: int = 4000) -> Path:
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path
+
+
+def e2e_conftest(request: Any) -> Any:
+    """The tests/e2e/conftest.py module (for Server and free_port), found among the plugins."""
+    wanted = Path(__file__).with_name("conftest.py").resolve()
+    for plugin in request.config.pluginmanager.get_plugins():
+        if Path(getattr(plugin, "__file__", "") or "").resolve() == wanted:
+            return plugin
+    raise RuntimeError("tests/e2e/conftest.py is not loaded")
+
+
+def upload(page: Any, path: Path, kind: str = "Appointments") -> None:
+    """On the Upload page: choose the kind, attach the file, wait for a clean preview, Import."""
+    page.goto("/upload")
+    settle(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="What does the file hold?").click()
+    page.get_by_role("option", name=kind, exact=True).click()
+    settle(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    page.get_by_text(re.compile(r"No problems found in [\d,]+ rows")).wait_for(timeout=120_000)
+    settle(page)
+    page.get_by_role("button", name="Import", exact=True).click()

@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import AS_OF, PAGE_TITLES, PASSWORD, VIEWPORT, login, nav_links, settle
+from e2e_support import (
+    AS_OF,
+    PAGE_TITLES,
+    PASSWORD,
+    VIEWPORT,
+    e2e_conftest,
+    login,
+    nav_links,
+    settle,
+)
 
 from clinic import sso
 from clinic.ui import pages_for
@@ -30,15 +39,6 @@ class SsoApp:
     url: str
     db: Path
     provider: str
-
-
-def _e2e_conftest(request: pytest.FixtureRequest) -> Any:
-    """The tests/e2e/conftest.py module (for Server and free_port), found among the plugins."""
-    wanted = Path(__file__).with_name("conftest.py").resolve()
-    for plugin in request.config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", "") or "").resolve() == wanted:
-            return plugin
-    raise RuntimeError("tests/e2e/conftest.py is not loaded")
 
 
 def _seed(db: Path) -> None:
@@ -74,7 +74,7 @@ def sso_app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SsoApp]:
     """The mock provider on a free 127.0.0.1 port and a dashboard server that trusts it."""
-    e2e = _e2e_conftest(request)
+    e2e = e2e_conftest(request)
     folder = tmp_path_factory.mktemp("sso-store")
     db = folder / "clinic.duckdb"
     secrets_file = folder / "secrets.toml"

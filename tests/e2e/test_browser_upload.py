@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from e2e_support import FILES, ROOT, USERS, login, settle
+from e2e_support import FILES, ROOT, USERS, login, upload
 
 SAMPLES = ROOT / "data" / "samples"
-
-
-def _upload(page, path: Path) -> None:
-    """On the Upload page: choose appointments, attach the file, press Import."""
-    page.goto("/upload")
-    settle(page)
-    page.get_by_test_id("stSelectbox").filter(has_text="What does the file hold?").click()
-    page.get_by_role("option", name="Appointments").click()
-    settle(page)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
-    page.get_by_text(re.compile(r"No problems found in [\d,]+ rows")).wait_for()
-    settle(page)
-    page.get_by_role("button", name="Import", exact=True).click()
 
 
 def _import_twice(page, path: Path, rows: int) -> None:
     """Import a file, see every row new; import it again, see every row unchanged."""
     login(page, USERS["staff"], next="/upload")
-    _upload(page, path)
+    upload(page, path)
     page.get_by_text(f"Imported: {rows:,} new, 0 updated, 0 unchanged.").wait_for(timeout=60_000)
     page.reload()
-    _upload(page, path)
+    upload(page, path)
     page.get_by_text(f"Imported: 0 new, 0 updated, {rows:,} unchanged.").wait_for(timeout=60_000)
     assert page.get_by_test_id("stException").count() == 0
 
