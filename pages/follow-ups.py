@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from clinic import charts, ui
+from clinic import charts, formats, ui
 
 user = ui.require("follow-ups")
 f = ui.filters()
 as_of = ui.as_of()
 
 st.title("Follow-ups")
-st.caption(f"{ui.describe(f)} · as of {as_of:%d/%m/%Y}")
+st.caption(f"{ui.describe(f)} · as of {formats.day(as_of)}")
 
 if user.role in ui.COMPLIANCE_ROLES:
     target = st.slider(
@@ -20,7 +20,9 @@ if user.role in ui.COMPLIANCE_ROLES:
     ui.table(summary, "table_compliance", "No sessions in this range.")
     monthly = ui.data("compliance_by", f, as_of, "month")
     ui.chart(
-        charts.compliance_over_time(monthly, target, title="Monthly compliance (95% interval)"),
+        charts.compliance_over_time(
+            monthly, target, title="Monthly compliance (95% interval)", partial=ui.partial(f)
+        ),
         key="chart_compliance",
     )
     by_clinician = ui.data("compliance_by", f, as_of, "clinician")
