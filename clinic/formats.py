@@ -73,6 +73,12 @@ def uk_time(value: object) -> datetime | None:
     return moment.astimezone(UK)
 
 
+def utc_start_of(day: date) -> datetime:
+    """The stored (naive UTC) timestamp at which a UK calendar day begins."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UK)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
 def timestamp(value: object) -> str:
     """A stored timestamp (UTC) as UK wall-clock time: 05/12/2026 14:03."""
     moment = uk_time(value)

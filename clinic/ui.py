@@ -951,8 +951,9 @@ def audit_entries(
     return attempt(
         lambda: audit_trail.entries(
             store(),
-            start=datetime.combine(start, datetime.min.time()) if start else None,
-            end=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
+            # The trail shows UK time, so its days are UK days: 01/07 begins at 23:00 UTC.
+            start=formats.utc_start_of(start) if start else None,
+            end=formats.utc_start_of(end + timedelta(days=1)) if end else None,
             user=(user or "").strip() or None,
             action=(action or "").strip() or None,
         ),

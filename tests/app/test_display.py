@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from chartspec import legend_colours, traces, values, when
 
 from clinic import charts, formats
+from clinic.store import open_store
 
 # The seeded store's figures are for 30/06/2026; 20/05/2026 cuts May short.
 PARTIAL_MAY = {"from": "2026-01-01", "to": "2026-05-20"}
@@ -100,3 +102,21 @@ def test_revenue_colours_do_not_move_with_the_filters(seeded: Path, open_app) ->
     assert set(chelsea) < set(every)
     assert {name: every[name] for name in chelsea} == chelsea
     assert every == {name: charts.SERIES_COLOURS[name] for name in every}
+
+
+def test_audit_days_are_uk_days(seeded: Path, open_app) -> None:
+    """Filtering the trail on 01/07/2026 means the UK day: 23:30 UTC on 30/06 is 00:30 on it."""
+    with open_store(seeded).writer() as cur:
+        late = ((900, "2026-06-30 22:30:00", "late"), (901, "2026-06-30 23:30:00", "owl"))
+        for seq, at, user in late:
+            cur.execute(
+                "insert into audit_log (seq, logged_at, username, action, outcome, prev_hash,"
+                " hash) values ($seq, $at, $user, 'login', 'ok', 'x', 'y')",
+                {"seq": seq, "at": at, "user": user},
+            )
+    at = open_app("auditor", "pages/audit.py")
+    at.date_input(key="a_from").set_value(date(2026, 7, 1))
+    at.date_input(key="a_to").set_value(date(2026, 7, 1)).run()
+    trail = next(d.value for d in at.dataframe if "logged_at" in d.value.columns)
+    assert list(trail["username"]) == ["owl"]
+    assert formats.timestamp(trail["logged_at"].iloc[0]) == "01/07/2026 00:30"

@@ -96,3 +96,17 @@ def test_percent() -> None:
         "–",
         "100.0%",
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "utc"),
+    [
+        (date(2026, 7, 1), datetime(2026, 6, 30, 23, 0)),  # BST: the UK day starts at 23:00 UTC
+        (date(2026, 12, 5), datetime(2026, 12, 5, 0, 0)),  # GMT
+        (date(2026, 3, 29), datetime(2026, 3, 29, 0, 0)),  # the clocks go forward at 01:00 UTC
+        (date(2026, 3, 30), datetime(2026, 3, 29, 23, 0)),
+    ],
+)
+def test_a_uk_day_starts_at_uk_midnight(day: date, utc: datetime) -> None:
+    """Filtering stored UTC times by a UK day starts at UK midnight, summer time included."""
+    assert formats.utc_start_of(day) == utc
