@@ -441,7 +441,7 @@ def compliance_over_time(
                 showlegend=False,
                 legendgroup=measure,
                 customdata=counts[cut],
-                hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]}; partial month)",
+                hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]})",
             )
     fig.add_hline(
         y=target, line_dash="dash", line_color="#333", annotation_text=f"target {target:.0%}"
@@ -605,7 +605,7 @@ def spc(
             name="partial month",
             marker={"color": PALETTE[0], "size": 10, "symbol": "circle-open", "line": {"width": 2}},
             customdata=counts[cut],
-            hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]}; partial month)",
+            hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]})",
         )
     flagged = (rows["signal"].notna() & (rows["signal"].astype(str) != "")).to_numpy()
     if flagged.any():
