@@ -665,9 +665,10 @@ def spark(series: pd.DataFrame | None, column: str, f: metrics.Filters) -> list[
     return values if len(values) >= 2 else None
 
 
-def spark_note(f: metrics.Filters) -> str:
-    """The sentence under the tiles that says which partial months the sparklines leave out."""
-    cut = partial(f)
+def spark_note(series: pd.DataFrame | None, f: metrics.Filters) -> str:
+    """The sentence under the tiles that names the partial months the sparklines leave out."""
+    shown = set() if is_empty(series) else set(series["month"].astype(str))
+    cut = {m: days for m, days in partial(f).items() if f"{m:%Y-%m}" in shown}
     if not cut:
         return "Sparklines show whole months."
     left = ", ".join(

@@ -50,4 +50,6 @@ ui.tile(
     "side effect.",
     chart_data=ui.spark(series, "complication_rate", f), chart_type="line",
 )  # fmt: skip
-st.caption(f"Changes are against the previous period of the same length. {ui.spark_note(f)}")
+st.caption(
+    f"Changes are against the previous period of the same length. {ui.spark_note(series, f)}"
+)
