@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinic import config, metrics
+from clinic import config, formats, metrics
 from clinic.cli import OK, USAGE, CliError, _date, _emit
 from clinic.store import Store
 
@@ -50,16 +50,20 @@ def _rows(df: pd.DataFrame) -> list[dict]:
 
 
 def _show(value: object, column: str) -> str:
-    """A cell for the readable table: £ money, % rates, UK dates, blank for empty."""
+    """A cell for the readable table: £ money, % rates, UK days and months, measures in words."""
     value = _json_value(value)
     if value is None:
-        return "–"
+        return formats.EMPTY
     if column.endswith("_gbp"):
-        return f"£{value:,.2f}"
+        return formats.money(value)
     if column in ("rate", "ci_low", "ci_high"):
-        return f"{100 * value:.1f}%"
+        return formats.percent(value)
+    if column == "month":
+        return formats.month(value)
+    if column == "measure":
+        return formats.label(value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return f"{value[8:]}/{value[5:7]}/{value[:4]}"
+        return formats.day(value)
     return str(value)
 
 

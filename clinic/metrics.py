@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from clinic import facts, stats
+from clinic import facts, formats, stats
 from clinic.stats import funnel_curve  # noqa: F401  (re-exported for the pages)
 from clinic.store import Store
 
@@ -348,11 +348,7 @@ def describe_period(
     never hides which dates those are (the CLI and the dashboard default to different ranges).
     Without bounds (dates other than session dates) an open range is said as such.
     """
-
-    def uk(day: date) -> str:
-        """A date as dd/mm/yyyy."""
-        return f"{day:%d/%m/%Y}"
-
+    uk = formats.day
     first, last = bounds or (None, None)
     if f.start and f.end:
         span = f"{uk(f.start)} to {uk(f.end)}"

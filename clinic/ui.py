@@ -19,8 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import RerunException, StopException
 
 from clinic import audit as audit_trail
-from clinic import auth, config, demo, export, ingest, metrics, sso, stats, web
-from clinic.charts import MEASURE_LABELS
+from clinic import auth, charts, config, demo, export, formats, ingest, metrics, sso, stats, web
 from clinic.ingest import mapping as ingest_mapping
 from clinic.store import Store, StoreError, open_store
 
@@ -63,7 +62,7 @@ PRESETS = {
 }
 DEFAULT_PRESET = "last_12_months"
 ALL = "All"
-UK_DATE = "DD/MM/YYYY"
+UK_DATE = formats.TABLE_DAY  # date_input takes the same tokens as table columns
 REVENUE_BY = ("month", "session_type", "clinician", "site", "funding")
 IMPORT_KINDS = ingest.KINDS
 FIGURES_FAILURE = (
@@ -436,21 +435,72 @@ def describe(f: metrics.Filters | metrics.RecordFilter) -> str:
 
 
 # -- tables and downloads -----------------------------------------------------------------------
-COLUMN_LABELS = {"ci_low": "95% CI low", "ci_high": "95% CI high", "rate": "Rate", "met": "Met"}
+COLUMN_LABELS = {
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "list_gbp": "List price",
+    "price_gbp": "Price",
+    "session_type": "Session type",
+}
+RATE_COLUMNS = frozenset({"rate", "ci_low", "ci_high", "realisation", "overall_rate"})
+DAY_COLUMNS = frozenset({"date", "valid_from", "valid_to", "window_opens", "window_closes"})
+CODE_COLUMNS = ("measure", "check")  # internal codes, shown in words
+SALES_HELP = "Appointments and product sales that earned revenue: one sock sale counts as one."
+
+
+def _is_day(name: str, values: pd.Series) -> bool:
+    """Whether a column holds calendar days (not timestamps, and never a count like `updated`)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return name in DAY_COLUMNS or name.endswith("_date")
+    sample = values.dropna()
+    return len(sample) > 0 and all(
+        isinstance(v, date) and not isinstance(v, datetime) for v in sample.head(20)
+    )
+
+
+def displayed(df: pd.DataFrame) -> pd.DataFrame:
+    """A table's values as people read them: months as dates, timestamps in UK time, words.
+
+    The numbers are untouched (their format is the column_config's), so tables still sort.
+    """
+    out = df.copy()
+    for col in out.columns:
+        name, values = str(col), out[col]
+        if name == "month":
+            out[col] = [None if pd.isna(v) else formats.month_start(v) for v in values]
+        elif name in CODE_COLUMNS:
+            out[col] = [v if pd.isna(v) else formats.label(v) for v in values]
+        elif pd.api.types.is_datetime64_any_dtype(values) and not _is_day(name, values):
+            stamps = values if values.dt.tz is not None else values.dt.tz_localize("UTC")
+            out[col] = stamps.dt.tz_convert(formats.UK)
+    return out
 
 
 def money_columns(df: pd.DataFrame) -> dict[str, Any]:
-    """column_config for a frame: £ for *_gbp, percent for rates, UK dates for dates."""
+    """column_config for a displayed() frame: £ with thousands, %, UK days, months and times."""
     config_: dict[str, Any] = {}
+    sales = "sessions" in df.columns and any(str(c).endswith("_gbp") for c in df.columns)
     for col in df.columns:
-        name = str(col)
-        label = COLUMN_LABELS.get(name) or name.replace("_gbp", "").replace("_", " ").capitalize()
+        name, values = str(col), df[col]
+        label = COLUMN_LABELS.get(name) or formats.label(name.removesuffix("_gbp"))
         if name.endswith("_gbp"):
-            config_[name] = st.column_config.NumberColumn(label + " (£)", format="£%.2f")
-        elif name in {"rate", "ci_low", "ci_high", "realisation", "overall_rate"}:
+            config_[name] = st.column_config.NumberColumn(label, format=formats.TABLE_MONEY)
+        elif name in RATE_COLUMNS:
             config_[name] = st.column_config.NumberColumn(label, format="percent")
-        elif "date" in name or name in {"window_opens", "window_closes", "valid_from"}:
-            config_[name] = st.column_config.DateColumn(label, format="DD/MM/YYYY")
+        elif name == "sessions" and sales:
+            config_[name] = st.column_config.NumberColumn(
+                "Sales", format=formats.TABLE_COUNT, help=SALES_HELP
+            )
+        elif name == "month":
+            config_[name] = st.column_config.DateColumn(label, format=formats.TABLE_MONTH)
+        elif _is_day(name, values):
+            config_[name] = st.column_config.DateColumn(label, format=formats.TABLE_DAY)
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            config_[name] = st.column_config.DatetimeColumn(
+                label, format=formats.TABLE_TIME, timezone=str(formats.UK)
+            )
+        elif pd.api.types.is_integer_dtype(values) and not (name.endswith("id") or name == "seq"):
+            config_[name] = st.column_config.NumberColumn(label, format=formats.TABLE_COUNT)
         else:
             config_[name] = st.column_config.Column(label)
     return config_
@@ -461,9 +511,11 @@ def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) 
     if is_empty(df):
         st.info(empty_message)
         return
+    shown = displayed(df)
     st.dataframe(
-        df, key=key, hide_index=True, width="stretch", column_config=money_columns(df), **kwargs
-    )
+        shown, key=key, hide_index=True, width="stretch", column_config=money_columns(shown),
+        placeholder=formats.EMPTY, **kwargs,
+    )  # fmt: skip
 
 
 def download(
@@ -593,11 +645,37 @@ def result_frame(result: ingest.ImportResult) -> pd.DataFrame:
     return pd.DataFrame([{f: getattr(result, f) for f in fields}])
 
 
-def spark(series: pd.DataFrame | None, column: str) -> list[float] | None:
-    """A KPI sparkline's values (monthly), None when there is too little to draw."""
-    if is_empty(series) or column not in series or len(series) < 2:
+def partial(f: metrics.Filters) -> dict[date, tuple[date, date]]:
+    """Months the filters' dates cover only in part (figures stop at the as-of date)."""
+    today = as_of()
+    return charts.partial_months(f.start, min(f.end, today) if f.end else today)
+
+
+def spark(series: pd.DataFrame | None, column: str, f: metrics.Filters) -> list[float] | None:
+    """A KPI sparkline's monthly values, whole months only; None when too little to draw.
+
+    A partial month would dip at the end of the line and read as a change, and a sparkline
+    cannot mark it, so it is left out (spark_note says which).
+    """
+    if is_empty(series) or column not in series:
         return None
-    return [None if pd.isna(v) else float(v) for v in series[column]]
+    cut = {f"{m:%Y-%m}" for m in partial(f)}
+    whole = series[~series["month"].astype(str).isin(cut)]
+    values = [None if pd.isna(v) else float(v) for v in whole[column]]
+    return values if len(values) >= 2 else None
+
+
+def spark_note(series: pd.DataFrame | None, f: metrics.Filters) -> str:
+    """The sentence under the tiles that names the partial months the sparklines leave out."""
+    shown = set() if is_empty(series) else set(series["month"].astype(str))
+    cut = {m: days for m, days in partial(f).items() if f"{m:%Y-%m}" in shown}
+    if not cut:
+        return "Sparklines show whole months."
+    left = ", ".join(
+        f"{formats.month(m)} ({formats.day(a)} to {formats.day(b)})"
+        for m, (a, b) in sorted(cut.items())
+    )
+    return f"Sparklines show whole months only: {left} {'is' if len(cut) == 1 else 'are'} left out."
 
 
 def delta(now: float | None, before: float | None, percent_points: bool = False) -> str | None:
@@ -627,14 +705,12 @@ def tile(
 
 def label(name: str | None) -> str:
     """A column or measure name as people say it."""
-    if name is None:
-        return ""
-    return MEASURE_LABELS.get(name, name.replace("_", " ").capitalize())
+    return formats.label(name)
 
 
 def percent(rate: float | None) -> str:
     """A fraction as a percentage for a KPI tile; a dash when there is no denominator."""
-    return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"
+    return formats.percent(rate)
 
 
 def previous(f: metrics.Filters) -> metrics.Filters | None:
@@ -758,7 +834,7 @@ def show_preview(p: ingest.Preview | None) -> None:
         st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, p.dropped)))
     st.subheader("First rows")
     if not is_empty(p.sample):
-        st.dataframe(p.sample, key="u_sample", hide_index=True)
+        table(p.sample, "u_sample", "")
     problems = problems_frame(p.problems)
     rows = p.rows_read
     if problems.empty:
@@ -831,7 +907,7 @@ def show_result(result: ingest.ImportResult | None) -> None:
         errors = problems_frame(result.errors)
         if not errors.empty:
             st.dataframe(errors, key="u_result_errors", hide_index=True)
-    st.dataframe(result_frame(result), key="u_result", hide_index=True)
+    table(result_frame(result), "u_result", "")
 
 
 def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
@@ -886,8 +962,9 @@ def audit_entries(
     return attempt(
         lambda: audit_trail.entries(
             store(),
-            start=datetime.combine(start, datetime.min.time()) if start else None,
-            end=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
+            # The trail shows UK time, so its days are UK days: 01/07 begins at 23:00 UTC.
+            start=formats.utc_start_of(start) if start else None,
+            end=formats.utc_start_of(end + timedelta(days=1)) if end else None,
             user=(user or "").strip() or None,
             action=(action or "").strip() or None,
         ),

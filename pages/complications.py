@@ -14,14 +14,15 @@ serious = st.toggle("Serious only", key="serious_only")
 overall = ui.data("complications", f, None, serious)
 ui.table(overall, "table_complications", "No completed sessions in this range.")
 
-columns = st.columns(2)
-for i, by in enumerate(("effect", "sclerosant", "form", "vein_type")):
-    rates = ui.data("complications", f, by, serious)
-    ui.chart(
-        container=columns[i % 2],
-        fig=charts.rate_bars(rates, by, title=f"By {ui.label(by).lower()}"),
-        key=f"chart_rate_{by}",
-    )
+for row in (("effect", "sclerosant"), ("form", "vein_type")):
+    columns = st.columns(2)  # one row at a time, so the charts of a row line up
+    for column, by in zip(columns, row, strict=True):
+        rates = ui.data("complications", f, by, serious)
+        ui.chart(
+            container=column,
+            fig=charts.rate_bars(rates, by, title=f"By {ui.label(by).lower()}"),
+            key=f"chart_rate_{by}",
+        )
 
 st.subheader("Clinicians against the clinic's rate")
 funnel = ui.data("funnel", f, "clinician", serious)
@@ -33,7 +34,10 @@ ui.chart(
 
 st.subheader("Month by month")
 monthly = ui.data("spc", f, serious)
-ui.chart(charts.spc(monthly, title="p-chart of the monthly rate"), key="chart_spc")
+ui.chart(
+    charts.spc(monthly, title="p-chart of the monthly rate", partial=ui.partial(f)),
+    key="chart_spc",
+)
 
 st.subheader("Serious events")
 shown = 200  # the newest; Complication records lists and exports them all

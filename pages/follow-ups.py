@@ -20,7 +20,9 @@ if user.role in ui.COMPLIANCE_ROLES:
     ui.table(summary, "table_compliance", "No sessions in this range.")
     monthly = ui.data("compliance_by", f, as_of, "month")
     ui.chart(
-        charts.compliance_over_time(monthly, target, title="Monthly compliance (95% interval)"),
+        charts.compliance_over_time(
+            monthly, target, title="Monthly compliance (95% interval)", partial=ui.partial(f)
+        ),
         key="chart_compliance",
     )
     by_clinician = ui.data("compliance_by", f, as_of, "clinician")

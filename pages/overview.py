@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from clinic import ui
+from clinic import formats, ui
 
 user = ui.require("overview")
 f = ui.filters()
@@ -26,26 +26,30 @@ show_revenue = user.role in ui.REVENUE_ROLES
 tiles = st.columns(4 if show_revenue else 3, gap="medium")
 ui.tile(
     tiles[0], "Treatment sessions", f"{now['sessions']:,}", now["sessions"], prev.get("sessions"),
-    chart_data=ui.spark(series, "sessions"), chart_type="bar",
+    chart_data=ui.spark(series, "sessions", f), chart_type="bar",
 )  # fmt: skip
 position = 1
 if show_revenue:
     ui.tile(
-        tiles[1], "Revenue", f"£{now['revenue_gbp']:,.0f}", now["revenue_gbp"],
-        prev.get("revenue_gbp"), chart_data=ui.spark(series, "revenue_gbp"), chart_type="line",
+        tiles[1], "Revenue", formats.money(now["revenue_gbp"], pence=False), now["revenue_gbp"],
+        prev.get("revenue_gbp"), chart_data=ui.spark(series, "revenue_gbp", f), chart_type="line",
+        help="Rounded to the pound; the Revenue page shows pence.",
     )  # fmt: skip
     position = 2
 review = now["review_6w"]
 ui.tile(
     tiles[position], "Six-week review attended", ui.percent(review["rate"]), review["rate"],
     prev.get("review_6w", {}).get("rate"), percent_points=True,
-    help=f"{review['met']} of {review['eligible']} sessions whose review window has closed.",
+    help=f"{review['met']:,} of {review['eligible']:,} sessions whose review window has closed.",
 )  # fmt: skip
 comp = now["complication_rate"]
 ui.tile(
     tiles[position + 1], "Complication rate", ui.percent(comp["rate"]), comp["rate"],
     prev.get("complication_rate", {}).get("rate"), percent_points=True, delta_color="inverse",
-    help=f"{comp['events']} of {comp['eligible']} completed sessions had a reported side effect.",
-    chart_data=ui.spark(series, "complication_rate"), chart_type="line",
+    help=f"{comp['events']:,} of {comp['eligible']:,} completed sessions had a reported "
+    "side effect.",
+    chart_data=ui.spark(series, "complication_rate", f), chart_type="line",
 )  # fmt: skip
-st.caption("Changes are against the previous period of the same length.")
+st.caption(
+    f"Changes are against the previous period of the same length. {ui.spark_note(series, f)}"
+)

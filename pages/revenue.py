@@ -12,7 +12,9 @@ st.caption(ui.describe(f))
 
 monthly = ui.data("revenue_monthly", f, "session_type")
 ui.chart(
-    charts.stacked_monthly(monthly, "session_type", title="Monthly revenue by session type"),
+    charts.stacked_monthly(
+        monthly, "session_type", title="Monthly revenue by session type", partial=ui.partial(f)
+    ),
     key="chart_revenue_type",
 )
 left, right = st.columns(2)
@@ -25,7 +27,9 @@ ui.chart(
 kinds = ui.data("revenue_monthly", f, "kind")
 ui.chart(
     container=right,
-    fig=charts.stacked_monthly(kinds, "kind", title="Treatments and products"),
+    fig=charts.stacked_monthly(
+        kinds, "kind", title="Treatments and products", partial=ui.partial(f)
+    ),
     key="chart_revenue_kind",
 )
 

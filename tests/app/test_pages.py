@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from screen import screen_problems
 from streamlit.testing.v1 import AppTest
 
 from clinic import auth, cli, metrics, ui
@@ -31,14 +32,18 @@ def _no_errors(at: AppTest) -> None:
 
 @pytest.mark.parametrize(("role", "page"), CASES)
 def test_page_runs_on_seeded_store(seeded: Path, open_app, role: str, page: str) -> None:
-    """Each page a role may open runs without an exception or error on the seeded store."""
-    _no_errors(open_app(role, page))
+    """Each page a role may open runs without an error and reads right (tests/screen.py)."""
+    at = open_app(role, page)
+    _no_errors(at)
+    assert screen_problems(at) == []
 
 
 @pytest.mark.parametrize(("role", "page"), CASES)
 def test_page_runs_on_demo_store(demo_db: Path, open_app, role: str, page: str) -> None:
-    """Each page a role may open runs without an exception or error on the demo store."""
-    _no_errors(open_app(role, page))
+    """Each page a role may open runs without an error and reads right on the demo store."""
+    at = open_app(role, page)
+    _no_errors(at)
+    assert screen_problems(at) == []
 
 
 @pytest.mark.parametrize(("role", "page"), CASES)
@@ -143,19 +148,21 @@ F = metrics.Filters(start=date(2026, 1, 1), end=date(2026, 6, 30))
 
 
 def test_revenue_numbers_equal_metrics(seeded: Path, open_app) -> None:
-    """The Revenue table equals metrics.revenue and the hand-computed total of £485."""
+    """The Revenue table equals metrics.revenue (months shown as dates) and the total of £485."""
     at = open_app("manager", "pages/revenue.py", QUERY)
     shown = _frame_with(at, ["month", "sessions", "revenue_gbp"])
-    expected = metrics.revenue(open_store(seeded), F, "month")
+    expected = ui.displayed(metrics.revenue(open_store(seeded), F, "month"))
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
     # 120 + socks 25 + charged 110 + 100 + 130 (the price rose on 01/03/2026); cancelled = 0.
     assert shown["revenue_gbp"].sum() == pytest.approx(485.0)
 
 
 def test_follow_up_numbers_equal_metrics(seeded: Path, open_app) -> None:
-    """The compliance summary equals metrics.compliance for the same filters and date."""
+    """The compliance summary equals metrics.compliance (measures in words), same filters."""
     at = open_app("manager", "pages/follow-ups.py", QUERY)
-    expected = metrics.compliance(open_store(seeded), F, date.fromisoformat("2026-06-30"))
+    expected = ui.displayed(
+        metrics.compliance(open_store(seeded), F, date.fromisoformat("2026-06-30"))
+    )
     shown = _frame_with(at, list(expected.columns))
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
 
@@ -171,7 +178,7 @@ def test_complication_numbers_equal_metrics(seeded: Path, open_app) -> None:
     assert len(charts) == 6
     funnel = json.loads(charts[4].proto.spec)
     names = {trace.get("name") for trace in funnel["data"]}
-    assert {"95% limits", "99.8% limits", "clinician"} <= names
+    assert {"95% limits", "99.8% limits", "within 95% limits", "beyond 95% limits"} <= names
 
 
 def test_serious_toggle_narrows_rates(seeded: Path, open_app) -> None:
@@ -340,7 +347,7 @@ def _report(db: Path, *args: str) -> pd.DataFrame:
     ],
 )  # fmt: skip
 def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, columns) -> None:
-    """The table a manager sees equals `clinic report --json` for the same filters."""
+    """The table a manager sees equals `clinic report --json` (as shown) for the same filters."""
     shown = _frame_with(open_app("manager", page, QUERY), columns).reset_index(drop=True)
-    reported = _report(seeded, *args)[columns]
+    reported = ui.displayed(_report(seeded, *args)[columns])
     pd.testing.assert_frame_equal(shown, reported, check_dtype=False, atol=1e-9)
