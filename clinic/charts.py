@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import math
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -89,7 +92,7 @@ def stacked_monthly(
             name=str(name),
             marker_color=PALETTE[i % len(PALETTE)],
             hovertemplate=(MONEY_HOVER if value.endswith("_gbp") else "%{y:,}")
-            + f"<extra>{name}</extra>",
+            + "<extra>%{fullData.name}</extra>",  # the (escaped) trace name, never raw
         )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(tickformat=MONTH_AXIS, dtick="M1" if months.nunique() <= 14 else "M3")
@@ -311,4 +314,33 @@ def spc(df: pd.DataFrame, title: str = "") -> go.Figure:
         )
     fig.update_yaxes(tickformat=PERCENT, rangemode="tozero", title="Complication rate")
     fig.update_xaxes(tickformat=MONTH_AXIS)
+    return fig
+
+
+# Trace fields that carry values from the data (names of clinicians, sites, items, effects).
+_DATA_TEXT = ("x", "y", "text", "hovertext", "customdata", "labels", "ids", "name")
+
+
+def _inert(value: Any) -> Any:
+    """Strings (also inside lists and arrays) with &, < and > as entities; the rest as it is."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return np.array([_inert(v) for v in value.tolist()], dtype=object)
+    if isinstance(value, list | tuple):
+        return [_inert(v) for v in value]
+    return value
+
+
+def inert(fig: go.Figure) -> go.Figure:
+    """The figure with every value from the data shown as text, never as markup.
+
+    Plotly reads a subset of HTML in tick labels, legends and hover text, so a clinician
+    imported as `<a href=https://evil.example/>` would be a live link; as `&lt;a ...` it is
+    shown as typed. Hover templates are ours and keep their markup.
+    """
+    for trace in fig.data:
+        for name in _DATA_TEXT:
+            if name in trace and trace[name] is not None:
+                trace[name] = _inert(trace[name])
     return fig

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from clinic import audit as audit_trail
-from clinic import auth, config, demo, export, ingest, metrics, sso, stats, web
+from clinic import auth, charts, config, demo, export, ingest, metrics, sso, stats, web
 from clinic.charts import MEASURE_LABELS
 from clinic.ingest import mapping as ingest_mapping
 from clinic.store import Store, StoreError, open_store
@@ -177,7 +178,7 @@ def _login_prompt() -> None:
 
 def account_sidebar(user: Viewer) -> None:
     """Who is logged in, and the logout link."""
-    st.sidebar.caption(f"Logged in as **{user.username}** ({user.role})")
+    st.sidebar.caption(f"Logged in as **{plain(user.username)}** ({user.role})")
     st.sidebar.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
 
 
@@ -216,6 +217,20 @@ def require(page: str) -> Viewer:
 
 
 # -- the store, cached data and sentences instead of tracebacks ---------------------------------
+# What Streamlit's markdown (captions, alerts, labels) would read as markup, a link, an image,
+# LaTeX, a directive or an icon.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+
+
+def plain(text: object) -> str:
+    """Text shown literally by Streamlit's markdown: markup characters backslash-escaped.
+
+    Every name, header, value or message that came from a user, a file or a URL goes through
+    this before it reaches a caption, an alert or a label.
+    """
+    return _MARKUP.sub(r"\\\1", str(text))
+
+
 def _shown(
     action: Callable[[], Any],
     failure: str,
@@ -225,8 +240,8 @@ def _shown(
     """Run an action; show an exception of `sentences` as its own text, any other as `failure`."""
     try:
         return action()
-    except sentences as exc:  # these carry a sentence written for the user
-        st.error(str(exc) or failure)
+    except sentences as exc:  # these carry a sentence written for the user (values included)
+        st.error(plain(exc) if str(exc) else failure)
     except Exception:  # noqa: BLE001 - a page shows a sentence, never a traceback
         log.exception("%s failed", what)
         st.error(failure)
@@ -405,8 +420,10 @@ def filters(*, site: bool = True, clinician: bool = True) -> metrics.Filters:
         if not shown:
             continue
         choices = [ALL, *opts.get(f"{name}s", [])]
-        if state[f"f_{name}"] not in choices:  # a linked value the data does not hold (yet)
-            choices.append(state[f"f_{name}"])
+        if state[f"f_{name}"] not in choices:
+            # A link naming a site or clinician the store does not hold is refused, not shown.
+            state[f"f_{name}"] = state["_filters"][f"f_{name}"] = ALL
+            side.warning(f"The link named a {name} this store does not have: showing every {name}.")
         side.selectbox(title, choices, key=f"f_{name}")
     values = {k: state.get(k, v) for k, v in state["_filters"].items()}
     state["_filters"] = values
@@ -429,10 +446,10 @@ def options() -> dict[str, list[str]]:
 
 
 def describe(f: metrics.Filters) -> str:
-    """A one-line description of the filters, UK dates."""
+    """A one-line description of the filters, UK dates (names escaped for markdown)."""
     fmt = "%d/%m/%Y"
     span = f"{f.start:{fmt}} to {f.end:{fmt}}" if f.start and f.end else "all dates"
-    extra = [x for x in (f.site, f.clinician) if x]
+    extra = [plain(x) for x in (f.site, f.clinician) if x]
     return span + (" · " + " · ".join(extra) if extra else "")
 
 
@@ -662,8 +679,13 @@ def url_day(name: str) -> date | None:
 
 
 def url_index(name: str, choices: list[str]) -> int:
-    """Where the query string's value for `name` is among `choices` (0, the first, if not)."""
+    """Where the query string's value for `name` is among `choices` (0, the first, if not).
+
+    A value the choices do not hold is refused with a sentence (never echoed: it is the link's).
+    """
     value = st.query_params.get(name)
+    if value is not None and value not in choices:
+        st.warning(f"The link named a {name} this store does not have: showing every {name}.")
     return choices.index(value) if value in choices else 0
 
 
@@ -750,13 +772,13 @@ def show_preview(p: ingest.Preview | None) -> None:
         return
     if p.missing_required:
         st.error(
-            "Required columns are missing: " + ", ".join(p.missing_required)
+            "Required columns are missing: " + ", ".join(map(plain, p.missing_required))
             + ". Map a column of the file to each of them above."
         )  # fmt: skip
     if p.ignored:
-        st.caption("Ignored columns: " + ", ".join(map(str, p.ignored)))
+        st.caption("Ignored columns: " + ", ".join(map(plain, p.ignored)))
     if p.dropped:
-        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, p.dropped)))
+        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(plain, p.dropped)))
     st.subheader("First rows")
     if not is_empty(p.sample):
         st.dataframe(p.sample, key="u_sample", hide_index=True)
@@ -842,7 +864,7 @@ def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
             st.success("The side effect has been recorded.")
         else:
             for problem in result.errors:
-                st.error(f"{problem.column or 'Report'}: {problem.reason}")
+                st.error(f"{plain(problem.column or 'Report')}: {plain(problem.reason)}")
     return result
 
 
@@ -904,7 +926,7 @@ def add_account(name: str, role: str, password: str, email: str | None) -> None:
         "The account could not be created.",
     )
     if done is not None:
-        st.success(f"Account {name.strip()} created with role {role}.")
+        st.success(f"Account {plain(name.strip())} created with role {role}.")
 
 
 def set_account_disabled(name: str, disabled: bool) -> None:
@@ -914,7 +936,7 @@ def set_account_disabled(name: str, disabled: bool) -> None:
         lambda: change(store(), name, actor=_actor()) or True, "The account could not be changed."
     )
     if done:
-        st.success(f"Account {name} {'disabled' if disabled else 'enabled'}.")
+        st.success(f"Account {plain(name)} {'disabled' if disabled else 'enabled'}.")
 
 
 def usernames(accounts: pd.DataFrame | None) -> list[str]:
@@ -924,6 +946,7 @@ def usernames(accounts: pd.DataFrame | None) -> list[str]:
 
 def chart(fig: Any, key: str, container: Any = None) -> None:
     """Draw a clinic.charts figure in our own template (not Streamlit's theme), full width."""
+    fig = charts.inert(fig)  # names from files never become links or markup in a chart
     (container or st).plotly_chart(
         fig, key=key, theme=None, width="stretch", config={"displaylogo": False}
     )
