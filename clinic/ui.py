@@ -7,11 +7,12 @@ functions, and draw figures from clinic.charts.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import logging
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -153,7 +154,7 @@ def _sso_viewer() -> Viewer | None:
         st.session_state.pop("_viewer", None)
         st.title("Vein clinic analytics")
         st.error(sso.NO_ROLE_MESSAGE)
-        st.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
+        st.markdown(web.logout_form_html(st.context.cookies), unsafe_allow_html=True)
         st.stop()
     sso.record_login(store(), user, login_id)
     return _viewer_from(user)
@@ -162,9 +163,6 @@ def _sso_viewer() -> Viewer | None:
 def _login_prompt() -> None:
     """Say the session has ended and link to the login page, returning here afterwards."""
     sso_on = sso_enabled()
-    if sso_on and st.query_params.get(sso.QUERY_PARAM) == "1":
-        st.login()  # the HTML login page's SSO link lands here (/?sso=1)
-        st.stop()
     url = st.context.url or "/"
     parts = urlsplit(url)
     here = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -177,9 +175,10 @@ def _login_prompt() -> None:
 
 
 def account_sidebar(user: Viewer) -> None:
-    """Who is logged in, and the logout link."""
+    """Who is logged in, and the logout button (a POST carrying this session's token)."""
     st.sidebar.caption(f"Logged in as **{plain(user.username)}** ({user.role})")
-    st.sidebar.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
+    # Our own form: a fixed action, a hex token and a fixed label.
+    st.sidebar.markdown(web.logout_form_html(st.context.cookies), unsafe_allow_html=True)
 
 
 def viewer() -> Viewer | None:
@@ -484,17 +483,53 @@ def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) 
     )
 
 
+@dataclass(frozen=True)
+class Export:
+    """What a download holds (built when fetched) and how the audit trail names it."""
+
+    build: Callable[[], pd.DataFrame]
+    action: str = "export"
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 def download(
-    label: str, df: pd.DataFrame | Callable[[], pd.DataFrame] | None, file_name: str, key: str
+    label: str,
+    df: pd.DataFrame | Callable[[], pd.DataFrame] | Export | None,
+    file_name: str,
+    key: str,
 ) -> None:
-    """An Excel-safe CSV download button (deferred when given a function that builds the frame)."""
+    """A link to the Excel-safe CSV of a frame (or of what a function builds), for this session.
+
+    The only way data leaves the dashboard (the tables' own CSV toolbar is switched off in
+    .streamlit/config.toml): the file is offered to this browser session alone (clinic.web
+    serves /download/<id> only to it, while it lasts), built when fetched, made safe for
+    spreadsheets by export.safe_csv and recorded in the audit trail before a byte is sent.
+    """
     if df is None:
         return
-    payload: Any = (lambda: export.safe_csv(df())) if callable(df) else export.safe_csv(df)
-    st.download_button(
-        label, data=payload, file_name=file_name, mime="text/csv", key=key,
-        icon=":material/download:", on_click="ignore",
-    )  # fmt: skip
+    wanted = df if isinstance(df, Export) else Export(df if callable(df) else lambda: df)
+    owner = web.session_key(st.context.cookies)
+    if owner is None:  # no browser session (AppTest): nothing could fetch the file
+        return
+    # The download is fetched outside the page's run: take the store and the viewer now.
+    s = store()
+    who = viewer()
+
+    def build() -> bytes:
+        if who is None:
+            raise PermissionError("a download without a viewer")
+        frame = wanted.build()
+        data = export.safe_csv(frame)
+        # Audited before it is sent: if the trail cannot be written, nothing leaves.
+        audit_trail.log(
+            s, user=who.username, role=who.role, action=wanted.action, outcome="ok",
+            object=file_name, details={**wanted.details, "rows": len(frame),
+                                       "sha256": hashlib.sha256(data).hexdigest()},
+        )  # fmt: skip
+        return data
+
+    url = web.DOWNLOADS.offer(owner, key, file_name, build)
+    st.markdown(web.download_link_html(url, label), unsafe_allow_html=True)  # our own link
 
 
 def _record(
@@ -712,22 +747,14 @@ def filter_text(chosen: dict[str, Any]) -> str:
     return ", ".join(parts) or "none"
 
 
-def records_export(
-    r: metrics.RecordFilter, chosen: dict[str, Any], total: int
-) -> Callable[[], pd.DataFrame]:
-    """A deferred export of every row matching the record filter; logs the export when run."""
-    # The download runs outside the page's run: take the store and the viewer now.
+def records_export(r: metrics.RecordFilter, chosen: dict[str, Any], total: int) -> Export:
+    """Every row matching the record filter, built when downloaded; audited with its filter."""
     s = store()
-    who = viewer()
 
     def build() -> pd.DataFrame:
-        frame, count = metrics.complication_records(s, r, limit=None, offset=0)
-        if who is not None:
-            details = {"filter": filter_text(chosen), "rows": int(count)}
-            _record(s, who, "export_complication_records", "ok", None, details)
-        return frame
+        return metrics.complication_records(s, r, limit=None, offset=0)[0]
 
-    return build
+    return Export(build, "export_complication_records", {"filter": filter_text(chosen)})
 
 
 def max_upload_mb() -> int:
