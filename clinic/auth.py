@@ -190,9 +190,10 @@ def check_password(password: str, context: tuple[str | None, ...] = ()) -> None:
     found = zxcvbn(password[:_SCORED_CHARS], user_inputs=words, max_length=_SCORED_CHARS)
     if found["score"] < MIN_PASSWORD_SCORE:
         why = found["feedback"].get("warning") or "It follows a pattern that is easy to guess."
+        why = why[0].lower() + why[1:].rstrip(".")
         raise PasswordPolicyError(
-            f"This password is too easy to guess: {why.rstrip('.')}. Use a longer phrase of"
-            " three or four unrelated words."
+            f"This password is too easy to guess: {why}. Use a longer phrase of three or four"
+            " unrelated words."
         )
 
 

@@ -243,12 +243,19 @@ _BUTTON_STYLE = (
 )
 
 
-def logout_form_html(cookies: Mapping[str, str], text: str = "Log out") -> str:
-    """A one-button form that logs this browser session out (POST, with its token)."""
+def logout_form_html(
+    cookies: Mapping[str, str], text: str = "Log out", *, styled: bool = True
+) -> str:
+    """A one-button form that logs this browser session out (POST, with its token).
+
+    `styled` for Streamlit's pages; our own pages style buttons from their style block (their
+    CSP allows no style attributes).
+    """
+    style = f' style="{_BUTTON_STYLE}"' if styled else ""
     return (
         f'<form method="post" action="{LOGOUT_PATH}" data-testid="logout-form">'
         f'<input type="hidden" name="token" value="{logout_token(cookies)}">'
-        f'<button type="submit" style="{_BUTTON_STYLE}">{html.escape(text)}</button></form>'
+        f'<button type="submit"{style}>{html.escape(text)}</button></form>'
     )
 
 
@@ -365,7 +372,7 @@ def _login_body(next_path: str, message: str, username: str, demo: bool, sso_lin
 
 def _notice(message: str, cookies: Mapping[str, str] | None = None) -> str:
     """A page body with a sentence and, for a browser session, its logout button."""
-    form = logout_form_html(cookies) if cookies and _credential(cookies) else ""
+    form = logout_form_html(cookies, styled=False) if cookies and _credential(cookies) else ""
     link = f'<p><a href="{LOGIN_PATH}">Go to the login page</a></p>' if not form else ""
     return _alert(message) + form + link
 
@@ -375,6 +382,8 @@ TOO_MANY = (
     "Too many failed logins from this address: try again in {} minutes, or ask an administrator."
 )
 AT_ONCE = "Too many logins at once from this address; try again in a moment."
+# Login attempts one address may have waiting at once (a clinic's PCs behind one NAT at 9:00).
+MAX_WAITING = 12
 
 
 def login_failure_limits() -> list[RateLimitItem]:
@@ -388,7 +397,8 @@ def login_failure_limits() -> list[RateLimitItem]:
 
 
 def login_concurrency() -> int:
-    """Password checks run at once (env CLINIC_LOGIN_CONCURRENCY, default 2; 64 MiB each)."""
+    """Password checks run at once, in all and per address (env CLINIC_LOGIN_CONCURRENCY,
+    default 2; each holds 64 MiB)."""
     try:
         value = int(os.environ.get("CLINIC_LOGIN_CONCURRENCY", "2"))
     except ValueError:
@@ -477,7 +487,8 @@ def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = Non
     rules = login_failure_limits()
     concurrency = login_concurrency()
     checking = asyncio.Semaphore(concurrency)
-    pending: dict[str, int] = {}  # address -> its login attempts under way
+    pending: dict[str, int] = {}  # address -> its login attempts under way or waiting
+    gates: dict[str, asyncio.Semaphore] = {}  # address -> its share of the checks
 
     def is_demo() -> bool:
         from clinic import demo
@@ -541,13 +552,18 @@ def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = Non
         if wait is not None:
             return form_again(target, TOO_MANY.format(-(-wait // 60)), 429, username,
                               **{"Retry-After": str(wait)})  # fmt: skip
-        if pending.get(where, 0) >= concurrency:
-            # One address never holds more than its share of the password checks: a burst
-            # from one place cannot make everyone else queue behind it.
+        if pending.get(where, 0) >= MAX_WAITING:
             return form_again(target, AT_ONCE, 429, username, **{"Retry-After": "2"})
         pending[where] = pending.get(where, 0) + 1
+        # One address never holds more than its share of the password checks: the others of
+        # a burst wait in the address's own queue, so everyone else is not stuck behind it.
+        gate = gates.setdefault(where, asyncio.Semaphore(concurrency))
         try:
-            token, result = await check(where, username, password)
+            await asyncio.wait_for(gate.acquire(), timeout=20)
+            try:
+                token, result = await check(where, username, password)
+            finally:
+                gate.release()
         except TimeoutError:
             return form_again(target, "The server is busy; try again in a moment.", 503, username)
         except (StoreError, auth.AuthError):
@@ -555,7 +571,7 @@ def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = Non
         finally:
             pending[where] -= 1
             if not pending[where]:
-                del pending[where]
+                del pending[where], gates[where]
         if result is None:  # failures piled up while this attempt queued
             wait = over_limit(where) or 60
             return form_again(target, TOO_MANY.format(-(-wait // 60)), 429, username,
@@ -579,7 +595,8 @@ def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = Non
         # A GET never logs out: a link from another site must not end (or half end) a session.
         if not _credential(request.cookies):
             return RedirectResponse(LOGIN_PATH, status_code=303)
-        return _page(_notice("", request.cookies), title="Log out")
+        question = "<p>Log out of the clinic dashboard in this browser?</p>"
+        return _page(question + logout_form_html(request.cookies, styled=False), title="Log out")
 
     async def logout(request: Request) -> Response:
         try:

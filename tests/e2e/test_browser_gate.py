@@ -281,11 +281,15 @@ def test_a_link_carrying_markdown_stays_text(page) -> None:
 
 
 def test_no_page_breaks_the_content_security_policy(page) -> None:
-    """Every page of the admin draws under the CSP without a single violation."""
+    """The login and logout pages and every page of the admin draw under the CSP without a
+    single violation."""
     page.add_init_script(
         "window.__csp = []; document.addEventListener('securitypolicyviolation',"
         " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
     )
+    page.goto("/auth/login")
+    page.get_by_label("Username").wait_for()
+    assert page.evaluate("window.__csp") == []
     login(page, USERS["admin"])
     settle(page)
     for key, title in PAGE_TITLES.items():
@@ -295,6 +299,9 @@ def test_no_page_breaks_the_content_security_policy(page) -> None:
         wait_for_charts(page)
         assert page.get_by_test_id("stException").count() == 0, title
         assert page.evaluate("window.__csp") == [], title
+    page.goto("/auth/logout")
+    page.get_by_role("button", name="Log out").wait_for()
+    assert page.evaluate("window.__csp") == []
 
 
 def test_a_page_on_another_site_cannot_log_anyone_out(page, context, app) -> None:

@@ -495,6 +495,26 @@ def test_a_burst_of_logins_runs_few_password_checks_at_once(login_app, monkeypat
     assert checks == statuses.count(401)
 
 
+def test_people_behind_one_address_log_in_at_the_same_moment(login_app):
+    """Six right logins at once from one address (a clinic behind one NAT) all get in: they
+    wait their turn rather than being refused."""
+
+    async def together() -> list[int]:
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+            "scheme": "http", "path": "/auth/login", "raw_path": b"/auth/login", "root_path": "",
+            "query_string": b"", "client": ("10.0.0.7", 40000), "server": ("testserver", 80),
+            "headers": [(b"host", b"testserver"),
+                        (b"content-type", b"application/x-www-form-urlencoded")],
+        }  # fmt: skip
+        body = _form("ann", PW).encode()
+        done = await asyncio.gather(*(_call(login_app, dict(scope), body) for _ in range(6)))
+        return [status for status, _h, _b in done]
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, together()).result() == [303] * 6
+
+
 def test_downloads_belong_to_the_session_that_was_offered_them():
     """An offer is claimed only by its own session, keeps its id per button, ends at logout."""
     table = web.Downloads(limit=3)
