@@ -1,7 +1,8 @@
 """Streamlit glue: roles and pages, the shared filters, cached data, downloads, sentences.
 
-The only module of `clinic` that imports Streamlit; pages call these helpers and the domain
-functions, and draw figures from clinic.charts.
+With clinic/ui_server.py (what the web gate asks Streamlit's runtime), the only module of
+`clinic` that imports Streamlit; pages call these helpers and the domain functions, and draw
+figures from clinic.charts.
 """
 
 from __future__ import annotations
