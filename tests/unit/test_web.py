@@ -397,7 +397,9 @@ def _asgi(
         "query_string": b"", "headers": headers, "client": (client or "127.0.0.1", 40000),
         "server": ("testserver", 80),
     }  # fmt: skip
-    return asyncio.run(_call(app, scope, body.encode()))
+    # A thread of its own: Playwright's sync API may hold an event loop on the main thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _call(app, scope, body.encode())).result()
 
 
 async def _call(app: Starlette, scope: dict, body: bytes) -> tuple[int, dict[str, str], bytes]:
