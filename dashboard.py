@@ -1,8 +1,9 @@
 """Entry point: `streamlit run dashboard.py` serves the clinic dashboard.
 
 `streamlit run` first imports this file to find `app`, the ASGI server: Streamlit's own server
-wrapped with our login routes, a login gate and security headers (clinic/web.py). Streamlit then
-runs the same file as `__main__` for every browser session, which draws the page.
+wrapped with our login, logout and download routes, an access gate and security headers
+(clinic/web.py, told about Streamlit's runtime by clinic/ui_server.py). Streamlit then runs the
+same file as `__main__` for every browser session, which draws the page.
 """
 
 import streamlit as st
@@ -10,10 +11,13 @@ import streamlit as st
 from clinic import ui, web
 
 if __name__ != "__main__":
+    from clinic import ui_server
+
+    hooks = ui_server.hooks()
     app = st.App(
         __file__,
-        routes=web.routes(sso_enabled=ui.sso_enabled),
-        middleware=web.middleware(),
+        routes=web.routes(hooks=hooks),
+        middleware=web.middleware(hooks=hooks),
         lifespan=web.lifespan,
     )
 else:

@@ -7,6 +7,11 @@ a running import. They do not bump `data_version` either: accounts are not clini
 Settings (environment): CLINIC_LOCKOUT_ATTEMPTS (default 5 failures in a row lock an account),
 CLINIC_LOCKOUT_MINUTES (default 15), CLINIC_IDLE_MINUTES (default 30: a web session unused for
 longer ends).
+
+A refused login gets one sentence whatever the reason (unknown name, wrong password, locked
+account), so the login form tells nobody which accounts exist; the audit trail keeps the reason.
+A locked-out administrator gets back in with `python -m clinic users unlock NAME` (or
+`users reset-password NAME`, which also clears the lock).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import duckdb
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from clinic import audit
 from clinic.store import Store
@@ -31,6 +37,16 @@ from clinic.store import Store
 ROLES = ("admin", "manager", "staff", "auditor")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
+# zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable" against an online
+# attack and a slow-hash offline one; common, breached-style and keyboard passwords score 0-2.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn reads at most this many characters (its own limit; the time it takes grows with length).
+_SCORED_CHARS = 72
+# The one answer to every refused login (NIST 800-63B: do not say which part was wrong).
+REFUSED = (
+    "The user name or password is not right, or the account is locked for a while after"
+    " repeated failures."
+)
 
 # The role matrix of docs/CONTRACTS.md "Roles", as data.
 PAGES = (
@@ -157,8 +173,11 @@ def _log_change(
     audit.log(store, user=who, role=role, action=action, outcome="ok", object=obj, details=details)
 
 
-def check_password(password: str) -> None:
-    """Raise PasswordPolicyError unless the password meets the policy."""
+def check_password(password: str, context: tuple[str | None, ...] = ()) -> None:
+    """Raise PasswordPolicyError unless the password is long enough and hard to guess.
+
+    `context` (the user name, the e-mail) counts as guessable: "ann-clinic-2024" for ann is weak.
+    """
     if len(password) < MIN_PASSWORD_CHARS:
         raise PasswordPolicyError(
             f"The password is too short: use at least {MIN_PASSWORD_CHARS} characters."
@@ -166,6 +185,15 @@ def check_password(password: str) -> None:
     if len(password) > MAX_PASSWORD_CHARS:
         raise PasswordPolicyError(
             f"The password is too long: use at most {MAX_PASSWORD_CHARS} characters."
+        )
+    words = [w for w in context if w]
+    found = zxcvbn(password[:_SCORED_CHARS], user_inputs=words, max_length=_SCORED_CHARS)
+    if found["score"] < MIN_PASSWORD_SCORE:
+        why = found["feedback"].get("warning") or "It follows a pattern that is easy to guess."
+        why = why[0].lower() + why[1:].rstrip(".")
+        raise PasswordPolicyError(
+            f"This password is too easy to guess: {why}. Use a longer phrase of three or four"
+            " unrelated words."
         )
 
 
@@ -205,7 +233,7 @@ def add_user(
     """Create a local account with an Argon2id password hash."""
     name = _check_name(name)
     _check_role(role)
-    check_password(password)
+    check_password(password, (name, email))
     digest = _hasher.hash(password)
     with _tx(store) as cur:
         if _account(cur, name):
@@ -251,7 +279,7 @@ def enable_user(store: Store, name: str, *, actor: User | None = None) -> None:
 
 def reset_password(store: Store, name: str, password: str, *, actor: User | None = None) -> None:
     """Set a new password, clear a lockout and end the account's sessions."""
-    check_password(password)
+    check_password(password, (name,))
     digest = _hasher.hash(password)
     with _tx(store) as cur:
         if not _account(cur, name):
@@ -263,6 +291,18 @@ def reset_password(store: Store, name: str, password: str, *, actor: User | None
         )
         _end_sessions(cur, name)
     _log_change(store, actor, "account-reset-password", name)
+
+
+def unlock_user(store: Store, name: str, *, actor: User | None = None) -> None:
+    """Clear an account's lockout and failure count (a locked-out admin's way back in)."""
+    with _tx(store) as cur:
+        if not _account(cur, name):
+            raise AuthError(f"There is no user called {name!r}.")
+        cur.execute(
+            "update accounts set failed_logins = 0, locked_until = null where username = $name",
+            {"name": name},
+        )
+    _log_change(store, actor, "account-unlock", name)
 
 
 def set_role(store: Store, name: str, role: str, *, actor: User | None = None) -> None:
@@ -311,7 +351,6 @@ def authenticate(store: Store, name: str, password: str) -> AuthResult:
     """Check a user name and password; count failures and lock the account after too many."""
     name = (name or "").strip()
     now = _now()
-    refused = "The user name or password is not right."
     with store.cursor() as cur:
         found = _account(cur, name) if name else None
     if found is None:
@@ -324,14 +363,14 @@ def authenticate(store: Store, name: str, password: str) -> AuthResult:
             outcome="failed",
             details={"why": "unknown-user"},
         )
-        return AuthResult(None, refused)
+        return AuthResult(None, REFUSED)
     username, role, stored, email, disabled, _failed, locked_until = found
     if locked_until is not None and locked_until > now:
         _verify(None, password or "")
         audit.log(
             store, user=username, role=role, action="login", outcome="locked", object=username
         )
-        return AuthResult(None, _locked_sentence(locked_until))
+        return AuthResult(None, REFUSED)
     ok = _verify(stored, password or "")
     if ok and disabled:
         audit.log(
@@ -388,22 +427,9 @@ def authenticate(store: Store, name: str, password: str) -> AuthResult:
             action="lockout",
             outcome="ok",
             object=username,
-            details={"minutes": lockout_minutes()},
+            details={"minutes": lockout_minutes(), "until": lock_until.isoformat()},
         )
-        return AuthResult(None, _locked_sentence(lock_until))
-    return AuthResult(None, refused)
-
-
-def _locked_sentence(until: datetime) -> str:
-    """'Account locked until HH:MM' in UTC and London time when they differ."""
-    utc = until.replace(tzinfo=UTC)
-    try:
-        from zoneinfo import ZoneInfo
-
-        local = utc.astimezone(ZoneInfo("Europe/London"))
-        return f"Too many failed logins: this account is locked until {local:%H:%M} (UK time)."
-    except Exception:  # no time-zone database: UTC is still right
-        return f"Too many failed logins: this account is locked until {utc:%H:%M} UTC."
+    return AuthResult(None, REFUSED)
 
 
 # -- web sessions ------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ labels are words, money and dates read the UK way.
 
 from __future__ import annotations
 
+import html
 import math
 import zlib
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -296,7 +298,10 @@ def stacked_monthly(
                     "color": palette[name],
                     "pattern": {"shape": PARTIAL_PATTERN if hatched else ""},
                 },
-                hovertemplate=f"{hover}<extra>{name}{', partial month' * hatched}</extra>",
+                # The (escaped) trace name, never the raw one, in the hover.
+                hovertemplate=f"{hover}<extra>%{{fullData.name}}"
+                + ", partial month" * hatched
+                + "</extra>",
             )
     fig.update_layout(barmode="stack")
     _month_ticks(fig)
@@ -544,7 +549,7 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
         fig.add_annotation(
             x=row.eligible, y=row.rate, xref="x", yref="y",
             ax=x_right, ay=spot, axref="x", ayref="y",
-            text=name, xanchor="left", font={"size": 12}, showarrow=True,
+            text=html.escape(name, quote=False), xanchor="left", font={"size": 12}, showarrow=True,
             arrowhead=0, arrowwidth=1, arrowcolor="#999", standoff=6,
         )  # fmt: skip
     fig.update_layout(
@@ -620,4 +625,33 @@ def spc(
         )
     fig.update_yaxes(tickformat=PERCENT, rangemode="tozero", title="Complication rate")
     _month_ticks(fig)
+    return fig
+
+
+# Trace fields that carry values from the data (names of clinicians, sites, items, effects).
+_DATA_TEXT = ("x", "y", "text", "hovertext", "customdata", "labels", "ids", "name")
+
+
+def _inert(value: Any) -> Any:
+    """Strings (also inside lists and arrays) with &, < and > as entities; the rest as it is."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return np.array([_inert(v) for v in value.tolist()], dtype=object)
+    if isinstance(value, list | tuple):
+        return [_inert(v) for v in value]
+    return value
+
+
+def inert(fig: go.Figure) -> go.Figure:
+    """The figure with every value from the data shown as text, never as markup.
+
+    Plotly reads a subset of HTML in tick labels, legends and hover text, so a clinician
+    imported as `<a href=https://evil.example/>` would be a live link; as `&lt;a ...` it is
+    shown as typed. Hover templates are ours and keep their markup.
+    """
+    for trace in fig.data:
+        for name in _DATA_TEXT:
+            if name in trace and trace[name] is not None:
+                trace[name] = _inert(trace[name])
     return fig

@@ -40,7 +40,7 @@ def _auth_call(fn: Callable[[], object]) -> object:
 
 
 def cmd_users(args: argparse.Namespace, store: Store) -> int:
-    """users add|list|disable|enable|reset-password."""
+    """users add|list|disable|enable|unlock|reset-password."""
     action = args.users_command
     if action == "list":
         users = auth.list_users(store)
@@ -67,6 +67,9 @@ def cmd_users(args: argparse.Namespace, store: Store) -> int:
     elif action == "enable":
         _auth_call(lambda: auth.enable_user(store, args.name))
         print(f"User {args.name} enabled.")
+    elif action == "unlock":
+        _auth_call(lambda: auth.unlock_user(store, args.name))
+        print(f"User {args.name} unlocked: they can log in again.")
     elif action == "reset-password":
         password = _password_from_stdin()
         _auth_call(lambda: auth.reset_password(store, args.name, password))
@@ -178,6 +181,7 @@ def register(
     for name, text in (
         ("disable", "refuse further logins and end sessions"),
         ("enable", "allow a disabled account again"),
+        ("unlock", "clear a lockout after failed logins (e.g. a locked-out admin)"),
         ("reset-password", "set a new password (first line of stdin)"),
     ):
         p = users_sub.add_parser(name, parents=[common], help=text)

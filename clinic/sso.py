@@ -27,9 +27,9 @@ REQUIRED_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
                  "server_metadata_url")  # fmt: skip
 # Streamlit's identity cookie; large identities are split into `_streamlit_user_1`, ...
 IDENTITY_COOKIE = "_streamlit_user"
-# `/?sso=1` asks the dashboard script to start st.login() (the HTML login page links there).
-QUERY_PARAM = "sso"
-START_PATH = f"/?{QUERY_PARAM}=1"
+# The HTML login page links here; clinic.web sends the browser on to Streamlit's OIDC route
+# (no Streamlit page, and so no websocket, is opened before the user has logged in).
+START_PATH = "/auth/sso"
 NO_ROLE_MESSAGE = "Your account has no role in this clinic's dashboard; ask the administrator."
 BUTTON_LABEL = "Log in with the clinic's account"
 

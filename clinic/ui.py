@@ -1,15 +1,18 @@
 """Streamlit glue: roles and pages, the shared filters, cached data, downloads, sentences.
 
-The only module of `clinic` that imports Streamlit; pages call these helpers and the domain
-functions, and draw figures from clinic.charts.
+With clinic/ui_server.py (what the web gate asks Streamlit's runtime), the only module of
+`clinic` that imports Streamlit; pages call these helpers and the domain functions, and draw
+figures from clinic.charts.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -151,7 +154,7 @@ def _sso_viewer() -> Viewer | None:
         st.session_state.pop("_viewer", None)
         st.title("Vein clinic analytics")
         st.error(sso.NO_ROLE_MESSAGE)
-        st.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
+        st.markdown(web.logout_form_html(st.context.cookies), unsafe_allow_html=True)
         st.stop()
     sso.record_login(store(), user, login_id)
     return _viewer_from(user)
@@ -160,9 +163,6 @@ def _sso_viewer() -> Viewer | None:
 def _login_prompt() -> None:
     """Say the session has ended and link to the login page, returning here afterwards."""
     sso_on = sso_enabled()
-    if sso_on and st.query_params.get(sso.QUERY_PARAM) == "1":
-        st.login()  # the HTML login page's SSO link lands here (/?sso=1)
-        st.stop()
     url = st.context.url or "/"
     parts = urlsplit(url)
     here = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -175,9 +175,10 @@ def _login_prompt() -> None:
 
 
 def account_sidebar(user: Viewer) -> None:
-    """Who is logged in, and the logout link."""
-    st.sidebar.caption(f"Logged in as **{user.username}** ({user.role})")
-    st.sidebar.markdown(web.logout_link_html(), unsafe_allow_html=True)  # our own static link
+    """Who is logged in, and the logout button (a POST carrying this session's token)."""
+    st.sidebar.caption(f"Logged in as **{plain(user.username)}** ({user.role})")
+    # Our own form: a fixed action, a hex token and a fixed label.
+    st.sidebar.markdown(web.logout_form_html(st.context.cookies), unsafe_allow_html=True)
 
 
 def viewer() -> Viewer | None:
@@ -215,6 +216,20 @@ def require(page: str) -> Viewer:
 
 
 # -- the store, cached data and sentences instead of tracebacks ---------------------------------
+# What Streamlit's markdown (captions, alerts, labels) would read as markup, a link, an image,
+# LaTeX, a directive or an icon.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+
+
+def plain(text: object) -> str:
+    """Text shown literally by Streamlit's markdown: markup characters backslash-escaped.
+
+    Every name, header, value or message that came from a user, a file or a URL goes through
+    this before it reaches a caption, an alert or a label.
+    """
+    return _MARKUP.sub(r"\\\1", str(text))
+
+
 def _shown(
     action: Callable[[], Any],
     failure: str,
@@ -224,8 +239,8 @@ def _shown(
     """Run an action; show an exception of `sentences` as its own text, any other as `failure`."""
     try:
         return action()
-    except sentences as exc:  # these carry a sentence written for the user
-        st.error(str(exc) or failure)
+    except sentences as exc:  # these carry a sentence written for the user (values included)
+        st.error(plain(exc) if str(exc) else failure)
     except Exception:  # noqa: BLE001 - a page shows a sentence, never a traceback
         log.exception("%s failed", what)
         st.error(failure)
@@ -403,8 +418,10 @@ def filters(*, site: bool = True, clinician: bool = True) -> metrics.Filters:
         if not shown:
             continue
         choices = [ALL, *opts.get(f"{name}s", [])]
-        if state[f"f_{name}"] not in choices:  # a linked value the data does not hold (yet)
-            choices.append(state[f"f_{name}"])
+        if state[f"f_{name}"] not in choices:
+            # A link naming a site or clinician the store does not hold is refused, not shown.
+            state[f"f_{name}"] = state["_filters"][f"f_{name}"] = ALL
+            side.warning(f"The link named a {name} this store does not have: showing every {name}.")
         side.selectbox(title, choices, key=f"f_{name}")
     values = {k: state.get(k, v) for k, v in state["_filters"].items()}
     state["_filters"] = values
@@ -427,11 +444,11 @@ def options() -> dict[str, list[str]]:
 
 
 def describe(f: metrics.Filters | metrics.RecordFilter) -> str:
-    """The range, filters and as-of date of a page's figures (its caption), UK dates."""
+    """The range, filters and as-of date of a page's figures (its caption; names escaped)."""
     if isinstance(f, metrics.RecordFilter):  # reported dates, picked on the page itself
         period = metrics.Filters(start=f.start, end=f.end)
-        return metrics.describe_period(period, as_of(), None, what="reported dates")
-    return metrics.describe_period(f, as_of(), data("date_bounds") or (None, None))
+        return plain(metrics.describe_period(period, as_of(), None, what="reported dates"))
+    return plain(metrics.describe_period(f, as_of(), data("date_bounds") or (None, None)))
 
 
 # -- tables and downloads -----------------------------------------------------------------------
@@ -518,17 +535,53 @@ def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) 
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Export:
+    """What a download holds (built when fetched) and how the audit trail names it."""
+
+    build: Callable[[], pd.DataFrame]
+    action: str = "export"
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 def download(
-    label: str, df: pd.DataFrame | Callable[[], pd.DataFrame] | None, file_name: str, key: str
+    label: str,
+    df: pd.DataFrame | Callable[[], pd.DataFrame] | Export | None,
+    file_name: str,
+    key: str,
 ) -> None:
-    """An Excel-safe CSV download button (deferred when given a function that builds the frame)."""
+    """A link to the Excel-safe CSV of a frame (or of what a function builds), for this session.
+
+    The only way data leaves the dashboard (the tables' own CSV toolbar is switched off in
+    .streamlit/config.toml): the file is offered to this browser session alone (clinic.web
+    serves /download/<id> only to it, while it lasts), built when fetched, made safe for
+    spreadsheets by export.safe_csv and recorded in the audit trail before a byte is sent.
+    """
     if df is None:
         return
-    payload: Any = (lambda: export.safe_csv(df())) if callable(df) else export.safe_csv(df)
-    st.download_button(
-        label, data=payload, file_name=file_name, mime="text/csv", key=key,
-        icon=":material/download:", on_click="ignore",
-    )  # fmt: skip
+    wanted = df if isinstance(df, Export) else Export(df if callable(df) else lambda: df)
+    owner = web.session_key(st.context.cookies)
+    if owner is None:  # no browser session (AppTest): nothing could fetch the file
+        return
+    # The download is fetched outside the page's run: take the store and the viewer now.
+    s = store()
+    who = viewer()
+
+    def build() -> bytes:
+        if who is None:
+            raise PermissionError("a download without a viewer")
+        frame = wanted.build()
+        data = export.safe_csv(frame)
+        # Audited before it is sent: if the trail cannot be written, nothing leaves.
+        audit_trail.log(
+            s, user=who.username, role=who.role, action=wanted.action, outcome="ok",
+            object=file_name, details={**wanted.details, "rows": len(frame),
+                                       "sha256": hashlib.sha256(data).hexdigest()},
+        )  # fmt: skip
+        return data
+
+    url = web.DOWNLOADS.offer(owner, key, file_name, build)
+    st.markdown(web.download_link_html(url, label), unsafe_allow_html=True)  # our own link
 
 
 def _record(
@@ -737,8 +790,13 @@ def url_day(name: str) -> date | None:
 
 
 def url_index(name: str, choices: list[str]) -> int:
-    """Where the query string's value for `name` is among `choices` (0, the first, if not)."""
+    """Where the query string's value for `name` is among `choices` (0, the first, if not).
+
+    A value the choices do not hold is refused with a sentence (never echoed: it is the link's).
+    """
     value = st.query_params.get(name)
+    if value is not None and value not in choices:
+        st.warning(f"The link named a {name} this store does not have: showing every {name}.")
     return choices.index(value) if value in choices else 0
 
 
@@ -765,22 +823,14 @@ def filter_text(chosen: dict[str, Any]) -> str:
     return ", ".join(parts) or "none"
 
 
-def records_export(
-    r: metrics.RecordFilter, chosen: dict[str, Any], total: int
-) -> Callable[[], pd.DataFrame]:
-    """A deferred export of every row matching the record filter; logs the export when run."""
-    # The download runs outside the page's run: take the store and the viewer now.
+def records_export(r: metrics.RecordFilter, chosen: dict[str, Any], total: int) -> Export:
+    """Every row matching the record filter, built when downloaded; audited with its filter."""
     s = store()
-    who = viewer()
 
     def build() -> pd.DataFrame:
-        frame, count = metrics.complication_records(s, r, limit=None, offset=0)
-        if who is not None:
-            details = {"filter": filter_text(chosen), "rows": int(count)}
-            _record(s, who, "export_complication_records", "ok", None, details)
-        return frame
+        return metrics.complication_records(s, r, limit=None, offset=0)[0]
 
-    return build
+    return Export(build, "export_complication_records", {"filter": filter_text(chosen)})
 
 
 def max_upload_mb() -> int:
@@ -825,13 +875,13 @@ def show_preview(p: ingest.Preview | None) -> None:
         return
     if p.missing_required:
         st.error(
-            "Required columns are missing: " + ", ".join(p.missing_required)
+            "Required columns are missing: " + ", ".join(map(plain, p.missing_required))
             + ". Map a column of the file to each of them above."
         )  # fmt: skip
     if p.ignored:
-        st.caption("Ignored columns: " + ", ".join(map(str, p.ignored)))
+        st.caption("Ignored columns: " + ", ".join(map(plain, p.ignored)))
     if p.dropped:
-        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, p.dropped)))
+        st.caption("Identifying columns dropped, never stored: " + ", ".join(map(plain, p.dropped)))
     st.subheader("First rows")
     if not is_empty(p.sample):
         table(p.sample, "u_sample", "")
@@ -927,7 +977,7 @@ def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
             st.success("The side effect has been recorded.")
         else:
             for problem in result.errors:
-                st.error(f"{problem.column or 'Report'}: {problem.reason}")
+                st.error(f"{plain(problem.column or 'Report')}: {plain(problem.reason)}")
     return result
 
 
@@ -990,7 +1040,7 @@ def add_account(name: str, role: str, password: str, email: str | None) -> None:
         "The account could not be created.",
     )
     if done is not None:
-        st.success(f"Account {name.strip()} created with role {role}.")
+        st.success(f"Account {plain(name.strip())} created with role {role}.")
 
 
 def set_account_disabled(name: str, disabled: bool) -> None:
@@ -1000,7 +1050,7 @@ def set_account_disabled(name: str, disabled: bool) -> None:
         lambda: change(store(), name, actor=_actor()) or True, "The account could not be changed."
     )
     if done:
-        st.success(f"Account {name} {'disabled' if disabled else 'enabled'}.")
+        st.success(f"Account {plain(name)} {'disabled' if disabled else 'enabled'}.")
 
 
 def usernames(accounts: pd.DataFrame | None) -> list[str]:
@@ -1010,6 +1060,7 @@ def usernames(accounts: pd.DataFrame | None) -> list[str]:
 
 def chart(fig: Any, key: str, container: Any = None) -> None:
     """Draw a clinic.charts figure in our own template (not Streamlit's theme), full width."""
+    fig = charts.inert(fig)  # names from files never become links or markup in a chart
     (container or st).plotly_chart(
         fig, key=key, theme=None, width="stretch", config={"displaylogo": False}
     )

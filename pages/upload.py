@@ -39,8 +39,9 @@ with upload_tab:
             mapping = ui.mapping_from(edited)
             if mapping != dict(preview.mapping):
                 preview = ui.preview(kind, content, uploaded.name, source, mapping)
+            named = ui.plain(source) if source else "(give it a name above)"  # typed text
             save = st.checkbox(
-                f"Save this mapping for source system {source or '(give it a name above)'}",
+                f"Save this mapping for source system {named}",
                 key="u_save_mapping", disabled=not source,
             )  # fmt: skip
             ui.show_preview(preview)

@@ -59,7 +59,7 @@ def test_auditor_filters_and_exports_escaped_csv(page) -> None:
     bruising = _matches(page)
     assert 0 < bruising < everything
     with page.expect_download() as download:
-        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+        page.get_by_test_id("clinic-download").click()
     assert download.value.suggested_filename == "complication-records.csv"
     raw = download.value.path().read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "no UTF-8 byte order mark"

@@ -100,14 +100,18 @@ def test_record_refusal_audits_a_failed_login(store: Store):
 
 # -- clinic/web.py beside Streamlit's own auth routes ------------------------------------------
 def _call(
-    app: Any, path: str, query: str = "", cookies: str = ""
+    app: Any, path: str, query: str = "", cookies: str = "", method: str = "GET", body: str = ""
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One GET through an ASGI app (status, header pairs, body), as a browser page navigation."""
+    """One request through an ASGI app (status, header pairs, body), as a browser navigation
+    (a POST comes from a page of the same site)."""
     headers = [(b"host", b"testserver"), (b"accept", b"text/html")]
     if cookies:
         headers.append((b"cookie", cookies.encode()))
+    if method == "POST":
+        headers += [(b"origin", b"http://testserver"),
+                    (b"content-type", b"application/x-www-form-urlencoded")]  # fmt: skip
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
         "query_string": query.encode(), "headers": headers, "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
@@ -115,7 +119,7 @@ def _call(
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body.encode(), "more_body": False}
 
     async def send(message: dict) -> None:
         sent.append(message)
@@ -128,9 +132,23 @@ def _call(
     return start["status"], [(k.decode(), v.decode()) for k, v in start["headers"]], body
 
 
+# Stand-ins for what Streamlit's runtime would tell the gate: one identity cookie value whose
+# signature "checks out", for each of two e-mail addresses.
+SIGNED = {
+    "good-auditor": {"email": "jane@clinic.example", "is_logged_in": True, "iat": 1},
+    "good-stranger": {"email": "no.role@elsewhere.example", "is_logged_in": True, "iat": 2},
+}
+HOOKS = web.Hooks(
+    sso_enabled=lambda: True,
+    sso_claims=lambda cookies: SIGNED.get(cookies.get(sso.IDENTITY_COOKIE, "")),
+    sso_start_url=lambda: "/auth/login?provider=signed-token",
+)
+
+
 @pytest.fixture
 def web_app(store: Store) -> Starlette:
     """Our routes and middleware in front of stand-ins for Streamlit's login route and page."""
+    auth.set_sso_role(store, "jane@clinic.example", "auditor")
 
     async def streamlit_login(_request: Any) -> PlainTextResponse:
         return PlainTextResponse("streamlit oidc redirect")
@@ -140,11 +158,11 @@ def web_app(store: Store) -> Starlette:
 
     return Starlette(
         routes=[
-            *web.routes(lambda: store),
+            *web.routes(lambda: store, hooks=HOOKS),
             Route("/auth/login", streamlit_login),
             Route("/{path:path}", streamlit_page),
         ],
-        middleware=web.middleware(lambda: store),
+        middleware=web.middleware(lambda: store, hooks=HOOKS),
     )
 
 
@@ -160,15 +178,15 @@ def test_login_form_steps_aside_for_st_login(web_app):
     ("path", "query", "cookies", "passes"),
     [
         ("/overview", "", "", False),
-        ("/overview", "", "_streamlit_user=signed", True),
+        ("/overview", "", "_streamlit_user=good-auditor", True),
+        ("/overview", "", "_streamlit_user=forged", False),
         ("/overview", "", "_streamlit_user_tokens=only-tokens", False),
-        ("/", "sso=1", "", True),
-        ("/", "sso=0", "", False),
+        ("/", "sso=1", "", False),
         ("/oauth2callback", "code=x&state=y", "", True),
     ],
 )
 def test_gate_lets_sso_requests_through(web_app, path, query, cookies, passes):
-    """Page requests with Streamlit's identity cookie, ?sso=1 or the OIDC callback pass."""
+    """A signed identity with a role and the OIDC callback pass; a forged identity does not."""
     status, headers, _ = _call(web_app, path, query, cookies)
     if passes:
         assert status == 200
@@ -176,10 +194,32 @@ def test_gate_lets_sso_requests_through(web_app, path, query, cookies, passes):
         assert status == 303 and dict(headers)["location"].startswith("/auth/login")
 
 
+def test_gate_refuses_an_identity_without_a_role(web_app, store):
+    """A signed identity whose e-mail has no role gets the sentence, not Streamlit, and an
+    audit row."""
+    status, _, body = _call(web_app, "/overview", "", "_streamlit_user=good-stranger")
+    assert status == 403 and sso.NO_ROLE_MESSAGE.replace("'", "&#x27;").encode() in body
+    assert b"streamlit page" not in body
+    assert [(r[0], r[3]) for r in _sso_audit_rows(store)] == [
+        ("no.role@elsewhere.example", "failed")
+    ]
+
+
+def test_sso_starts_without_opening_the_app(web_app):
+    """/auth/sso sends the browser straight to Streamlit's OIDC route (no page, no websocket)."""
+    status, headers, _ = _call(web_app, "/auth/sso")
+    assert status == 303 and dict(headers)["location"] == "/auth/login?provider=signed-token"
+
+
 def test_logout_also_clears_the_sso_identity(web_app):
     """/auth/logout deletes Streamlit's identity cookies (and chunks) besides ours."""
+    cookies = {"_streamlit_user": "a", "_streamlit_user_1": "b", "other": "c"}
     status, headers, _ = _call(
-        web_app, "/auth/logout", cookies="_streamlit_user=a; _streamlit_user_1=b; other=c"
+        web_app,
+        "/auth/logout",
+        cookies="; ".join(f"{k}={v}" for k, v in cookies.items()),
+        method="POST",
+        body=f"token={web.logout_token(cookies)}",
     )
     cleared = {v.split("=", 1)[0] for k, v in headers if k == "set-cookie" and "Max-Age=0" in v}
     assert status == 303

@@ -18,4 +18,4 @@ else:
         st.markdown(web.login_link_html("/"), unsafe_allow_html=True)
     else:
         st.write(f"Hello {user.username}")
-        st.markdown(web.logout_link_html(), unsafe_allow_html=True)
+        st.markdown(web.logout_form_html(st.context.cookies), unsafe_allow_html=True)
