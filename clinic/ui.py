@@ -8,6 +8,7 @@ figures from clinic.charts.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import hashlib
 import logging
 import re
@@ -447,8 +448,12 @@ def describe(f: metrics.Filters | metrics.RecordFilter) -> str:
     """The range, filters and as-of date of a page's figures (its caption; names escaped)."""
     if isinstance(f, metrics.RecordFilter):  # reported dates, picked on the page itself
         period = metrics.Filters(start=f.start, end=f.end)
-        return plain(metrics.describe_period(period, as_of(), None, what="reported dates"))
-    return plain(metrics.describe_period(f, as_of(), data("date_bounds") or (None, None)))
+        return metrics.describe_period(period, as_of(), None, what="reported dates")
+    # Site and clinician names come from files or the URL: shown literally, never as markdown.
+    named = dataclasses.replace(
+        f, **{k: plain(v) for k, v in (("site", f.site), ("clinician", f.clinician)) if v}
+    )
+    return metrics.describe_period(named, as_of(), data("date_bounds") or (None, None))
 
 
 # -- tables and downloads -----------------------------------------------------------------------

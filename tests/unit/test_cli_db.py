@@ -25,6 +25,7 @@ COMMANDS: list[list[str]] = [
     ["users", "disable", "bob"],
     ["users", "enable", "bob"],
     ["users", "reset-password", "bob"],
+    ["users", "unlock", "bob"],
     ["audit", "verify"],
     ["audit", "show"],
     ["backup", "{tmp}/backup"],
