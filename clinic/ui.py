@@ -335,7 +335,11 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
     if preset == "year_to_date":
         return date(today.year, 1, 1), today
     if preset == "last_12_months":
-        return _add_months(today, -11), today
+        # Twelve whole months ending today: from the day after the same date a year earlier
+        # (a year before 29/02 is 28/02), so 05/12/2026 gives 06/12/2025 to 05/12/2026.
+        last_day = calendar.monthrange(today.year - 1, today.month)[1]
+        year_ago = today.replace(year=today.year - 1, day=min(today.day, last_day))
+        return year_ago + timedelta(days=1), today
     return None, None
 
 
