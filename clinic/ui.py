@@ -87,6 +87,16 @@ def can(role: str, page: str) -> bool:
     return auth.can(role, page)
 
 
+def page_title(key: str, role: str) -> str:
+    """A page's name for a role, the same in the menu and on the page.
+
+    Managers and staff see only imports on the audit page, so it is "Imports" to them.
+    """
+    if key == "audit" and role not in AUDIT_ROLES:
+        return "Imports"
+    return next(p[1] for p in PAGES if p[0] == key)
+
+
 def pages_for(role: str) -> list[tuple[str, str, str, str, str]]:
     """The navigation entries of a role, in menu order."""
     return [p for p in PAGES if can(role, p[0])]
