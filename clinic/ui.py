@@ -911,14 +911,44 @@ def _actor() -> auth.User | None:
     return auth.User(who.username, who.role, who.email) if who else None
 
 
-def add_account(name: str, role: str, password: str, email: str | None) -> None:
-    """Create an account; the policy's refusal is shown as its sentence."""
+ROLE_DUTIES = {
+    "staff": "uploads exports, records side effects, sees the call list",
+    "auditor": "reads complication records and the audit trail, changes nothing",
+    "manager": "revenue, compliance and complications; edits prices",
+    "admin": "everything, including accounts",
+}
+ACCOUNT_FIELDS = ("acc_name", "acc_role", "acc_email", "acc_password")
+NO_ROLE = "Choose a role for the new account: the smallest one that lets them do their work."
+
+
+def add_account(name: str, role: str | None, password: str, email: str | None) -> bool:
+    """Create an account (True); a missing role or the policy's refusal is shown as a sentence."""
+    if role is None:
+        st.error(NO_ROLE)
+        return False
     done = attempt(
         lambda: auth.add_user(store(), name.strip(), role, password, email or None, actor=_actor()),
         "The account could not be created.",
     )
-    if done is not None:
-        st.success(f"Account {name.strip()} created with role {role}.")
+    if done is None:
+        return False
+    restart_form(ACCOUNT_FIELDS, f"Account {name.strip()} created with role {role}.")
+    return True
+
+
+def restart_form(keys: tuple[str, ...], message: str) -> None:
+    """Empty a form's fields and run the page again (fresh tables), saying `message` once."""
+    for key in keys:
+        st.session_state.pop(key, None)  # allowed after the widget is drawn; setting is not
+    st.session_state["_done"] = message
+    st.rerun()
+
+
+def say_done() -> None:
+    """The sentence restart_form left for this run, as a success message."""
+    message = st.session_state.pop("_done", None)
+    if message:
+        st.success(message)
 
 
 def set_account_disabled(name: str, disabled: bool) -> None:

@@ -312,21 +312,3 @@ def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, co
     shown = _frame_with(open_app("manager", page, QUERY), columns).reset_index(drop=True)
     reported = _report(seeded, *args)[columns]
     pd.testing.assert_frame_equal(shown, reported, check_dtype=False, atol=1e-9)
-
-
-@pytest.mark.parametrize("role", auth.ROLES)
-def test_menu_and_page_give_each_page_one_name(seeded: Path, open_app, role: str) -> None:
-    """Every page of a role has the same name in the menu and as its title ("Imports" for the
-    managers' and staff's audit page, which shows only imports)."""
-    at = open_app(role)
-    # AppTest keeps the pages st.navigation registered, with the menu title as page_name.
-    menu = {
-        Path(str(info["script_path"])).name: info["page_name"]
-        for info in at._registered_pages.values()
-        if info.get("script_path")
-    }
-    for key, _title, file, _url, _icon in ui.pages_for(role):
-        at.switch_page(file).run()
-        assert at.title[0].value == menu[Path(file).name], (role, key)
-    expected = "Audit trail" if role in ("admin", "auditor") else "Imports"
-    assert menu["audit.py"] == expected
