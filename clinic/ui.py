@@ -839,24 +839,39 @@ def show_result(result: ingest.ImportResult | None) -> None:
     st.dataframe(result_frame(result), key="u_result", hide_index=True)
 
 
+SEVERITIES = ("mild", "moderate", "severe")
+NO_EFFECT = "Choose the effect the patient reported."
+
+
 def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
-    """Record a side effect reported by phone; shows the outcome as a sentence."""
+    """Record a side effect reported by phone; says whether it was new, already there or updated."""
     user = _username()
     clean = {k: v for k, v in fields.items() if v not in (None, "")}
     if not clean.get("appointment_id"):
         st.error("Give the appointment ID of the treatment session the side effect follows.")
+        return None
+    if not clean.get("effect"):
+        st.error(NO_EFFECT)
         return None
     clean["reported_by"] = user
     result = attempt(
         lambda: ingest.record_side_effect(store(), clean, user=user),
         "The side effect could not be recorded; check the appointment ID and try again.",
     )
-    if result is not None:
-        if result.status == "committed":
-            st.success("The side effect has been recorded.")
-        else:
-            for problem in result.errors:
-                st.error(f"{problem.column or 'Report'}: {problem.reason}")
+    if result is None:
+        return None
+    if result.status != "committed":
+        for problem in result.errors:
+            st.error(f"{problem.column or 'Report'}: {problem.reason}")
+        return result
+    # One report per session, effect and reported date: sending it again finds that one.
+    what = f"{clean['effect']} after session {clean['appointment_id']}"
+    if result.inserted:
+        st.success(f"Recorded: a new report of {what}.")
+    elif result.updated:
+        st.success(f"Already recorded, now updated: the report of {what} holds these details.")
+    else:
+        st.info(f"Already recorded: the report of {what} has these details; nothing changed.")
     return result
 
 

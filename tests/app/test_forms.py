@@ -54,3 +54,58 @@ def test_new_account_has_no_default_role(seeded: Path, open_app) -> None:
     ]
     assert at.text_input(key="acc_name").value == ""
     assert at.selectbox(key="acc_role").value is None
+
+
+def _phone_report(at, appointment_id: str, effect: str | None, notes: str) -> None:
+    """Fill in the Record a side effect form (the effect only when given) and submit it."""
+    at.text_input(key="se_appointment").input(appointment_id)
+    if effect is not None:
+        at.selectbox(key="se_effect").set_value(effect)
+    at.text_area(key="se_notes").input(notes)
+    at.button(key="se_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _reports(path: Path) -> list[tuple]:
+    """(appointment, effect, severity, medical attention, notes) of every report of session A7."""
+    return open_store(path).rows(
+        "select appointment_id, effect, severity, medical_attention, notes from side_effects"
+        " where appointment_id = 'A7'"
+    )
+
+
+def test_side_effect_form_has_no_clinical_default(seeded: Path, open_app) -> None:
+    """Effect, severity and medical attention start empty; no effect chosen records nothing."""
+    at = open_app("staff", "pages/upload.py")
+    for key in ("se_effect", "se_severity", "se_attention"):
+        assert at.selectbox(key=key).value is None, key
+    _phone_report(at, "A7", None, "rang on Monday")
+    assert [e.value for e in at.error] == [ui.NO_EFFECT]
+    assert _reports(seeded) == []
+    at.selectbox(key="se_effect").set_value("bruising")
+    at.button(key="se_submit").click().run()
+    # Not assessed and not known are stored as unknown, never as mild or "no".
+    assert _reports(seeded) == [("A7", "bruising", None, None, "rang on Monday")]
+
+
+def test_side_effect_sent_twice_says_what_happened(seeded: Path, open_app) -> None:
+    """A second submit of the same report says it was already recorded (one row stored); new
+    details say the report was updated."""
+    at = open_app("staff", "pages/upload.py")
+    _phone_report(at, "A7", "bruising", "rang on Monday")
+    assert [s.value for s in at.success] == ["Recorded: a new report of bruising after session A7."]
+    at.button(key="se_submit").click().run()
+    assert not at.success
+    assert [i.value for i in at.info] == [
+        "Already recorded: the report of bruising after session A7 has these details; "
+        "nothing changed."
+    ]
+    assert len(_reports(seeded)) == 1
+    at.text_area(key="se_notes").input("rang again: worse")
+    at.selectbox(key="se_severity").set_value("moderate")
+    at.button(key="se_submit").click().run()
+    assert [s.value for s in at.success] == [
+        "Already recorded, now updated: the report of bruising after session A7 holds these "
+        "details."
+    ]
+    assert _reports(seeded) == [("A7", "bruising", "moderate", None, "rang again: worse")]

@@ -111,7 +111,7 @@ def _report_side_effect(open_app, appointment_id: str) -> AppTest:
 def test_record_side_effect(seeded: Path, open_app) -> None:
     """The phone form records a side effect on an existing session."""
     at = _report_side_effect(open_app, "A7")
-    assert "The side effect has been recorded." in [s.value for s in at.success]
+    assert "Recorded: a new report of bruising after session A7." in [s.value for s in at.success]
     assert _count(seeded, "side_effects") == 3
 
 
