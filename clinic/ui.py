@@ -23,6 +23,7 @@ from clinic import auth, config, demo, export, ingest, metrics, sso, stats, web
 from clinic.charts import MEASURE_LABELS
 from clinic.ingest import mapping as ingest_mapping
 from clinic.store import Store, StoreError, open_store
+from clinic.words import count, were
 
 log = logging.getLogger(__name__)
 
@@ -472,13 +473,36 @@ def money_columns(df: pd.DataFrame) -> dict[str, Any]:
 
 
 def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) -> None:
-    """A read-only table with £, % and UK-date formats; an empty state that says what to do."""
+    """A read-only table with £, % and UK-date formats, empty cells blank (not "None"), and an
+    empty state that says what to do."""
     if is_empty(df):
         st.info(empty_message)
         return
-    st.dataframe(
-        df, key=key, hide_index=True, width="stretch", column_config=money_columns(df), **kwargs
-    )
+    options = {"column_config": money_columns(df), "placeholder": "", **kwargs}
+    st.dataframe(df, key=key, hide_index=True, width="stretch", **options)
+
+
+# A reason is read whole: its column is wide and its text wraps over as many lines as the
+# longest one needs (Streamlit wraps cell text only in rows taller than 64 px).
+REASON_CHARS_PER_LINE = 80
+LINE_PX = 21
+WRAPPING_ROW_PX = 65
+
+
+def problems_table(problems: pd.DataFrame, key: str) -> None:
+    """Import problems (line, column, value, reason) with every reason readable in full."""
+    longest = int(problems["reason"].fillna("").str.len().max()) if len(problems) else 0
+    lines = min(max(1, -(-longest // REASON_CHARS_PER_LINE)), 12)
+    table(
+        problems, key, "No problems.",
+        row_height=max(WRAPPING_ROW_PX, LINE_PX * lines + 16) if lines > 1 else None,
+        column_config={
+            "line": st.column_config.NumberColumn("Line", width="small"),
+            "column": st.column_config.TextColumn("Column", width="medium"),
+            "value": st.column_config.TextColumn("Value", width="medium"),
+            "reason": st.column_config.TextColumn("Reason", width=REASON_CHARS_PER_LINE * 8),
+        },
+    )  # fmt: skip
 
 
 def download(
@@ -773,17 +797,17 @@ def show_preview(p: ingest.Preview | None) -> None:
         st.caption("Identifying columns dropped, never stored: " + ", ".join(map(str, p.dropped)))
     st.subheader("First rows")
     if not is_empty(p.sample):
-        st.dataframe(p.sample, key="u_sample", hide_index=True)
+        table(p.sample, "u_sample", "")
     problems = problems_frame(p.problems)
     rows = p.rows_read
     if problems.empty:
-        st.success(f"No problems found in {rows:,} rows." if rows else "No problems found.")
+        st.success(f"No problems found in {count(rows, 'row')}." if rows else "No problems found.")
         return
     st.error(
-        f"{len(problems):,} problems must be fixed before this file can be imported; "
+        f"{count(len(problems), 'problem')} must be fixed before this file can be imported; "
         "nothing has been written."
     )
-    st.dataframe(problems, key="u_problems", hide_index=True)
+    problems_table(problems, "u_problems")
     download("Download the problems (CSV)", problems, "import-problems.csv", key="u_problems_csv")
 
 
@@ -832,11 +856,12 @@ def show_result(result: ingest.ImportResult | None) -> None:
             f"{result.unchanged:,} unchanged."
         )
     else:
-        st.error(f"Nothing was imported ({result.status}): {result.rejected:,} rows were rejected.")
+        rejected = f"{count(result.rejected, 'row')} {were(result.rejected)} rejected"
+        st.error(f"Nothing was imported ({result.status}): {rejected}.")
         errors = problems_frame(result.errors)
         if not errors.empty:
-            st.dataframe(errors, key="u_result_errors", hide_index=True)
-    st.dataframe(result_frame(result), key="u_result", hide_index=True)
+            problems_table(errors, "u_result_errors")
+    table(result_frame(result), "u_result", "")
 
 
 SEVERITIES = ("mild", "moderate", "severe")

@@ -15,6 +15,7 @@ import pandas as pd
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
+from clinic.words import count
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -745,7 +746,7 @@ def _record(cur, result: ImportResult, job: _Job) -> None:
     """Insert the imports row of this attempt."""
     message = None
     if result.errors:
-        message = f"{len(result.errors)} problem(s); first: {result.errors[0].reason}"
+        message = f"{count(len(result.errors), 'problem')}; first: {result.errors[0].reason}"
     cur.execute(
         """
         insert into imports (import_id, kind, file_name, file_sha256, user_name, source,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,42 @@ def test_side_effect_sent_twice_says_what_happened(seeded: Path, open_app) -> No
         "details."
     ]
     assert _reports(seeded) == [("A7", "bruising", "moderate", None, "rang again: worse")]
+
+
+def _problems_grid(at) -> object:
+    """The proto of the problems table on the Upload page."""
+    return next(d.proto for d in at.dataframe if list(d.value.columns) == PROBLEM_COLUMNS)
+
+
+PROBLEM_COLUMNS = ["line", "column", "value", "reason"]
+ONE_BAD_ROW = (
+    b"Booking ID,Date,Customer ID,Therapist,Treatment,Status\n"
+    b"B-1,03/04/2026,C1,Dr Ames,Single Session,Completed\n"
+    b"B-2,05/04/2026,C2,Dr Ames,Mystery Peel With A Very Long Name Indeed,Completed\n"
+)
+
+
+def test_one_problem_is_one_problem_and_its_reason_is_readable(seeded: Path, open_app) -> None:
+    """One bad row says "1 problem"; the grid wraps long reasons and leaves empty cells blank."""
+    at = open_app("manager", "pages/upload.py")
+    at.file_uploader(key="u_file").set_value(("one.csv", ONE_BAD_ROW, "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "1 problem must be fixed before this file can be imported; nothing has been written."
+    ]
+    grid = _problems_grid(at)
+    # Streamlit wraps cell text only in rows taller than 64 px; the reason column is wide.
+    assert grid.row_height > 64
+    assert json.loads(grid.columns)["reason"]["width"] >= 400
+    # The value of a missing column is blank, not "None" (unset, Streamlit shows "None").
+    assert grid.HasField("placeholder") and grid.placeholder == ""
+
+
+@pytest.mark.parametrize("role", auth.ROLES)
+def test_empty_cells_are_blank_in_every_table(seeded: Path, open_app, role: str) -> None:
+    """Every table of every page a role sees shows a missing value as an empty cell."""
+    for _key, _title, file, _url, _icon in ui.pages_for(role):
+        at = open_app(role, file)
+        for frame in at.dataframe:
+            shown = frame.proto.placeholder if frame.proto.HasField("placeholder") else "None"
+            assert shown == "", (role, file, list(frame.value.columns))

@@ -22,7 +22,7 @@ def _open_records(page, role: str) -> None:
 
 def _matches(page) -> int:
     """The number of matching reports the page states."""
-    caption = page.get_by_text(re.compile(r"^[\d,]+ matching reports ·")).inner_text()
+    caption = page.get_by_text(re.compile(r"^[\d,]+ matching reports? ·")).inner_text()
     return int(re.search(r"([\d,]+) matching", caption).group(1).replace(",", ""))
 
 
@@ -33,7 +33,7 @@ def _narrowed_from(page, before: int) -> None:
     run as finished, and the old count would be read.
     """
     page.wait_for_function(
-        "n => { const m = document.body.innerText.match(/([\\d,]+) matching reports/);"
+        "n => { const m = document.body.innerText.match(/([\\d,]+) matching reports?/);"
         " return m !== null && m[1] !== n; }",
         arg=f"{before:,}",
     )

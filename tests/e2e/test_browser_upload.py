@@ -20,7 +20,7 @@ def _upload(page, path: Path) -> None:
     page.get_by_role("option", name="Appointments").click()
     settle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
-    page.get_by_text(re.compile(r"No problems found in [\d,]+ rows")).wait_for()
+    page.get_by_text(re.compile(r"No problems found in [\d,]+ rows?")).wait_for()
     settle(page)
     page.get_by_role("button", name="Import", exact=True).click()
 
