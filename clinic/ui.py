@@ -23,7 +23,7 @@ from clinic import auth, config, demo, export, ingest, metrics, sso, stats, web
 from clinic.charts import MEASURE_LABELS
 from clinic.ingest import mapping as ingest_mapping
 from clinic.store import Store, StoreError, open_store
-from clinic.words import count, were
+from clinic.words import count, pounds, were
 
 log = logging.getLogger(__name__)
 
@@ -599,12 +599,149 @@ def add_price(
         store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
         file_name="price-change.csv", user=_username(),
     )  # fmt: skip
+    effect = result.price_effect
     audit(
-        "price_change", result.status, object=item.strip(),
+        "price_change", result.status, object=item.strip(), kind=kind,
         price_gbp=round(float(price), 2), valid_from=valid_from.isoformat(),
         import_id=result.import_id,
+        revalued_appointments=effect.appointments if effect else 0,
+        revenue_change_gbp=effect.change_gbp if effect else 0.0,
     )  # fmt: skip
     return result
+
+
+PRICE_KINDS = ("treatment", "follow-up", "product")
+
+
+@dataclass(frozen=True)
+class PriceNow:
+    """An item's kind (its latest price row's), price in force today and duration."""
+
+    kind: str
+    price_gbp: float
+    duration_min: int | None
+
+
+def price_now(prices: pd.DataFrame | None, item: str | None) -> PriceNow | None:
+    """Where the Change a price form starts for an item; None for a new item (no defaults)."""
+    if is_empty(prices) or not item:
+        return None
+    rows = prices[prices["item"] == item]  # newest first (prices_timeline)
+    if rows.empty:
+        return None
+    current = rows[rows["current"].fillna(False).astype(bool)]
+    row = (current if not current.empty else rows).iloc[0]
+    duration = row["duration_min"]
+    return PriceNow(
+        str(rows.iloc[0]["kind"]), float(row["price_gbp"]),
+        None if pd.isna(duration) else int(duration),
+    )  # fmt: skip
+
+
+def kind_index(now: PriceNow | None) -> int | None:
+    """The Kind box starts at the item's own kind; a new item's kind is chosen, never assumed."""
+    return PRICE_KINDS.index(now.kind) if now and now.kind in PRICE_KINDS else None
+
+
+def revaluation_sentence(effect: ingest.PriceEffect, done: bool) -> str:
+    """What a price change does to past revenue, before (done=False) or after saving it."""
+    if not effect.appointments:
+        return (
+            "No past revenue changed." if done
+            else "Saving this re-values no past appointment: revenue stays as it is."
+        )  # fmt: skip
+    what = f"{count(effect.appointments, 'past appointment')} without a charged price"
+    way = "up" if effect.change_gbp > 0 else "down"
+    amounts = f"{pounds(abs(effect.change_gbp))} (from {pounds(effect.before_gbp)} to " + (
+        f"{pounds(effect.after_gbp)})"
+    )
+    if done:
+        return f"Re-valued {what}: revenue went {way} by {amounts}."
+    return f"Saving this re-values {what}: revenue goes {way} by {amounts}."
+
+
+KIND_COUNTS_AS = {
+    "treatment": "treatment sessions",
+    "follow-up": "follow-up visits",
+    "product": "product sales",
+}
+
+
+def kind_change_sentence(item: str, before: str, after: str) -> str:
+    """Why changing an item's kind needs a confirmation."""
+    return (
+        f"{item} is a {before} today. Saved as a {after}, its appointments imported from now on "
+        f"count as {KIND_COUNTS_AS.get(after, after)} in every figure; those already stored keep "
+        "their kind."
+    )
+
+
+def say_price_effect(effect: ingest.PriceEffect | None) -> None:
+    """Before saving prices: the kind changes to confirm and the re-valuation of past revenue."""
+    if effect is None:
+        return
+    for item, before, after in effect.kind_changes:
+        st.warning(kind_change_sentence(item, before, after), icon=":material/swap_horiz:")
+    say = st.warning if effect.appointments else st.info
+    say(revaluation_sentence(effect, done=False), icon=":material/payments:")
+
+
+def kind_change_confirmed(effect: ingest.PriceEffect | None, key: str) -> bool:
+    """True when nothing changes kind, else whether the user ticked that they mean it."""
+    if effect is None or not effect.kind_changes:
+        return True
+    changes = "; ".join(f"{i} from {b} to {a}" for i, b, a in effect.kind_changes)
+    return st.checkbox(f"Yes, change the kind of {changes}", key=key)
+
+
+def price_preview(
+    item: str | None,
+    kind: str | None,
+    price: float | None,
+    valid_from: date | None,
+    duration_min: int | None = None,
+) -> ingest.PriceEffect | None:
+    """Check a price change without saving it and say what saving it would do; None (with
+    what is missing said) when it cannot be saved as it stands."""
+    missing = [
+        what for what, value in (("an item", item), ("its kind", kind), ("a price", price),
+                                 ("the date it applies from", valid_from))
+        if value is None or value == ""
+    ]  # fmt: skip
+    if missing:
+        st.caption("To save a price, give " + ", ".join(missing) + ".")
+        return None
+    found = preview(
+        "prices", price_csv(item, kind, price, valid_from, duration_min), "price-change.csv", None
+    )
+    if found is None:
+        return None
+    for problem in found.problems:
+        st.error(f"{label(problem.column) if problem.column else 'Price'}: {problem.reason}")
+    if found.problems:
+        return None
+    say_price_effect(found.price_effect)
+    return found.price_effect
+
+
+def save_price(
+    item: str, kind: str, price: float, valid_from: date, duration_min: int | None = None
+) -> None:
+    """Save a price change; the page then runs again, saying what the save re-valued."""
+    result = attempt(
+        lambda: add_price(item, kind, price, valid_from, duration_min),
+        "The price could not be saved.",
+    )
+    if result is None:
+        return
+    if result.status != "committed" or result.price_effect is None:
+        show_result(result)
+        return
+    effect = result.price_effect
+    said = [f"Saved: {item.strip()} at {pounds(price)} from {valid_from:%d/%m/%Y}."]
+    said += [f"{i} is now a {a}." for i, _b, a in effect.kind_changes]
+    said.append(revaluation_sentence(effect, done=True))
+    restart_form((), " ".join(said))
 
 
 def problems_frame(problems: list[ingest.Problem]) -> pd.DataFrame:
@@ -802,6 +939,7 @@ def show_preview(p: ingest.Preview | None) -> None:
     rows = p.rows_read
     if problems.empty:
         st.success(f"No problems found in {count(rows, 'row')}." if rows else "No problems found.")
+        say_price_effect(p.price_effect)
         return
     st.error(
         f"{count(len(problems), 'problem')} must be fixed before this file can be imported; "
@@ -855,6 +993,11 @@ def show_result(result: ingest.ImportResult | None) -> None:
             f"Imported: {result.inserted:,} new, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged."
         )
+        effect = result.price_effect
+        if effect is not None:
+            for item, _before, after in effect.kind_changes:
+                st.info(f"{item} is now a {after}.")
+            (st.warning if effect.appointments else st.info)(revaluation_sentence(effect, True))
     else:
         rejected = f"{count(result.rejected, 'row')} {were(result.rejected)} rejected"
         st.error(f"Nothing was imported ({result.status}): {rejected}.")

@@ -44,11 +44,12 @@ with upload_tab:
                 key="u_save_mapping", disabled=not source,
             )  # fmt: skip
             ui.show_preview(preview)
-            blocked = ui.blocked(preview)
-            go = st.button(
-                "Import", type="primary", disabled=blocked, key="u_import",
-                help="Fix the problems listed above first." if blocked else None,
-            )  # fmt: skip
+            sure = ui.kind_change_confirmed(
+                preview.price_effect if preview else None, key=f"u_kind_ok_{uploaded.file_id}"
+            )
+            why = "Fix the problems listed above first." if ui.blocked(preview) else None
+            why = why or (None if sure else "Confirm the change of kind above first.")
+            go = st.button("Import", type="primary", disabled=bool(why), key="u_import", help=why)
             if go:
                 if save and source:
                     ui.save_mapping(source, kind, mapping)
