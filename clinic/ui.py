@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -354,10 +355,19 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
     return None, None
 
 
-def _parse_day(text: Any) -> date | None:
-    """An ISO date from the URL, or None when absent or malformed."""
+def read_day(text: str) -> date:
+    """A date typed or linked: ISO 2025-04-03 or UK 03/04/2025 (3 April, never read as US)."""
+    text = text.strip()
     try:
-        return date.fromisoformat(str(text)) if text else None
+        return date.fromisoformat(text)
+    except ValueError:
+        return datetime.strptime(text, "%d/%m/%Y").date()  # raises ValueError if neither
+
+
+def _parse_day(text: Any) -> date | None:
+    """A date from the URL (ISO or UK), or None when absent or unreadable."""
+    try:
+        return read_day(str(text)) if text else None
     except ValueError:
         return None
 
@@ -831,15 +841,97 @@ def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
     )
 
 
-def url_day(name: str) -> date | None:
-    """A day from the page's query string (?from=2025-01-31), or None."""
-    return _parse_day(st.query_params.get(name))
+# The records filters a link carries: URL name -> (what it is called, the options it names, or
+# None for a date). The notes text stays out of URLs as it stays out of the audit trail.
+RECORD_LINK: dict[str, tuple[str, str | None]] = {
+    "from": ("reported-from date", None),
+    "to": ("reported-to date", None),
+    "effect": ("effect", "effects"),
+    "severity": ("severity", "severities"),
+    "serious": ("serious or not", "serious"),
+    "clinician": ("clinician", "clinicians"),
+    "sclerosant": ("sclerosant", "sclerosants"),
+    "form": ("form", "forms"),
+    "vein_type": ("vein type", "vein_types"),
+}
+SERIOUS_CHOICES = [ALL, "Serious", "Not serious"]
+# Streamlit 1.67's date box applies a typed date when focus leaves it, never on Enter (its
+# field buffers the typing until blur; measured in Chromium): say so where dates are typed.
+TYPED_DATE_HELP = (
+    "A typed date applies when you leave its box (Tab, or a click elsewhere); Enter does not "
+    "apply it."
+)
+_SERIOUS_IN_URL = {"yes": "Serious", "no": "Not serious"}
+_SHOWN_AS_TYPED = re.compile(r"[\d/.\- ]{1,20}")  # echoed only if no markdown can hide in it
 
 
-def url_index(name: str, choices: list[str]) -> int:
-    """Where the query string's value for `name` is among `choices` (0, the first, if not)."""
-    value = st.query_params.get(name)
-    return choices.index(value) if value in choices else 0
+@dataclass(frozen=True)
+class RecordLink:
+    """The records filters a link (the page's URL) asks for, and what it asked for in vain."""
+
+    values: dict[str, Any]
+    refused: list[str]
+
+    def day(self, name: str) -> date | None:
+        """The linked date of `from` or `to`, if readable."""
+        return self.values.get(name)
+
+    def index(self, name: str, choices: list[str]) -> int:
+        """Where the linked value of `name` is among `choices` (0, "All", if none)."""
+        value = self.values.get(name)
+        return choices.index(value) if value in choices else 0
+
+
+def record_link(opts: dict[str, list[str]]) -> RecordLink:
+    """The records filters of the page's URL: dates ISO or UK (03/04/2025 = 3 April), choices
+    among the records' own values; anything unreadable or unknown is refused with a sentence."""
+    values: dict[str, Any] = {}
+    refused: list[str] = []
+    for name, (what, listed) in RECORD_LINK.items():
+        text = st.query_params.get(name)
+        if not text:
+            continue
+        if listed is None:
+            try:
+                values[name] = read_day(text)
+            except ValueError:
+                shown = f" {text}" if _SHOWN_AS_TYPED.fullmatch(text) else ""
+                refused.append(
+                    f"The link's {what}{shown} is not a date, so it is not applied: write dates "
+                    "as dd/mm/yyyy (03/04/2025 is 3 April 2025) or 2025-04-03."
+                )
+            continue
+        choice = _SERIOUS_IN_URL.get(text) if name == "serious" else text
+        if choice in (SERIOUS_CHOICES if name == "serious" else opts.get(listed, [])):
+            values[name] = choice
+        else:
+            # Never echoed: link text must not reach a markdown renderer.
+            refused.append(f"The link's {what} is not one the records hold, so all are shown.")
+    return RecordLink(values, refused)
+
+
+def record_select(
+    container: Any, title: str, name: str, link: RecordLink, opts: dict[str, list[str]], key: str
+) -> str:
+    """A records filter's select box ("All" and the records' own values), as the link set it."""
+    listed = RECORD_LINK[name][1]
+    choices = SERIOUS_CHOICES if name == "serious" else [ALL, *opts.get(listed or "", [])]
+    return container.selectbox(title, choices, link.index(name, choices), key=key)
+
+
+def keep_records_in_url(chosen: dict[str, Any]) -> None:
+    """Write the records filters into the URL (dates ISO), so a reload or a link keeps them."""
+    named = {"from": chosen.get("start"), "to": chosen.get("end")}
+    named |= {n: chosen.get(n) for n in RECORD_LINK if n not in ("from", "to")}
+    wanted = {}
+    for name, value in named.items():
+        if value is None:
+            continue
+        if name == "serious":
+            value = "yes" if value else "no"
+        wanted[name] = value.isoformat() if isinstance(value, date) else str(value)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
 
 
 def record_choice(**widgets: Any) -> dict[str, Any]:

@@ -7,9 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from clinic import auth, ui
 from clinic.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("role", auth.ROLES)
@@ -272,3 +275,93 @@ def test_upload_changing_a_kind_waits_for_a_tick(seeded: Path, open_app) -> None
     assert at.button(key="u_import").disabled
     next(c for c in at.checkbox if c.key.startswith("u_kind_ok_")).check().run()
     assert not at.button(key="u_import").disabled
+
+
+def _open_records(query: dict | None = None) -> AppTest:
+    """Open Complication records straight from a link, as a browser opening /records?... does
+    (open_app runs the first page first, whose own sidebar filters rewrite the URL)."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.session_state["user"] = {"username": "auditor", "role": "auditor"}
+    at.query_params.update(query or {})
+    return at.switch_page("pages/records.py").run()
+
+
+def _records(at) -> list[str]:
+    """The report ids the records table shows."""
+    return next(d.value for d in at.dataframe if "report_id" in d.value.columns)[
+        "report_id"
+    ].tolist()
+
+
+def _query(at) -> dict[str, str]:
+    """The page's query string as plain strings."""
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_records_link_takes_uk_dates(seeded: Path) -> None:
+    """?from=01/02/2026 is 1 February (day first): February holds R2 only."""
+    at = _open_records({"from": "01/02/2026", "to": "28/02/2026"})
+    assert not at.exception and not at.warning
+    assert at.date_input(key="r_from").value == date(2026, 2, 1)
+    assert at.date_input(key="r_to").value == date(2026, 2, 28)
+    assert _records(at) == ["R2"]
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"from": "31/02/2026"}, "The link's reported-from date 31/02/2026 is not a date"),
+        ({"to": "[log in](https://evil.example)"}, "The link's reported-to date is not a date"),
+        ({"clinician": "Dr Nobody"}, "The link's clinician is not one the records hold"),
+        ({"serious": "maybe"}, "The link's serious or not is not one the records hold"),
+    ],
+)
+def test_records_link_refuses_what_it_cannot_read(seeded: Path, query: dict, said: str) -> None:
+    """An unreadable date or an unknown value in a link is refused with a sentence (the link's
+    text never echoed unless it is only digits and separators), and every report is shown."""
+    at = _open_records(query)
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and warnings[0].startswith(said), warnings
+    assert "evil" not in warnings[0]
+    assert sorted(_records(at)) == ["R1", "R2"]
+
+
+def test_records_filters_go_into_the_url_and_back(seeded: Path) -> None:
+    """Every filter but the notes text is written into the URL; opening that URL (a reload)
+    shows the same filters and the same reports."""
+    at = _open_records()
+    at.selectbox(key="r_effect").set_value("deep vein thrombosis").run()
+    at.selectbox(key="r_serious").set_value("Serious").run()
+    at.selectbox(key="r_clinician").set_value("Dr Brook").run()
+    at.date_input(key="r_from").set_value(date(2026, 2, 1)).run()
+    at.text_input(key="r_text").input("HYPERLINK").run()
+    query = _query(at)
+    assert query == {
+        "from": "2026-02-01", "effect": "deep vein thrombosis", "serious": "yes",
+        "clinician": "Dr Brook",
+    }  # fmt: skip
+    assert _records(at) == ["R2"]
+    again = _open_records(query)
+    assert not again.warning
+    assert again.selectbox(key="r_effect").value == "deep vein thrombosis"
+    assert again.selectbox(key="r_serious").value == "Serious"
+    assert again.selectbox(key="r_clinician").value == "Dr Brook"
+    assert again.date_input(key="r_from").value == date(2026, 2, 1)
+    assert _records(again) == ["R2"]
+    at.selectbox(key="r_effect").set_value("All").run()
+    assert "effect" not in _query(at)
+
+
+def test_records_say_how_a_typed_date_applies(seeded: Path) -> None:
+    """Streamlit applies a typed date when focus leaves the box, not on Enter: the page says so."""
+    at = _open_records()
+    assert ui.TYPED_DATE_HELP in [c.value for c in at.caption]
+
+
+def test_sidebar_link_takes_uk_dates(seeded: Path, open_app) -> None:
+    """The sidebar's ?from=&to= read UK dates day first too (01/02/2026 is 1 February)."""
+    at = open_app("manager", "pages/revenue.py", {"from": "01/02/2026", "to": "31/03/2026"})
+    assert at.selectbox(key="f_preset").value == "custom"
+    assert at.date_input(key="f_from").value == date(2026, 2, 1)
+    assert at.date_input(key="f_to").value == date(2026, 3, 31)
