@@ -488,8 +488,9 @@ def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) 
     if is_empty(df):
         st.info(empty_message)
         return
-    options = {"column_config": money_columns(df), "placeholder": "", **kwargs}
-    st.dataframe(df, key=key, hide_index=True, width="stretch", **options)
+    config_ = {**money_columns(df), **kwargs.pop("column_config", {})}
+    options = {"placeholder": "", **kwargs}
+    st.dataframe(df, key=key, hide_index=True, width="stretch", column_config=config_, **options)
 
 
 # A reason is read whole: its column is wide and its text wraps over as many lines as the
@@ -677,12 +678,21 @@ KIND_COUNTS_AS = {
 }
 
 
+_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: str) -> str:
+    """Text from a user or a file, shown literally by Streamlit's markdown (every ASCII
+    punctuation mark escaped), so a name like [x](https://evil.example) is no link."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
 def kind_change_sentence(item: str, before: str, after: str) -> str:
     """Why changing an item's kind needs a confirmation."""
     return (
-        f"{item} is a {before} today. Saved as a {after}, its appointments imported from now on "
-        f"count as {KIND_COUNTS_AS.get(after, after)} in every figure; those already stored keep "
-        "their kind."
+        f"{plain(item)} is a {before} today. Saved as a {after}, its appointments imported from "
+        f"now on count as {KIND_COUNTS_AS.get(after, after)} in every figure; those already "
+        "stored keep their kind."
     )
 
 
@@ -700,7 +710,7 @@ def kind_change_confirmed(effect: ingest.PriceEffect | None, key: str) -> bool:
     """True when nothing changes kind, else whether the user ticked that they mean it."""
     if effect is None or not effect.kind_changes:
         return True
-    changes = "; ".join(f"{i} from {b} to {a}" for i, b, a in effect.kind_changes)
+    changes = "; ".join(f"{plain(i)} from {b} to {a}" for i, b, a in effect.kind_changes)
     return st.checkbox(f"Yes, change the kind of {changes}", key=key)
 
 
@@ -719,7 +729,8 @@ def price_preview(
         if value is None or value == ""
     ]  # fmt: skip
     if missing:
-        st.caption("To save a price, give " + ", ".join(missing) + ".")
+        listed = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+        st.caption(f"To save a price, give {listed}.")
         return None
     found = preview(
         "prices", price_csv(item, kind, price, valid_from, duration_min), "price-change.csv", None
@@ -748,10 +759,10 @@ def save_price(
         show_result(result)
         return
     effect = result.price_effect
-    said = [f"Saved: {item.strip()} at {pounds(price)} from {valid_from:%d/%m/%Y}."]
-    said += [f"{i} is now a {a}." for i, _b, a in effect.kind_changes]
+    said = [f"Saved: {plain(item.strip())} at {pounds(price)} from {valid_from:%d/%m/%Y}."]
+    said += [f"{plain(i)} is now a {a}." for i, _b, a in effect.kind_changes]
     said.append(revaluation_sentence(effect, done=True))
-    restart_form((), " ".join(said))
+    restart_form({}, " ".join(said))
 
 
 def problems_frame(problems: list[ingest.Problem]) -> pd.DataFrame:
@@ -1088,7 +1099,7 @@ def show_result(result: ingest.ImportResult | None) -> None:
         effect = result.price_effect
         if effect is not None:
             for item, _before, after in effect.kind_changes:
-                st.info(f"{item} is now a {after}.")
+                st.info(f"{plain(item)} is now a {after}.")
             (st.warning if effect.appointments else st.info)(revaluation_sentence(effect, True))
     else:
         rejected = f"{count(result.rejected, 'row')} {were(result.rejected)} rejected"
@@ -1096,7 +1107,9 @@ def show_result(result: ingest.ImportResult | None) -> None:
         errors = problems_frame(result.errors)
         if not errors.empty:
             problems_table(errors, "u_result_errors")
-    table(result_frame(result), "u_result", "")
+    # "updated" is a count here, not a date (money_columns reads "date" in a name as one).
+    counts = {"updated": st.column_config.NumberColumn("Updated")}
+    table(result_frame(result), "u_result", "", column_config=counts)
 
 
 SEVERITIES = ("mild", "moderate", "severe")
@@ -1125,7 +1138,7 @@ def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
             st.error(f"{problem.column or 'Report'}: {problem.reason}")
         return result
     # One report per session, effect and reported date: sending it again finds that one.
-    what = f"{clean['effect']} after session {clean['appointment_id']}"
+    what = f"{clean['effect']} after session {plain(clean['appointment_id'])}"
     if result.inserted:
         st.success(f"Recorded: a new report of {what}.")
     elif result.updated:
@@ -1192,7 +1205,8 @@ ROLE_DUTIES = {
     "manager": "revenue, compliance and complications; edits prices",
     "admin": "everything, including accounts",
 }
-ACCOUNT_FIELDS = ("acc_name", "acc_role", "acc_email", "acc_password")
+# The Add account form's fields and their empty values.
+ACCOUNT_FIELDS = {"acc_name": "", "acc_role": None, "acc_email": "", "acc_password": ""}
 NO_ROLE = "Choose a role for the new account: the smallest one that lets them do their work."
 
 
@@ -1207,21 +1221,25 @@ def add_account(name: str, role: str | None, password: str, email: str | None) -
     )
     if done is None:
         return False
-    restart_form(ACCOUNT_FIELDS, f"Account {name.strip()} created with role {role}.")
+    restart_form(ACCOUNT_FIELDS, f"Account {plain(name.strip())} created with role {role}.")
     return True
 
 
-def restart_form(keys: tuple[str, ...], message: str) -> None:
-    """Empty a form's fields and run the page again (fresh tables), saying `message` once."""
-    for key in keys:
-        st.session_state.pop(key, None)  # allowed after the widget is drawn; setting is not
-    st.session_state["_done"] = message
+def restart_form(empty: dict[str, Any], message: str) -> None:
+    """Run the page again (fresh tables) saying `message` once, with the fields of `empty` set
+    to those values (by say_done, before they are drawn: a drawn widget's value is fixed)."""
+    st.session_state["_done"] = (message, empty)
     st.rerun()
 
 
 def say_done() -> None:
-    """The sentence restart_form left for this run, as a success message."""
-    message = st.session_state.pop("_done", None)
+    """Say what restart_form left for this run and empty its fields; call it before the form.
+
+    Set, not deleted: the browser keeps a form's values unless the server sends new ones.
+    """
+    message, empty = st.session_state.pop("_done", (None, {}))
+    for key, value in empty.items():
+        st.session_state[key] = value
     if message:
         st.success(message)
 

@@ -11,6 +11,7 @@ accounts = ui.accounts()
 ui.table(accounts, "table_accounts", "No accounts yet: add the first one below.")
 
 st.subheader("Add an account")
+ui.say_done()
 with st.form("account_form"):
     a, b = st.columns(2)
     name = a.text_input("User name", key="acc_name")
@@ -25,7 +26,6 @@ with st.form("account_form"):
     add = st.form_submit_button("Add account", key="acc_add")
 if add:
     ui.add_account(name, role, password, email)
-ui.say_done()
 
 names = ui.usernames(accounts)
 if names:

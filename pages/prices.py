@@ -23,7 +23,7 @@ item = a.selectbox(
 now = ui.price_now(prices, item)
 kind = b.selectbox(
     "Kind", ui.PRICE_KINDS, index=ui.kind_index(now), key=f"p_kind:{item}",
-    placeholder="Choose the kind of the new item",
+    placeholder="Choose a kind",
 )  # fmt: skip
 price = a.number_input(
     "Price (£)", min_value=0.0, step=5.0, format="%.2f", key=f"p_price:{item}",

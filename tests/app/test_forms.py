@@ -195,7 +195,7 @@ def test_a_new_item_has_no_default_kind(seeded: Path, open_app) -> None:
     assert at.selectbox(key="p_kind:Vein Scan").value is None
     assert at.number_input(key="p_price:Vein Scan").value is None
     assert at.button(key="p_submit").disabled
-    assert "To save a price, give its kind, a price." in [c.value for c in at.caption]
+    assert "To save a price, give its kind and a price." in [c.value for c in at.caption]
     given = {"p_item": "Vein Scan", "p_kind:Vein Scan": "follow-up", "p_price:Vein Scan": 60.0}
     at = open_app("manager", "pages/prices.py", state=given)
     assert not at.button(key="p_submit").disabled
@@ -261,6 +261,9 @@ def test_upload_of_a_price_list_says_what_it_revalues(seeded: Path, open_app) ->
     assert REVALUED_BEFORE in [w.value for w in at.warning]
     at.button(key="u_import").click().run()
     assert REVALUED_AFTER in [w.value for w in at.warning]
+    counts = next(d.proto for d in at.dataframe if "import_id" in d.value.columns)
+    # The count of updated rows is a number, not a date of 01/01/1970.
+    assert json.loads(counts.columns)["updated"]["type_config"]["type"] == "number"
 
 
 def test_upload_changing_a_kind_waits_for_a_tick(seeded: Path, open_app) -> None:
@@ -365,3 +368,11 @@ def test_sidebar_link_takes_uk_dates(seeded: Path, open_app) -> None:
     assert at.selectbox(key="f_preset").value == "custom"
     assert at.date_input(key="f_from").value == date(2026, 2, 1)
     assert at.date_input(key="f_to").value == date(2026, 3, 31)
+
+
+def test_names_in_sentences_are_shown_literally() -> None:
+    """An item, account or appointment named like a markdown link is shown as that text."""
+    assert ui.plain("[x](https://evil.example) *Socks* <b>") == (
+        r"\[x\]\(https\:\/\/evil\.example\) \*Socks\* \<b\>"
+    )
+    assert ui.plain("Single Session 2") == "Single Session 2"
