@@ -493,25 +493,30 @@ def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) 
     st.dataframe(df, key=key, hide_index=True, width="stretch", column_config=config_, **options)
 
 
-# A reason is read whole: its column is wide and its text wraps over as many lines as the
-# longest one needs (Streamlit wraps cell text only in rows taller than 64 px).
-REASON_CHARS_PER_LINE = 80
+# A reason is read whole: the other columns are narrow, so the grid fits the page without
+# scrolling sideways; the reason column takes the rest (at least 400 px, ~70 characters a line)
+# and its text wraps over as many lines as the longest reason needs (Streamlit wraps cell text
+# only in rows taller than 64 px; every row has the same height).
+REASON_CHARS_PER_LINE = 70
 LINE_PX = 21
 WRAPPING_ROW_PX = 65
+PROBLEMS_MAX_PX = 720  # taller grids scroll inside
 
 
 def problems_table(problems: pd.DataFrame, key: str) -> None:
     """Import problems (line, column, value, reason) with every reason readable in full."""
     longest = int(problems["reason"].fillna("").str.len().max()) if len(problems) else 0
     lines = min(max(1, -(-longest // REASON_CHARS_PER_LINE)), 12)
+    row = max(WRAPPING_ROW_PX, LINE_PX * lines + 16) if lines > 1 else None
     table(
-        problems, key, "No problems.",
-        row_height=max(WRAPPING_ROW_PX, LINE_PX * lines + 16) if lines > 1 else None,
+        problems, key, "No problems.", row_height=row,
+        # Tall rows: show as many as fit the cap, not the ten of Streamlit's default height.
+        height=min(36 + len(problems) * row + 2, PROBLEMS_MAX_PX) if row else "auto",
         column_config={
             "line": st.column_config.NumberColumn("Line", width="small"),
-            "column": st.column_config.TextColumn("Column", width="medium"),
-            "value": st.column_config.TextColumn("Value", width="medium"),
-            "reason": st.column_config.TextColumn("Reason", width=REASON_CHARS_PER_LINE * 8),
+            "column": st.column_config.TextColumn("Column", width=140),
+            "value": st.column_config.TextColumn("Value", width=160),
+            "reason": st.column_config.TextColumn("Reason", width="large"),
         },
     )  # fmt: skip
 
