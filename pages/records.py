@@ -19,7 +19,7 @@ with st.expander("Filters", expanded=True):
     a, b, c = st.columns(3)
     start = a.date_input("Reported from", link.day("from"), format=ui.UK_DATE, key="r_from")
     end = b.date_input("Reported to", link.day("to"), format=ui.UK_DATE, key="r_to")
-    text = c.text_input("Notes contain", key="r_text", help="Press Enter to apply.")
+    text = c.text_input("Notes contain", key="r_text")
     a, b, c = st.columns(3)
     effect = ui.record_select(a, "Effect", "effect", link, opts, key="r_effect")
     severity = ui.record_select(b, "Severity", "severity", link, opts, key="r_severity")
