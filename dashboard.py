@@ -28,12 +28,12 @@ else:
     pages = {
         key: st.Page(
             file,
-            title=title,
+            title=ui.page_title(key, user.role),
             url_path=url_path,
             icon=icon,
             visibility="visible" if ui.can(user.role, key) else "hidden",
         )
-        for key, title, file, url_path, icon in ui.PAGES
+        for key, _title, file, url_path, icon in ui.PAGES
     }
     first = pages[ui.pages_for(user.role)[0][0]]
     # "/" opens the role's first page, so every page keeps its own URL (/overview too).

@@ -23,6 +23,7 @@ import duckdb
 
 from clinic import config
 from clinic.store import Store, StoreError
+from clinic.words import count
 
 MANIFEST = "manifest.json"
 KEY_FILE = "pseudonym.key"
@@ -232,7 +233,7 @@ def restore(
                 f"you replace it with {key_source}."
             )
     rows = sum(int(t["rows"]) for t in sums.values())
-    message = f"Restored {len(sums)} tables ({rows} rows) into {db}." + (
+    message = f"Restored {count(len(sums), 'table')} ({count(rows, 'row')}) into {db}." + (
         f" Key file written to {key_target}." if key_restored else ""
     )
     return RestoreResult(db, len(sums), rows, key_restored, message + note)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clinic.store import Store
+from clinic.words import count
 
 Handler = Callable[[argparse.Namespace, Store], int]
 _SHOWN = 50
@@ -36,8 +37,9 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
     else:
         print(
             f"{result.status}: {result.kind} from {result.file_name} (import {result.import_id}): "
-            f"{result.rows_read} rows read, {result.inserted} inserted, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {result.rejected} rejected"
+            f"{count(result.rows_read, 'row')} read, {result.inserted:,} inserted, "
+            f"{result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged, {result.rejected:,} rejected"
         )
         for p in result.errors[:_SHOWN]:
             where = f"line {p.line}" if p.line is not None else "file"
@@ -68,8 +70,8 @@ def cmd_undo(args: argparse.Namespace, store: Store) -> int:
         _print_json(result.to_json())
     else:
         print(
-            f"Import {result.import_id} ({result.kind}) undone: {result.removed} rows removed, "
-            f"{result.restored} rows restored."
+            f"Import {result.import_id} ({result.kind}) undone: "
+            f"{count(result.removed, 'row')} removed, {count(result.restored, 'row')} restored."
         )
     return 0
 

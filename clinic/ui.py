@@ -26,6 +26,7 @@ from clinic import audit as audit_trail
 from clinic import auth, charts, config, demo, export, formats, ingest, metrics, sso, stats, web
 from clinic.ingest import mapping as ingest_mapping
 from clinic.store import Store, StoreError, open_store
+from clinic.words import count, pounds, were
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,16 @@ class Viewer:
 def can(role: str, page: str) -> bool:
     """Whether a role may open a page (auth's role matrix)."""
     return auth.can(role, page)
+
+
+def page_title(key: str, role: str) -> str:
+    """A page's name for a role, the same in the menu and on the page.
+
+    Managers and staff see only imports on the audit page, so it is "Imports" to them.
+    """
+    if key == "audit" and role not in AUDIT_ROLES:
+        return "Imports"
+    return next(p[1] for p in PAGES if p[0] == key)
 
 
 def pages_for(role: str) -> list[tuple[str, str, str, str, str]]:
@@ -217,9 +228,9 @@ def require(page: str) -> Viewer:
 
 
 # -- the store, cached data and sentences instead of tracebacks ---------------------------------
-# What Streamlit's markdown (captions, alerts, labels) would read as markup, a link, an image,
-# LaTeX, a directive or an icon.
-_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+# What Streamlit's markdown (captions, alerts, labels) could read as markup, a link, an image,
+# LaTeX, a directive or an icon: every ASCII punctuation mark, escaped.
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def plain(text: object) -> str:
@@ -349,14 +360,27 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
     if preset == "year_to_date":
         return date(today.year, 1, 1), today
     if preset == "last_12_months":
-        return _add_months(today, -11), today
+        # Twelve whole months ending today: from the day after the same date a year earlier
+        # (a year before 29/02 is 28/02), so 05/12/2026 gives 06/12/2025 to 05/12/2026.
+        last_day = calendar.monthrange(today.year - 1, today.month)[1]
+        year_ago = today.replace(year=today.year - 1, day=min(today.day, last_day))
+        return year_ago + timedelta(days=1), today
     return None, None
 
 
-def _parse_day(text: Any) -> date | None:
-    """An ISO date from the URL, or None when absent or malformed."""
+def read_day(text: str) -> date:
+    """A date typed or linked: ISO 2025-04-03 or UK 03/04/2025 (3 April, never read as US)."""
+    text = text.strip()
     try:
-        return date.fromisoformat(str(text)) if text else None
+        return date.fromisoformat(text)
+    except ValueError:
+        return datetime.strptime(text, "%d/%m/%Y").date()  # raises ValueError if neither
+
+
+def _parse_day(text: Any) -> date | None:
+    """A date from the URL (ISO or UK), or None when absent or unreadable."""
+    try:
+        return read_day(str(text)) if text else None
     except ValueError:
         return None
 
@@ -529,14 +553,42 @@ def money_columns(df: pd.DataFrame) -> dict[str, Any]:
 
 
 def table(df: pd.DataFrame | None, key: str, empty_message: str, **kwargs: Any) -> None:
-    """A read-only table with £, % and UK-date formats; an empty state that says what to do."""
+    """A read-only table with £, % and UK-date formats, empty cells blank (not "None"), and an
+    empty state that says what to do."""
     if is_empty(df):
         st.info(empty_message)
         return
     shown = displayed(df)
-    st.dataframe(
-        shown, key=key, hide_index=True, width="stretch", column_config=money_columns(shown),
-        placeholder=formats.EMPTY, **kwargs,
+    config_ = {**money_columns(shown), **kwargs.pop("column_config", {})}
+    options = {"placeholder": formats.EMPTY, **kwargs}
+    st.dataframe(shown, key=key, hide_index=True, width="stretch", column_config=config_, **options)
+
+
+# A reason is read whole: the other columns are narrow, so the grid fits the page without
+# scrolling sideways; the reason column takes the rest (at least 400 px, ~70 characters a line)
+# and its text wraps over as many lines as the longest reason needs (Streamlit wraps cell text
+# only in rows taller than 64 px; every row has the same height).
+REASON_CHARS_PER_LINE = 70
+LINE_PX = 21
+WRAPPING_ROW_PX = 65
+PROBLEMS_MAX_PX = 720  # taller grids scroll inside
+
+
+def problems_table(problems: pd.DataFrame, key: str) -> None:
+    """Import problems (line, column, value, reason) with every reason readable in full."""
+    longest = int(problems["reason"].fillna("").str.len().max()) if len(problems) else 0
+    lines = min(max(1, -(-longest // REASON_CHARS_PER_LINE)), 12)
+    row = max(WRAPPING_ROW_PX, LINE_PX * lines + 16) if lines > 1 else None
+    table(
+        problems, key, "No problems.", row_height=row,
+        # Tall rows: show as many as fit the cap, not the ten of Streamlit's default height.
+        height=min(36 + len(problems) * row + 2, PROBLEMS_MAX_PX) if row else "auto",
+        column_config={
+            "line": st.column_config.NumberColumn("Line", width="small"),
+            "column": st.column_config.TextColumn("Column", width=140),
+            "value": st.column_config.TextColumn("Value", width=160),
+            "reason": st.column_config.TextColumn("Reason", width="large"),
+        },
     )  # fmt: skip
 
 
@@ -670,12 +722,150 @@ def add_price(
         store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
         file_name="price-change.csv", user=_username(),
     )  # fmt: skip
+    effect = result.price_effect
     audit(
-        "price_change", result.status, object=item.strip(),
+        "price_change", result.status, object=item.strip(), kind=kind,
         price_gbp=round(float(price), 2), valid_from=valid_from.isoformat(),
         import_id=result.import_id,
+        revalued_appointments=effect.appointments if effect else 0,
+        revenue_change_gbp=effect.change_gbp if effect else 0.0,
     )  # fmt: skip
     return result
+
+
+PRICE_KINDS = ("treatment", "follow-up", "product")
+
+
+@dataclass(frozen=True)
+class PriceNow:
+    """An item's kind (its latest price row's), price in force today and duration."""
+
+    kind: str
+    price_gbp: float
+    duration_min: int | None
+
+
+def price_now(prices: pd.DataFrame | None, item: str | None) -> PriceNow | None:
+    """Where the Change a price form starts for an item; None for a new item (no defaults)."""
+    if is_empty(prices) or not item:
+        return None
+    rows = prices[prices["item"] == item]  # newest first (prices_timeline)
+    if rows.empty:
+        return None
+    current = rows[rows["current"].fillna(False).astype(bool)]
+    row = (current if not current.empty else rows).iloc[0]
+    duration = row["duration_min"]
+    return PriceNow(
+        str(rows.iloc[0]["kind"]), float(row["price_gbp"]),
+        None if pd.isna(duration) else int(duration),
+    )  # fmt: skip
+
+
+def kind_index(now: PriceNow | None) -> int | None:
+    """The Kind box starts at the item's own kind; a new item's kind is chosen, never assumed."""
+    return PRICE_KINDS.index(now.kind) if now and now.kind in PRICE_KINDS else None
+
+
+def revaluation_sentence(effect: ingest.PriceEffect, done: bool) -> str:
+    """What a price change does to past revenue, before (done=False) or after saving it."""
+    if not effect.appointments:
+        return (
+            "No past revenue changed." if done
+            else "Saving this re-values no past appointment: revenue stays as it is."
+        )  # fmt: skip
+    what = f"{count(effect.appointments, 'past appointment')} without a charged price"
+    way = "up" if effect.change_gbp > 0 else "down"
+    amounts = f"{pounds(abs(effect.change_gbp))} (from {pounds(effect.before_gbp)} to " + (
+        f"{pounds(effect.after_gbp)})"
+    )
+    if done:
+        return f"Re-valued {what}: revenue went {way} by {amounts}."
+    return f"Saving this re-values {what}: revenue goes {way} by {amounts}."
+
+
+KIND_COUNTS_AS = {
+    "treatment": "treatment sessions",
+    "follow-up": "follow-up visits",
+    "product": "product sales",
+}
+
+
+def kind_change_sentence(item: str, before: str, after: str) -> str:
+    """Why changing an item's kind needs a confirmation."""
+    return (
+        f"{plain(item)} is a {before} today. Saved as a {after}, its appointments imported from "
+        f"now on count as {KIND_COUNTS_AS.get(after, after)} in every figure; those already "
+        "stored keep their kind."
+    )
+
+
+def say_price_effect(effect: ingest.PriceEffect | None) -> None:
+    """Before saving prices: the kind changes to confirm and the re-valuation of past revenue."""
+    if effect is None:
+        return
+    for item, before, after in effect.kind_changes:
+        st.warning(kind_change_sentence(item, before, after), icon=":material/swap_horiz:")
+    say = st.warning if effect.appointments else st.info
+    say(revaluation_sentence(effect, done=False), icon=":material/payments:")
+
+
+def kind_change_confirmed(effect: ingest.PriceEffect | None, key: str) -> bool:
+    """True when nothing changes kind, else whether the user ticked that they mean it."""
+    if effect is None or not effect.kind_changes:
+        return True
+    changes = "; ".join(f"{plain(i)} from {b} to {a}" for i, b, a in effect.kind_changes)
+    return st.checkbox(f"Yes, change the kind of {changes}", key=key)
+
+
+def price_preview(
+    item: str | None,
+    kind: str | None,
+    price: float | None,
+    valid_from: date | None,
+    duration_min: int | None = None,
+) -> ingest.PriceEffect | None:
+    """Check a price change without saving it and say what saving it would do; None (with
+    what is missing said) when it cannot be saved as it stands."""
+    missing = [
+        what for what, value in (("an item", item), ("its kind", kind), ("a price", price),
+                                 ("the date it applies from", valid_from))
+        if value is None or value == ""
+    ]  # fmt: skip
+    if missing:
+        listed = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+        st.caption(f"To save a price, give {listed}.")
+        return None
+    found = preview(
+        "prices", price_csv(item, kind, price, valid_from, duration_min), "price-change.csv", None
+    )
+    if found is None:
+        return None
+    for problem in found.problems:
+        st.error(f"{label(problem.column) if problem.column else 'Price'}: {problem.reason}")
+    if found.problems:
+        return None
+    say_price_effect(found.price_effect)
+    return found.price_effect
+
+
+def save_price(
+    item: str, kind: str, price: float, valid_from: date, duration_min: int | None = None
+) -> None:
+    """Save a price change; the page then runs again, saying what the save re-valued."""
+    result = attempt(
+        lambda: add_price(item, kind, price, valid_from, duration_min),
+        "The price could not be saved.",
+    )
+    if result is None:
+        return
+    if result.status != "committed" or result.price_effect is None:
+        show_result(result)
+        return
+    effect = result.price_effect
+    said = [f"Saved: {plain(item.strip())} at {pounds(price)} from {valid_from:%d/%m/%Y}."]
+    said += [f"{plain(i)} is now a {a}." for i, _b, a in effect.kind_changes]
+    said.append(revaluation_sentence(effect, done=True))
+    restart_form({}, " ".join(said))
 
 
 def problems_frame(problems: list[ingest.Problem]) -> pd.DataFrame:
@@ -789,20 +979,97 @@ def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
     )
 
 
-def url_day(name: str) -> date | None:
-    """A day from the page's query string (?from=2025-01-31), or None."""
-    return _parse_day(st.query_params.get(name))
+# The records filters a link carries: URL name -> (what it is called, the options it names, or
+# None for a date). The notes text stays out of URLs as it stays out of the audit trail.
+RECORD_LINK: dict[str, tuple[str, str | None]] = {
+    "from": ("reported-from date", None),
+    "to": ("reported-to date", None),
+    "effect": ("effect", "effects"),
+    "severity": ("severity", "severities"),
+    "serious": ("serious or not", "serious"),
+    "clinician": ("clinician", "clinicians"),
+    "sclerosant": ("sclerosant", "sclerosants"),
+    "form": ("form", "forms"),
+    "vein_type": ("vein type", "vein_types"),
+}
+SERIOUS_CHOICES = [ALL, "Serious", "Not serious"]
+# Streamlit 1.67's date box applies a typed date when focus leaves it, never on Enter (its
+# field buffers the typing until blur; measured in Chromium): say so where dates are typed.
+TYPED_DATE_HELP = (
+    "A typed date applies when you leave its box (Tab, or a click elsewhere); Enter does not "
+    "apply it."
+)
+_SERIOUS_IN_URL = {"yes": "Serious", "no": "Not serious"}
+_SHOWN_AS_TYPED = re.compile(r"[\d/.\- ]{1,20}")  # echoed only if no markdown can hide in it
 
 
-def url_index(name: str, choices: list[str]) -> int:
-    """Where the query string's value for `name` is among `choices` (0, the first, if not).
+@dataclass(frozen=True)
+class RecordLink:
+    """The records filters a link (the page's URL) asks for, and what it asked for in vain."""
 
-    A value the choices do not hold is refused with a sentence (never echoed: it is the link's).
-    """
-    value = st.query_params.get(name)
-    if value is not None and value not in choices:
-        st.warning(f"The link named a {name} this store does not have: showing every {name}.")
-    return choices.index(value) if value in choices else 0
+    values: dict[str, Any]
+    refused: list[str]
+
+    def day(self, name: str) -> date | None:
+        """The linked date of `from` or `to`, if readable."""
+        return self.values.get(name)
+
+    def index(self, name: str, choices: list[str]) -> int:
+        """Where the linked value of `name` is among `choices` (0, "All", if none)."""
+        value = self.values.get(name)
+        return choices.index(value) if value in choices else 0
+
+
+def record_link(opts: dict[str, list[str]]) -> RecordLink:
+    """The records filters of the page's URL: dates ISO or UK (03/04/2025 = 3 April), choices
+    among the records' own values; anything unreadable or unknown is refused with a sentence."""
+    values: dict[str, Any] = {}
+    refused: list[str] = []
+    for name, (what, listed) in RECORD_LINK.items():
+        text = st.query_params.get(name)
+        if not text:
+            continue
+        if listed is None:
+            try:
+                values[name] = read_day(text)
+            except ValueError:
+                shown = f" {text}" if _SHOWN_AS_TYPED.fullmatch(text) else ""
+                refused.append(
+                    f"The link's {what}{shown} is not a date, so it is not applied: write dates "
+                    "as dd/mm/yyyy (03/04/2025 is 3 April 2025) or 2025-04-03."
+                )
+            continue
+        choice = _SERIOUS_IN_URL.get(text) if name == "serious" else text
+        if choice in (SERIOUS_CHOICES if name == "serious" else opts.get(listed, [])):
+            values[name] = choice
+        else:
+            # Never echoed: link text must not reach a markdown renderer.
+            refused.append(f"The link's {what} is not one the records hold, so all are shown.")
+    return RecordLink(values, refused)
+
+
+def record_select(
+    container: Any, title: str, name: str, link: RecordLink, opts: dict[str, list[str]], key: str
+) -> str:
+    """A records filter's select box ("All" and the records' own values), as the link set it."""
+    listed = RECORD_LINK[name][1]
+    choices = SERIOUS_CHOICES if name == "serious" else [ALL, *opts.get(listed or "", [])]
+    return container.selectbox(title, choices, link.index(name, choices), key=key)
+
+
+def keep_records_in_url(chosen: dict[str, Any]) -> None:
+    """Write the records filters into the URL (dates ISO), so a reload or a link keeps them."""
+    named = {"from": chosen.get("start"), "to": chosen.get("end")}
+    named |= {n: chosen.get(n) for n in RECORD_LINK if n not in ("from", "to")}
+    wanted = {}
+    for name, value in named.items():
+        if value is None:
+            continue
+        if name == "serious":
+            value = "yes" if value else "no"
+        wanted[name] = value.isoformat() if isinstance(value, date) else str(value)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
 
 
 def record_choice(**widgets: Any) -> dict[str, Any]:
@@ -893,13 +1160,14 @@ def show_preview(p: ingest.Preview | None) -> None:
     problems = problems_frame(p.problems)
     rows = p.rows_read
     if problems.empty:
-        st.success(f"No problems found in {rows:,} rows." if rows else "No problems found.")
+        st.success(f"No problems found in {count(rows, 'row')}." if rows else "No problems found.")
+        say_price_effect(p.price_effect)
         return
     st.error(
-        f"{len(problems):,} problems must be fixed before this file can be imported; "
+        f"{count(len(problems), 'problem')} must be fixed before this file can be imported; "
         "nothing has been written."
     )
-    st.dataframe(problems, key="u_problems", hide_index=True)
+    problems_table(problems, "u_problems")
     download("Download the problems (CSV)", problems, "import-problems.csv", key="u_problems_csv")
 
 
@@ -957,32 +1225,53 @@ def show_result(result: ingest.ImportResult | None) -> None:
             f"Imported: {result.inserted:,} new, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged."
         )
+        effect = result.price_effect
+        if effect is not None:
+            for item, _before, after in effect.kind_changes:
+                st.info(f"{plain(item)} is now a {after}.")
+            (st.warning if effect.appointments else st.info)(revaluation_sentence(effect, True))
     else:
-        st.error(f"Nothing was imported ({result.status}): {result.rejected:,} rows were rejected.")
+        rejected = f"{count(result.rejected, 'row')} {were(result.rejected)} rejected"
+        st.error(f"Nothing was imported ({result.status}): {rejected}.")
         errors = problems_frame(result.errors)
         if not errors.empty:
-            st.dataframe(errors, key="u_result_errors", hide_index=True)
+            problems_table(errors, "u_result_errors")
     table(result_frame(result), "u_result", "")
 
 
+SEVERITIES = ("mild", "moderate", "severe")
+NO_EFFECT = "Choose the effect the patient reported."
+
+
 def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
-    """Record a side effect reported by phone; shows the outcome as a sentence."""
+    """Record a side effect reported by phone; says whether it was new, already there or updated."""
     user = _username()
     clean = {k: v for k, v in fields.items() if v not in (None, "")}
     if not clean.get("appointment_id"):
         st.error("Give the appointment ID of the treatment session the side effect follows.")
+        return None
+    if not clean.get("effect"):
+        st.error(NO_EFFECT)
         return None
     clean["reported_by"] = user
     result = attempt(
         lambda: ingest.record_side_effect(store(), clean, user=user),
         "The side effect could not be recorded; check the appointment ID and try again.",
     )
-    if result is not None:
-        if result.status == "committed":
-            st.success("The side effect has been recorded.")
-        else:
-            for problem in result.errors:
-                st.error(f"{plain(problem.column or 'Report')}: {plain(problem.reason)}")
+    if result is None:
+        return None
+    if result.status != "committed":
+        for problem in result.errors:
+            st.error(f"{plain(problem.column or 'Report')}: {plain(problem.reason)}")
+        return result
+    # One report per session, effect and reported date: sending it again finds that one.
+    what = f"{clean['effect']} after session {plain(clean['appointment_id'])}"
+    if result.inserted:
+        st.success(f"Recorded: a new report of {what}.")
+    elif result.updated:
+        st.success(f"Already recorded, now updated: the report of {what} holds these details.")
+    else:
+        st.info(f"Already recorded: the report of {what} has these details; nothing changed.")
     return result
 
 
@@ -1038,14 +1327,49 @@ def _actor() -> auth.User | None:
     return auth.User(who.username, who.role, who.email) if who else None
 
 
-def add_account(name: str, role: str, password: str, email: str | None) -> None:
-    """Create an account; the policy's refusal is shown as its sentence."""
+ROLE_DUTIES = {
+    "staff": "uploads exports, records side effects, sees the call list",
+    "auditor": "reads complication records and the audit trail, changes nothing",
+    "manager": "revenue, compliance and complications; edits prices",
+    "admin": "everything, including accounts",
+}
+# The Add account form's fields and their empty values.
+ACCOUNT_FIELDS = {"acc_name": "", "acc_role": None, "acc_email": "", "acc_password": ""}
+NO_ROLE = "Choose a role for the new account: the smallest one that lets them do their work."
+
+
+def add_account(name: str, role: str | None, password: str, email: str | None) -> bool:
+    """Create an account (True); a missing role or the policy's refusal is shown as a sentence."""
+    if role is None:
+        st.error(NO_ROLE)
+        return False
     done = attempt(
         lambda: auth.add_user(store(), name.strip(), role, password, email or None, actor=_actor()),
         "The account could not be created.",
     )
-    if done is not None:
-        st.success(f"Account {plain(name.strip())} created with role {role}.")
+    if done is None:
+        return False
+    restart_form(ACCOUNT_FIELDS, f"Account {plain(name.strip())} created with role {role}.")
+    return True
+
+
+def restart_form(empty: dict[str, Any], message: str) -> None:
+    """Run the page again (fresh tables) saying `message` once, with the fields of `empty` set
+    to those values (by say_done, before they are drawn: a drawn widget's value is fixed)."""
+    st.session_state["_done"] = (message, empty)
+    st.rerun()
+
+
+def say_done() -> None:
+    """Say what restart_form left for this run and empty its fields; call it before the form.
+
+    Set, not deleted: the browser keeps a form's values unless the server sends new ones.
+    """
+    message, empty = st.session_state.pop("_done", (None, {}))
+    for key, value in empty.items():
+        st.session_state[key] = value
+    if message:
+        st.success(message)
 
 
 def set_account_disabled(name: str, disabled: bool) -> None:

@@ -11,10 +11,16 @@ accounts = ui.accounts()
 ui.table(accounts, "table_accounts", "No accounts yet: add the first one below.")
 
 st.subheader("Add an account")
-with st.form("account_form", clear_on_submit=True):
+ui.say_done()
+with st.form("account_form"):
     a, b = st.columns(2)
     name = a.text_input("User name", key="acc_name")
-    role = b.selectbox("Role", auth.ROLES, key="acc_role")
+    # No default role: whoever adds an account chooses it (least privilege).
+    role = b.selectbox(
+        "Role", auth.ROLES, index=None, placeholder="Choose a role", key="acc_role",
+        format_func=lambda r: f"{r}: {ui.ROLE_DUTIES[r]}",
+        help="Give the smallest role that lets the person do their work.",
+    )  # fmt: skip
     email = a.text_input("E-mail (optional)", key="acc_email")
     password = b.text_input("Password", type="password", key="acc_password")
     add = st.form_submit_button("Add account", key="acc_add")

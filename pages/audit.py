@@ -6,9 +6,12 @@ from clinic import ui
 
 user = ui.require("audit")
 
-st.title("Audit trail" if user.role in ui.AUDIT_ROLES else "Imports")
+title = ui.page_title("audit", user.role)
+st.title(title)
 own = ui.imports_owner(user)
-st.subheader("Imports" if own is None else "Your imports")
+heading = "Imports" if own is None else "Your imports"
+if heading != title:
+    st.subheader(heading)
 ui.table(ui.imports(own), "table_audit_imports", "No imports yet.")
 
 if user.role in ui.AUDIT_ROLES:

@@ -38,7 +38,7 @@ if total > shown:
 ui.table(calls[0] if calls else None, "table_call_list", "Nobody is due or overdue for a review.")
 if total:
     ui.download(
-        f"Download the call list ({total:,} rows, CSV)",
+        f"Download the call list ({ui.count(total, 'row')}, CSV)",
         lambda: ui.data("call_list", f, as_of)[0],
         "call-list.csv",
         key="download_call_list",

@@ -40,14 +40,15 @@ review = now["review_6w"]
 ui.tile(
     tiles[position], "Six-week review attended", ui.percent(review["rate"]), review["rate"],
     prev.get("review_6w", {}).get("rate"), percent_points=True,
-    help=f"{review['met']:,} of {review['eligible']:,} sessions whose review window has closed.",
+    help=f"{review['met']:,} of {ui.count(review['eligible'], 'session')} whose review window "
+    "has closed.",
 )  # fmt: skip
 comp = now["complication_rate"]
 ui.tile(
     tiles[position + 1], "Complication rate", ui.percent(comp["rate"]), comp["rate"],
     prev.get("complication_rate", {}).get("rate"), percent_points=True, delta_color="inverse",
-    help=f"{comp['events']:,} of {comp['eligible']:,} completed sessions had a reported "
-    "side effect.",
+    help=f"{comp['events']:,} of {ui.count(comp['eligible'], 'completed session')} had a "
+    "reported side effect.",
     chart_data=ui.spark(series, "complication_rate", f), chart_type="line",
 )  # fmt: skip
 st.caption(

@@ -45,11 +45,12 @@ with upload_tab:
                 key="u_save_mapping", disabled=not source,
             )  # fmt: skip
             ui.show_preview(preview)
-            blocked = ui.blocked(preview)
-            go = st.button(
-                "Import", type="primary", disabled=blocked, key="u_import",
-                help="Fix the problems listed above first." if blocked else None,
-            )  # fmt: skip
+            sure = ui.kind_change_confirmed(
+                preview.price_effect if preview else None, key=f"u_kind_ok_{uploaded.file_id}"
+            )
+            why = "Fix the problems listed above first." if ui.blocked(preview) else None
+            why = why or (None if sure else "Confirm the change of kind above first.")
+            go = st.button("Import", type="primary", disabled=bool(why), key="u_import", help=why)
             if go:
                 if save and source:
                     ui.save_mapping(source, kind, mapping)
@@ -63,9 +64,13 @@ with record_tab:
         appointment = a.text_input("Appointment ID of the session", key="se_appointment")
         reported = b.date_input("Reported on", value=ui.as_of(), format=ui.UK_DATE,
                                 key="se_reported")  # fmt: skip
-        effect = a.selectbox("Effect", opts.get("effects", []), key="se_effect")
-        severity = b.selectbox("Severity", ["mild", "moderate", "severe"], key="se_severity")
-        attention = a.checkbox("Needed medical attention", key="se_attention")
+        # No clinical defaults: effect, severity and medical attention are what the caller said.
+        effect = a.selectbox("Effect", opts.get("effects", []), index=None,
+                             placeholder="Choose the effect reported", key="se_effect")  # fmt: skip
+        severity = b.selectbox("Severity", ui.SEVERITIES, index=None, placeholder="Not assessed",
+                               key="se_severity")  # fmt: skip
+        attention = a.selectbox("Needed medical attention", ["yes", "no"], index=None,
+                                placeholder="Not known", key="se_attention")  # fmt: skip
         onset = b.date_input("Onset", value=None, format=ui.UK_DATE, key="se_onset")
         notes = st.text_area("Notes", key="se_notes", max_chars=2000)
         submitted = st.form_submit_button("Record side effect", key="se_submit")

@@ -6,13 +6,22 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from clinic.ingest.load import KINDS, ImportResult, Preview, Problem, run_import, run_preview
+from clinic.ingest.load import (
+    KINDS,
+    ImportResult,
+    Preview,
+    PriceEffect,
+    Problem,
+    run_import,
+    run_preview,
+)
 from clinic.ingest.mappings import load_mapping, save_mapping
 from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo
 
 __all__ = [
     "KINDS",
     "ImportResult",
+    "PriceEffect",
     "Preview",
     "Problem",
     "UndoRefused",

@@ -16,6 +16,7 @@ from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
 from clinic.store import as_task
+from clinic.words import count
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -40,6 +41,31 @@ class Problem:
         }
 
 
+@dataclass(frozen=True)
+class PriceEffect:
+    """What saving price rows changes beyond the price list itself.
+
+    `appointments` completed appointments without a charged price are re-valued by
+    `change_gbp` in all (their revenue goes from `before_gbp` to `after_gbp`);
+    `kind_changes` lists (item, kind before, kind after) for items whose kind changes.
+    """
+
+    appointments: int
+    before_gbp: float
+    after_gbp: float
+    change_gbp: float
+    kind_changes: tuple[tuple[str, str, str], ...] = ()
+
+
+def _price_effect(cur: duckdb.DuckDBPyConnection) -> PriceEffect:
+    """What the checked price rows in ingest_clean would change, read on the staging cursor."""
+    text, params = sql.bind("prices_revaluation")
+    n, before, after, change = cur.execute(text, params).fetchone()
+    text, params = sql.bind("prices_kind_changes")
+    kinds = tuple(tuple(r) for r in cur.execute(text, params).fetchall())
+    return PriceEffect(int(n), round(before, 2), round(after, 2), round(change, 2), kinds)
+
+
 @dataclass
 class ImportResult:
     """What an import did: counts, problems and its status (committed, rejected, unreadable)."""
@@ -55,6 +81,7 @@ class ImportResult:
     rejected: int = 0
     errors: list[Problem] = field(default_factory=list)
     status: str = "committed"
+    price_effect: PriceEffect | None = None  # a committed price list: what it re-valued
 
     def to_json(self) -> dict:
         """Exactly the document `import --json` prints."""
@@ -83,6 +110,7 @@ class Preview:
     sample: pd.DataFrame
     problems: list[Problem]
     rows_read: int
+    price_effect: PriceEffect | None = None  # a clean price list: what importing it changes
 
 
 @dataclass(frozen=True)
@@ -672,7 +700,9 @@ def _next_import_id(cur: duckdb.DuckDBPyConnection) -> int:
 def _import_direct_or_staged(job: _Job) -> ImportResult:
     """The one-pass import when it can serve, else the staged one."""
     result = None
-    if not job.mapping.missing(job.kind) and not job.mapping.duplicates:
+    # A price list is small, and the staged path tells what it re-values before writing it.
+    direct = job.kind != "prices"
+    if direct and not job.mapping.missing(job.kind) and not job.mapping.duplicates:
         result = _import_direct(job)
     return result if result is not None else _import_staged(job)
 
@@ -733,6 +763,8 @@ def _import_staged(job: _Job) -> ImportResult:
                 )
         else:
             job.report(0.7, "writing the rows")
+            if kind == "prices":
+                result.price_effect = _price_effect(cur)
             result.inserted, result.updated, result.unchanged = _upsert(cur, kind, import_id)
             _record(cur, result, job)
         # Derived metric facts follow the rows in the same transaction (clinic/facts.py).
@@ -760,7 +792,7 @@ def _record(cur, result: ImportResult, job: _Job) -> None:
     """Insert the imports row of this attempt."""
     message = None
     if result.errors:
-        message = f"{len(result.errors)} problem(s); first: {result.errors[0].reason}"
+        message = f"{count(len(result.errors), 'problem')}; first: {result.errors[0].reason}"
     cur.execute(
         """
         insert into imports (import_id, kind, file_name, file_sha256, user_name, source,
@@ -817,6 +849,7 @@ def run_preview(
             except Unreadable as exc:
                 problem = Problem(None, None, None, str(exc))
                 return Preview(text.headers, m.as_dict(), [], [], [], pd.DataFrame(), [problem], 0)
+            effect = None
             if m.missing(kind):
                 sample = pd.DataFrame()
             else:
@@ -824,6 +857,8 @@ def run_preview(
                 sample = cur.execute(
                     f"select {cols} from ingest_clean order by line limit $n", {"n": rows}
                 ).df()
+                if kind == "prices" and not staged.problems:
+                    effect = _price_effect(cur)
     finally:
         text.close()
     return Preview(
@@ -835,4 +870,5 @@ def run_preview(
         sample=sample,
         problems=staged.problems,
         rows_read=staged.rows_read,
+        price_effect=effect,
     )

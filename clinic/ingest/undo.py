@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from clinic import facts
 from clinic.ingest.load import TARGETS, _audit
 from clinic.store import as_task
+from clinic.words import were
 
 
 class UndoRefused(Exception):
@@ -73,7 +74,8 @@ def undo(store, import_id: int, *, user: str | None = None) -> UndoResult:
             ).fetchone()
             if later[1]:
                 raise UndoRefused(
-                    f"Import {import_id} cannot be undone: {later[1]} of its rows were changed "
+                    f"Import {import_id} cannot be undone: {later[1]:,} of its rows "
+                    f"{were(later[1])} changed "
                     f"later by import {later[0]}. Undo the later import first."
                 )
             if table == "appointments":

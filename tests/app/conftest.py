@@ -130,14 +130,19 @@ def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def open_app() -> Callable[..., AppTest]:
-    """Run the dashboard as `role`, optionally with a query string, then open `page`."""
+    """Run the dashboard as `role`, optionally with a query string, then open `page` (with
+    widget values from `state`)."""
 
-    def run(role: str, page: str | None = None, query: dict | None = None) -> AppTest:
+    def run(
+        role: str, page: str | None = None, query: dict | None = None, state: dict | None = None
+    ) -> AppTest:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
         at.session_state["user"] = {"username": role, "role": role}
         if query:
             at.query_params.update(query)
         at.run()
+        for key, value in (state or {}).items():  # widget values given before the page runs
+            at.session_state[key] = value
         if page is not None:
             at.switch_page(page).run()
         return at

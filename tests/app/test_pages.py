@@ -235,7 +235,7 @@ def test_records_link_opens_a_reported_date_range(seeded: Path, open_app) -> Non
     """?from=&to= seed the reported-date filter: February alone holds R2 only."""
     at = open_app("auditor", "pages/records.py", {"from": "2026-02-01", "to": "2026-02-28"})
     _no_errors(at)
-    assert "1 matching reports" in at.caption[-1].value
+    assert "1 matching report " in at.caption[-1].value
     assert (at.date_input(key="r_from").value, at.date_input(key="r_to").value) == (
         date(2026, 2, 1),
         date(2026, 2, 28),
@@ -249,7 +249,7 @@ def test_records_link_opens_a_clinician(seeded: Path, open_app) -> None:
     at = open_app("auditor", "pages/records.py", {"clinician": "Dr Brook"})
     _no_errors(at)
     assert at.selectbox(key="r_clinician").value == "Dr Brook"
-    assert "1 matching reports" in at.caption[-1].value
+    assert "1 matching report " in at.caption[-1].value
     shown = next(d.value for d in at.dataframe if "report_id" in d.value.columns)
     assert shown["report_id"].tolist() == ["R2"]
     unknown = open_app("auditor", "pages/records.py", {"clinician": "Dr Nobody"})

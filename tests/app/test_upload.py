@@ -111,7 +111,7 @@ def _report_side_effect(open_app, appointment_id: str) -> AppTest:
 def test_record_side_effect(seeded: Path, open_app) -> None:
     """The phone form records a side effect on an existing session."""
     at = _report_side_effect(open_app, "A7")
-    assert "The side effect has been recorded." in [s.value for s in at.success]
+    assert "Recorded: a new report of bruising after session A7." in [s.value for s in at.success]
     assert _count(seeded, "side_effects") == 3
 
 
@@ -125,8 +125,8 @@ def test_record_side_effect_unknown_session(seeded: Path, open_app) -> None:
 def test_add_price(seeded: Path, open_app) -> None:
     """A manager's new price is stored through the importer and marked current."""
     at = open_app("manager", "pages/prices.py")
-    at.selectbox(key="p_item").set_value("Single Session")
-    at.number_input(key="p_price").set_value(140.0)
+    at.selectbox(key="p_item").set_value("Single Session").run()
+    at.number_input(key="p_price:Single Session").set_value(140.0).run()
     at.button(key="p_submit").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]

@@ -48,7 +48,7 @@ def test_manager_pages_draw_charts(page) -> None:
     login(page, USERS["manager"])
     settle(page)
     assert nav_links(page) == [
-        "Overview", "Revenue", "Follow-ups", "Complications", "Upload", "Prices", "Audit trail",
+        "Overview", "Revenue", "Follow-ups", "Complications", "Upload", "Prices", "Imports",
     ]  # fmt: skip
     counts = {name: _check_and_shoot(page, name, name) for name in MANAGER_PAGES}
     for name in ("revenue", "follow-ups", "complications"):

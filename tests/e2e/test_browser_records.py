@@ -22,7 +22,7 @@ def _open_records(page, role: str) -> None:
 
 def _matches(page) -> int:
     """The number of matching reports the page states."""
-    caption = page.get_by_text(re.compile(r"^[\d,]+ matching reports ·")).inner_text()
+    caption = page.get_by_text(re.compile(r"^[\d,]+ matching reports? ·")).inner_text()
     return int(re.search(r"([\d,]+) matching", caption).group(1).replace(",", ""))
 
 
@@ -33,7 +33,7 @@ def _narrowed_from(page, before: int) -> None:
     run as finished, and the old count would be read.
     """
     page.wait_for_function(
-        "n => { const m = document.body.innerText.match(/([\\d,]+) matching reports/);"
+        "n => { const m = document.body.innerText.match(/([\\d,]+) matching reports?/);"
         " return m !== null && m[1] !== n; }",
         arg=f"{before:,}",
     )
@@ -105,3 +105,22 @@ def test_markup_in_notes_is_shown_as_text(page, note: str) -> None:
     page.wait_for_timeout(500)  # a payload would fire as soon as it is parsed
     assert dialogs == []
     assert page.locator("img[src='x']").count() == 0
+
+
+def test_typed_date_applies_on_leaving_the_box_and_survives_a_reload(page) -> None:
+    """A date typed into "Reported from" applies when focus leaves the box (as the page says),
+    lands in the URL, and a reload shows the same records."""
+    _open_records(page, "auditor")
+    everything = _matches(page)
+    page.get_by_text("A typed date applies when you leave its box").wait_for()
+    page.get_by_test_id("stDateInputField").first.click()
+    page.keyboard.type("01/10/2026")
+    page.get_by_role("heading", name="Complication records").click()  # leave the box
+    _narrowed_from(page, everything)
+    october_on = _matches(page)
+    assert 0 < october_on < everything
+    assert "from=2026-10-01" in page.url
+    page.reload()
+    settle(page)
+    page.get_by_role("heading", name="Complication records").wait_for()
+    assert _matches(page) == october_on

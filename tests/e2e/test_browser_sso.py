@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 from e2e_support import (
     AS_OF,
-    PAGE_TITLES,
     PASSWORD,
     VIEWPORT,
     e2e_conftest,
     login,
+    menu_titles,
     nav_links,
     settle,
 )
 
 from clinic import sso
-from clinic.ui import pages_for
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 # The mock provider (0.3.4) calls an Authlib server API that Authlib 1.9 deprecates.
@@ -142,7 +141,7 @@ def test_login_page_offers_sso(sso_page: Any) -> None:
 def test_sso_auditor_sees_exactly_the_auditor_pages(sso_page: Any) -> None:
     """An e-mail mapped to auditor logs in at the provider and gets the auditor's menu."""
     _sso_login(sso_page, AUDITOR_EMAIL)
-    assert nav_links(sso_page) == [PAGE_TITLES[p[0]] for p in pages_for("auditor")]
+    assert nav_links(sso_page) == menu_titles("auditor")
     sidebar = sso_page.get_by_test_id("stSidebar").inner_text()
     assert f"Logged in as {AUDITOR_EMAIL} (auditor)" in sidebar
     assert sso_page.get_by_test_id("stException").count() == 0
@@ -178,4 +177,4 @@ def test_local_accounts_still_work_beside_sso(sso_page: Any) -> None:
     """With SSO configured, the local login form still logs a staff member in."""
     login(sso_page, LOCAL_STAFF)
     settle(sso_page)
-    assert nav_links(sso_page) == [PAGE_TITLES[p[0]] for p in pages_for("staff")]
+    assert nav_links(sso_page) == menu_titles("staff")
