@@ -446,7 +446,7 @@ def filters(*, site: bool = True, clinician: bool = True) -> metrics.Filters:
         if state[f"f_{name}"] not in choices:
             # A link naming a site or clinician the store does not hold is refused, not shown.
             state[f"f_{name}"] = state["_filters"][f"f_{name}"] = ALL
-            side.warning(f"The link named a {name} this store does not have: showing every {name}.")
+            side.warning(link_refused(name))
         side.selectbox(title, choices, key=f"f_{name}")
     values = {k: state.get(k, v) for k, v in state["_filters"].items()}
     state["_filters"] = values
@@ -981,12 +981,17 @@ def funnel_limits(funnel: pd.DataFrame | None) -> pd.DataFrame | None:
 
 # The records filters a link carries: URL name -> (what it is called, the options it names, or
 # None for a date). The notes text stays out of URLs as it stays out of the audit trail.
+def link_refused(what: str) -> str:
+    """Why a filter value from a link was not applied (the value itself is never echoed)."""
+    return f"The link named a {what} this store does not have: showing every {what}."
+
+
 RECORD_LINK: dict[str, tuple[str, str | None]] = {
     "from": ("reported-from date", None),
     "to": ("reported-to date", None),
     "effect": ("effect", "effects"),
     "severity": ("severity", "severities"),
-    "serious": ("serious or not", "serious"),
+    "serious": ("seriousness", "serious"),
     "clinician": ("clinician", "clinicians"),
     "sclerosant": ("sclerosant", "sclerosants"),
     "form": ("form", "forms"),
@@ -1044,7 +1049,7 @@ def record_link(opts: dict[str, list[str]]) -> RecordLink:
             values[name] = choice
         else:
             # Never echoed: link text must not reach a markdown renderer.
-            refused.append(f"The link's {what} is not one the records hold, so all are shown.")
+            refused.append(link_refused(what))
     return RecordLink(values, refused)
 
 

@@ -48,9 +48,7 @@ if page > pages:
     page = st.session_state["r_page"] = 1
     found = ui.data("complication_records", r, page_size, 0)
 page = st.number_input("Page", min_value=1, max_value=pages, step=1, key="r_page")
-st.caption(
-    f"{ui.count(total, 'matching report')} · page {page} of {pages} · {ui.describe(r)}"
-)
+st.caption(f"{ui.count(total, 'matching report')} · page {page} of {pages} · {ui.describe(r)}")
 ui.audit_once("view_complication_records", filter=ui.filter_text(chosen), matches=total)
 ui.table(found[0] if found else None, "table_records", "No reports match these filters.")
 if total:

@@ -1,6 +1,6 @@
 -- prices_revaluation: how saving proposed price rows would re-value past revenue. A completed
 -- appointment without a charged price earns the list price of its item valid on its date
--- (DOMAIN.md "Revenue"; valid_from <= date < the next row's valid_from), so a new or changed
+-- (docs/METRICS.md "Revenue"; valid_from <= date < the next row's valid_from), so a new or changed
 -- list price changes what such appointments earned.
 -- Params: none. Inputs: the temp view ingest_clean (the proposed rows, checked: item,
 -- valid_from, price_gbp, one per item and date; a row with the item and date of a stored price

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clinic import auth, ui
+from clinic import auth, formats, ui
 from clinic.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,18 +141,18 @@ def test_one_problem_is_one_problem_and_its_reason_is_readable(seeded: Path, ope
     # Streamlit wraps cell text only in rows taller than 64 px; the reason column is wide.
     assert grid.row_height > 64
     assert json.loads(grid.columns)["reason"]["width"] == "large"
-    # The value of a missing column is blank, not "None" (unset, Streamlit shows "None").
-    assert grid.HasField("placeholder") and grid.placeholder == ""
+    # The value of a missing column is the one empty mark, not "None" (Streamlit's default).
+    assert grid.HasField("placeholder") and grid.placeholder == formats.EMPTY
 
 
 @pytest.mark.parametrize("role", auth.ROLES)
 def test_empty_cells_are_blank_in_every_table(seeded: Path, open_app, role: str) -> None:
-    """Every table of every page a role sees shows a missing value as an empty cell."""
+    """Every table of every page a role sees shows a missing value as the empty mark, never None."""
     for _key, _title, file, _url, _icon in ui.pages_for(role):
         at = open_app(role, file)
         for frame in at.dataframe:
             shown = frame.proto.placeholder if frame.proto.HasField("placeholder") else "None"
-            assert shown == "", (role, file, list(frame.value.columns))
+            assert shown == formats.EMPTY, (role, file, list(frame.value.columns))
 
 
 def _kinds(path: Path, item: str) -> list[tuple]:
@@ -315,8 +315,8 @@ def test_records_link_takes_uk_dates(seeded: Path) -> None:
     [
         ({"from": "31/02/2026"}, "The link's reported-from date 31/02/2026 is not a date"),
         ({"to": "[log in](https://evil.example)"}, "The link's reported-to date is not a date"),
-        ({"clinician": "Dr Nobody"}, "The link's clinician is not one the records hold"),
-        ({"serious": "maybe"}, "The link's serious or not is not one the records hold"),
+        ({"clinician": "Dr Nobody"}, "The link named a clinician this store does not have"),
+        ({"serious": "maybe"}, "The link named a seriousness this store does not have"),
     ],
 )
 def test_records_link_refuses_what_it_cannot_read(seeded: Path, query: dict, said: str) -> None:
