@@ -119,19 +119,22 @@ def _write_everything(browser: Any, url: str, folder: Path, round_: int) -> None
         page.get_by_role("option", name="bruising", exact=True).click()
         page.get_by_test_id("stTextArea").locator("textarea").fill(f"stop test {round_}")
         page.get_by_role("button", name="Record side effect").click()
-        page.get_by_test_id("stAlertContentSuccess").filter(has_text="side effect").wait_for()
+        success = page.get_by_test_id("stAlertContentSuccess")
+        success.filter(has_text="Recorded: a new report").wait_for()
 
         page.goto("/prices")
         settle(page)
-        form = page.get_by_test_id("stForm")
-        form.get_by_test_id("stSelectbox").filter(has_text="Item").click()
+        page.get_by_test_id("stSelectbox").filter(has_text="Item").click()
         page.get_by_role("option", name="Single Session", exact=True).click()
-        form.get_by_label("Price (£)").fill(str(150 + round_))
+        settle(page)
+        page.get_by_label("Price (£)").fill(str(150 + round_))
         # A new date each round, so each price is a new row (the month is the as-of date's).
-        form.get_by_role("spinbutton", name="day, From").click()
+        page.get_by_role("spinbutton", name="day, From").click()
         page.keyboard.type(f"{round_:02d}")
+        page.keyboard.press("Tab")
+        settle(page)
         page.get_by_role("button", name="Save price").click()
-        page.get_by_text("Imported: 1 new, 0 updated, 0 unchanged.").wait_for()
+        page.get_by_text("Saved: Single Session at").wait_for()
         assert page.get_by_test_id("stException").count() == 0
     finally:
         page.context.close()
