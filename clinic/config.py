@@ -55,3 +55,13 @@ def max_columns() -> int:
 def max_cell_kb() -> int:
     """Longest cell the importer accepts, in kilobytes of UTF-8 (env CLINIC_MAX_CELL_KB)."""
     return int(os.environ.get("CLINIC_MAX_CELL_KB", "32"))
+
+
+def max_problems() -> int:
+    """Problems listed for a refused file (env CLINIC_MAX_PROBLEMS); the rest are counted."""
+    return max(1, int(os.environ.get("CLINIC_MAX_PROBLEMS", "1000")))
+
+
+def import_memory_mb() -> int:
+    """Memory for an import's sorts and hash tables (env CLINIC_IMPORT_MEMORY_MB); more spills."""
+    return max(64, int(os.environ.get("CLINIC_IMPORT_MEMORY_MB", "512")))

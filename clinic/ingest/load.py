@@ -14,7 +14,7 @@ import pandas as pd
 
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
-from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
+from clinic.ingest.reader import Renumbered, Reread, TextFile, Unreadable, open_export, renumber
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -54,6 +54,9 @@ class ImportResult:
     rejected: int = 0
     errors: list[Problem] = field(default_factory=list)
     status: str = "committed"
+    # Every problem found; `errors` lists the first max_problems() of them and then one more
+    # that says how many there are in all.
+    problem_count: int = 0
 
     def to_json(self) -> dict:
         """Exactly the document `import --json` prints."""
@@ -82,6 +85,8 @@ class Preview:
     sample: pd.DataFrame
     problems: list[Problem]
     rows_read: int
+    # Every problem found (`problems` lists the first max_problems() and a count of the rest).
+    problem_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,13 +160,6 @@ _CLEAN_QUERY = {
     "side-effects": "ingest_side_effects_clean",
     "prices": "ingest_prices_clean",
 }
-_STRUCTURE = {
-    "TOO MANY COLUMNS": "this row has more cells than there are headers",
-    "MISSING COLUMNS": "this row has fewer cells than there are headers",
-    "UNQUOTED VALUE": "a quote in this row is not closed or is misplaced",
-    "LINE SIZE OVER MAXIMUM": "this row is too long",
-    "INVALID ENCODING": "this row contains characters that are not text",
-}
 
 
 def _now() -> datetime:
@@ -184,7 +182,11 @@ def _vocabulary_rows() -> tuple[list[str], list[str], list[str]]:
 
 
 def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
-    """Create the shared macros and the vocabulary table on this cursor."""
+    """Bound this cursor's working memory; create the shared macros and the vocabulary table."""
+    # One database instance serves the whole process: its memory_limit would bound the page
+    # queries too. operator_memory_limit is per connection, so only this import's sorts and hash
+    # tables (duplicate keys, joins) spill to disk past it.
+    cur.execute(f"set operator_memory_limit = '{config.import_memory_mb()}MB'")
     cur.execute(sql.load("ingest_macros")[0])
     cur.execute(
         "create or replace temp table ingest_vocab (field varchar, term varchar, canonical varchar)"
@@ -209,32 +211,37 @@ class Staged:
     rows_read: int
     problems: list[Problem]
     mapping: mp.Mapping
+    total: int = 0
+    rejected: int = 0
 
 
-# Every record as text in file order; records DuckDB cannot read go to reject_errors.
+# Every record as text in file order. Strict: the first record DuckDB cannot read stops the
+# statement (recording every bad record instead cost 1.5 KB and 10 us each: a file of broken
+# rows took gigabytes); the staged path then lets Python renumber the file (reader.renumber).
 _READ_CSV = """
     read_csv(
         $path, header = true, auto_detect = false, delim = $delim, quote = '"', escape = '"',
-        columns = $columns, store_rejects = true, null_padding = false, max_line_size = 10000000
+        columns = $columns, null_padding = false, max_line_size = 10000000
     )
 """
 
 
-def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, n: int) -> None:
+def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, numbered: Renumbered | None) -> None:
     """Load every record of the file as text into ingest_file."""
     cur.execute(
         f"create or replace temp table ingest_file as select * from {_READ_CSV}",
-        _csv_params(text, n),
+        _csv_params(text, numbered),
     )
 
 
 def _clean_select(
-    kind: str, text: TextFile, m: mp.Mapping, store_path: Path
+    kind: str, text: TextFile, m: mp.Mapping, store_path: Path, numbered: Renumbered | None = None
 ) -> tuple[str, dict[str, object]]:
     """The query (and its parameters) that parses and cleans the file in one pass.
 
-    Row i is record i of the file; blank records stay (flagged) so the line numbering holds.
-    Raw text is kept only where a value is rejected.
+    Row i is record i of the file (or, from a renumbered copy, carries its `line`); blank
+    records stay (flagged) so the line numbering holds. Raw text is kept only where a value is
+    rejected.
     """
     n = len(text.headers)
     present = {c: i for i, c in m.canonical.items()}
@@ -248,6 +255,8 @@ def _clean_select(
     # column here is also what makes DuckDB check every column's UTF-8 (it checks only the
     # columns a query reads): keep all of them in this expression.
     projections.append(f"coalesce({', '.join(f'c{i}' for i in range(n))}) is null as blank_record")
+    if numbered:
+        projections.append("line")
     # Never the raw client id, even in the record of a rejected file.
     kept = [
         f"case when e_{c} is not null then r_{c} end as v_{c}" for c in cols if c != "client_id"
@@ -266,16 +275,15 @@ def _clean_select(
 {clean_sql}
         )
         """
-    return query, {**params, **_csv_params(text, n)}
+    return query, {**params, **_csv_params(text, numbered)}
 
 
-def _csv_params(text: TextFile, n: int) -> dict[str, object]:
-    """The read_csv parameters of one file: path, delimiter and n text columns."""
-    return {
-        "path": str(text.path),
-        "delim": text.delimiter,
-        "columns": {f"c{i}": "VARCHAR" for i in range(n)},
-    }
+def _csv_params(text: TextFile, numbered: Renumbered | None) -> dict[str, object]:
+    """The read_csv parameters of a file (or its renumbered copy): path, delimiter, columns."""
+    columns = {f"c{i}": "VARCHAR" for i in range(len(text.headers))}
+    if numbered:
+        return {"path": str(numbered.path), "delim": ",", "columns": {"line": "BIGINT", **columns}}
+    return {"path": str(text.path), "delim": text.delimiter, "columns": columns}
 
 
 class _NotClean(Exception):
@@ -284,16 +292,6 @@ class _NotClean(Exception):
 
 class _NotUtf8(Exception):
     """DuckDB met bytes that are not UTF-8 past the head Python checked: decode as Windows-1252."""
-
-
-def _check_file(cur: duckdb.DuckDBPyConnection, text: TextFile) -> None:
-    """Raise what the read that just ran (and the checks beside it) found wrong with the file."""
-    text.check()
-    if text.verified:
-        return
-    query = "select exists (select 1 from reject_errors where error_type = 'INVALID ENCODING')"
-    if cur.execute(query).fetchone()[0]:
-        raise _NotUtf8
 
 
 def _load_direct(
@@ -330,17 +328,73 @@ def _load_direct(
         ).fetchone()[0]
     except duckdb.Error:
         raise _NotClean from None
-    _check_file(cur, text)
+    text.check()
     keys = ", ".join(t.keys)
-    problems = cur.execute(
-        f"""
-        select (select count(*) from reject_errors)
-            + (select count(*) from (select 1 from {t.table} group by {keys} having count(*) > 1))
-        """
+    repeated = cur.execute(
+        f"select exists (select 1 from {t.table} group by {keys} having count(*) > 1)"
     ).fetchone()[0]
-    if problems:
+    if repeated:
         raise _NotClean
     return int(inserted)
+
+
+class _Broken(Exception):
+    """DuckDB met a record it cannot read, which aborts the transaction: renumber, start over."""
+
+
+def _renumber(text: TextFile) -> Renumbered:
+    """reader.renumber with this import's problem limit; _NotUtf8 for bytes that are not UTF-8."""
+    try:
+        return renumber(text, config.max_problems())
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
+
+
+def _read_staged(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    text: TextFile,
+    m: mp.Mapping,
+    store_path: Path,
+    numbered: Renumbered | None,
+) -> Renumbered | None:
+    """Read the file into ingest_cleaned (ingest_file when columns are missing); the copy used.
+
+    DuckDB reads the file as it is unless a record cannot be read (wrong number of cells, a
+    misplaced quote: _Broken) or the records do not match the lines (a blank line, which DuckDB
+    skips and a spreadsheet shows, or a cell over several lines). Then Python reads it record
+    by record (reader.renumber: each line numbered as a spreadsheet shows it, broken records
+    listed) and DuckDB reads that copy instead.
+    """
+    missing = bool(m.missing(kind))
+    table = "ingest_file" if missing else "ingest_cleaned"
+
+    def read(copy: Renumbered | None) -> None:
+        if missing:  # only to count the rows of a file that cannot be imported
+            _read_csv(cur, text, copy)
+        else:
+            select, params = _clean_select(kind, text, m, store_path, copy)
+            cur.execute(f"create or replace temp table {table} as {select}", params)
+
+    if numbered is None:
+        try:
+            read(None)
+        except duckdb.Error as exc:
+            text.check()  # binary bytes or mixed line ends explain a failed read better
+            message = str(exc)
+            if "Invalid unicode" in message and not text.verified:
+                raise _NotUtf8 from None
+            if "CSV Error" in message:
+                raise _Broken from None
+            first = message.splitlines()[0]
+            raise Unreadable(f"The file could not be read as a table ({first}).") from None
+        text.check()
+        records = cur.execute(f"select count(*) from {table}").fetchone()[0]
+        if records + 1 == text.lines:
+            return None
+        numbered = _renumber(text)
+    read(numbered)
+    return numbered
 
 
 def _stage(
@@ -350,96 +404,127 @@ def _stage(
     m: mp.Mapping,
     store_path: Path,
     progress: Progress,
+    numbered: Renumbered | None = None,
 ) -> Staged:
-    """Load the file into temp tables, clean it (ingest_clean) and collect every problem."""
+    """Load the file into temp tables, clean it (ingest_clean) and collect its problems.
+
+    Every problem is counted; the first max_problems() by line are listed (memory and the
+    import_rejects rows stay bounded whatever the file holds).
+    """
     _prepare(cur)
-    n = len(text.headers)
     progress(0.1, "reading and checking the file")
     missing = m.missing(kind)
-    table = "ingest_file" if missing else "ingest_cleaned"
-    try:
-        if missing:
-            _read_csv(cur, text, n)  # only to count the rows of a file that cannot be imported
-        else:
-            # Rows stay in file order, so rowid gives the line.
-            select, params = _clean_select(kind, text, m, store_path)
-            cur.execute(f"create or replace temp table ingest_cleaned as {select}", params)
-    except duckdb.Error as exc:
-        text.check()  # binary bytes or mixed line ends explain a failed read better
-        first = str(exc).splitlines()[0]
-        raise Unreadable(f"The file could not be read as a table ({first}).") from None
-    _check_file(cur, text)
-    structural = cur.execute(
-        "select line, min(error_type) from reject_errors group by line order by line"
-    ).fetchall()
-    base = cur.execute(f"select coalesce(min(rowid), 0) from {table}").fetchone()[0]
-    # Loaded rows after a structurally rejected record shift by one line per such record: `g` is
-    # the number of loaded rows before the j-th rejected line, so row r follows it when r >= g.
-    file_rows = cur.execute(f"select count(*) from {table}").fetchone()[0]
-    # Fewer records than lines means a multi-line cell or a blank line (which DuckDB skips and a
-    # spreadsheet shows): only then look for blank lines, with the csv module.
-    blanks = text.blank_lines() if file_rows + len(structural) + 1 != text.lines else []
-    skipped = sorted({int(line) for line, _ in structural} | set(blanks))
-    gaps = [line - j - 2 for j, line in enumerate(skipped)]
+    numbered = _read_staged(cur, kind, text, m, store_path, numbered)
     progress(0.5, "matching lines")
-    shift = ""
-    if gaps:
-        listed = ", ".join(str(int(g)) for g in gaps)
-        shift = f" + len(list_filter([{listed}]::bigint[], lambda g: g <= rn))"
     if missing:
+        n = len(text.headers)
         any_cell = f"coalesce({', '.join(f'c{i}' for i in range(n))}) is not null"
         loaded = cur.execute(f"select count(*) from ingest_file where {any_cell}").fetchone()[0]
     else:
-        # A view cannot take bound parameters; these are integers we computed, never file text.
+        # Rows stay in file order, so rowid gives the line (a renumbered copy carries it). A
+        # view cannot take bound parameters; `base` is an integer we computed, never file text.
+        if numbered:
+            source = "select * from ingest_cleaned"
+        else:
+            base = cur.execute("select coalesce(min(rowid), 0) from ingest_cleaned").fetchone()[0]
+            source = f"select (rowid - {int(base)} + 2)::bigint as line, * from ingest_cleaned"
         cur.execute(
             f"""
             create or replace temp view ingest_clean as
-            select (rn + 2{shift})::bigint as line, * exclude (rn, blank_record)
-            from (select (rowid - {int(base)})::bigint as rn, * from ingest_cleaned)
-            where not blank_record
+            select * exclude (blank_record) from ({source}) where not blank_record
             """
         )
         loaded = cur.execute("select count(*) from ingest_clean").fetchone()[0]
-    rows_read = int(loaded) + len(structural)
-    problems = [
-        Problem(int(line), None, None, _STRUCTURE.get(err, f"this row cannot be read ({err})"))
-        for line, err in structural
-    ]
-    for header, canonical in m.duplicates:
-        problems.append(
-            Problem(1, header, None, f"a second column maps to {canonical}; map it or ignore it")
-        )
-    for canonical in missing:
-        expected = ", ".join(mp.expected_headers(kind, canonical))
-        problems.append(
-            Problem(
-                1,
-                canonical,
-                None,
-                f"required column {canonical} not found; expected one of the headers {expected}",
-            )
-        )
+    broken = numbered.broken if numbered else 0
+    rows_read = int(loaded) + broken
     cur.execute(
         "create or replace temp table ingest_problems (line bigint, pos integer, "
         '"column" varchar, value varchar, reason varchar)'
     )
-    if missing:
-        return Staged(rows_read, problems, m)
-    progress(0.6, "collecting problems")
-    _collect_problems(cur, kind, m)
+    header = [
+        Problem(1, h, None, f"a second column maps to {canonical}; map it or ignore it")
+        for h, canonical in m.duplicates
+    ]
+    for canonical in missing:
+        expected = ", ".join(mp.expected_headers(kind, canonical))
+        reason = f"required column {canonical} not found; expected one of the headers {expected}"
+        header.append(Problem(1, canonical, None, reason))
+    structural = [Problem(line, None, None, why) for line, why in getattr(numbered, "problems", [])]
+    _insert_problems(cur, "ingest_problems", {"pos": -3}, structural)
+    _insert_problems(cur, "ingest_problems", {"pos": -2}, header)
+    found = Found(broken + len(header), broken)
+    if not missing:
+        progress(0.6, "collecting problems")
+        found = _collect_problems(cur, kind, m, found)
+    limit = config.max_problems()
     rows = cur.execute(
-        'select line, "column", value, reason from ingest_problems order by line, pos'
+        'select line, "column", value, reason from ingest_problems order by line, pos limit $n',
+        {"n": limit},
     ).fetchall()
-    problems.extend(Problem(int(r[0]), r[1], r[2], r[3]) for r in rows)
-    problems.sort(key=lambda p: p.line or 0)
-    return Staged(rows_read, problems, m)
+    problems = [Problem(int(r[0]), r[1], r[2], r[3]) for r in rows]
+    if found.total > len(problems):
+        problems.append(_more(found.total, len(problems)))
+    return Staged(rows_read, problems, m, found.total, found.rejected)
 
 
-def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) -> None:
-    """Fill ingest_problems from the e_<column> reasons and from duplicate keys."""
+def _insert_problems(
+    cur: duckdb.DuckDBPyConnection, table: str, first: dict[str, int], problems: list[Problem]
+) -> None:
+    """Insert problems into a problems table in one statement, after the `first` columns."""
+    if not problems:
+        return
+    # One statement with lists (executemany runs one statement per row: 1 s for 1,000 rows).
+    # `table` and the keys of `first` are our own names, never file text.
+    cur.execute(
+        f"""
+        insert into {table} ({", ".join(first)}, line, "column", value, reason)
+        select {", ".join(f"${k}" for k in first)}, unnest($line), unnest($column),
+            unnest($value), unnest($reason)
+        """,
+        {
+            **first,
+            "line": [p.line for p in problems],
+            "column": [p.column for p in problems],
+            "value": [p.value for p in problems],
+            "reason": [p.reason for p in problems],
+        },
+    )
+
+
+def _more(total: int, listed: int) -> Problem:
+    """The last problem of a list cut short: how many there are in all."""
+    return Problem(
+        None,
+        None,
+        None,
+        f"{total:,} problems in all; the first {listed:,} by line are listed. Fix these (often "
+        "one cause, such as a wrongly mapped column) and check the file again.",
+    )
+
+
+@dataclass
+class Found:
+    """How many problems a file has in all and how many of its rows they reject."""
+
+    total: int
+    rejected: int
+
+
+def _collect_problems(
+    cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping, found: Found
+) -> Found:
+    """Add the first problems of each column and of duplicate keys to ingest_problems; count all.
+
+    Each column lists at most max_problems() rows (a top-N by line), and each repeated key is
+    one problem naming its first lines and how many there are: memory stays bounded by the
+    number of distinct repeated keys, never by the number of rows (or their square).
+    """
+    limit = config.max_problems()
     cols = mp.columns(kind)
-    checks = " or ".join(f"e_{c} is not null" for c in cols)
-    if cur.execute(f"select count(*) from ingest_clean where {checks}").fetchone()[0]:
+    any_bad = " or ".join(f"c.e_{c} is not null" for c in cols)
+    counted = " + ".join(f"count(e_{c})" for c in cols)
+    bad_values = cur.execute(f"select {counted} from ingest_clean").fetchone()[0]
+    if bad_values:
         for pos, c in enumerate(cols):
             # Never the raw client id, even in the record of a rejected file.
             value = "cast(null as varchar)" if c == "client_id" else f"c.v_{c}"
@@ -449,35 +534,53 @@ def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) 
                 select c.line, $pos, $header, {value}, c.e_{c}
                 from ingest_clean c
                 where c.e_{c} is not null
+                order by c.line
+                limit $n
                 """,
-                {"pos": pos, "header": m.header_of(c) or c},
+                {"pos": pos, "header": m.header_of(c) or c, "n": limit},
             )
     target = TARGETS[kind]
-    key_cols = ", ".join(target.keys)
+    keys = ", ".join(target.keys)
     label_expr = " || ' from ' || ".join(f"{k}::varchar" for k in target.keys)
     not_null = " and ".join(f"{k} is not null" for k in target.keys)
-    key_col = _KEY_COLUMN[kind]
-    repeated = cur.execute(
-        f"select count(*) from (select 1 from ingest_clean where {not_null} "
-        f"group by {key_cols} having count(*) > 1)"
-    ).fetchone()[0]
-    if not repeated:
-        return
     cur.execute(
         f"""
-        insert into ingest_problems
-        select line, -1, $header, label,
-            $label || ' ' || label || ' also on line '
-                || array_to_string(list_filter(lines, lambda x: x <> line), ', ')
-        from (
-            select line, {label_expr} as label,
-                list(line order by line) over (partition by {key_cols}) as lines
-            from ingest_clean where {not_null}
-        )
-        where len(lines) > 1
-        """,
-        {"header": m.header_of(key_col) or key_col, "label": target.key_label},
+        create or replace temp table ingest_dups as
+        select {keys}, {label_expr} as label, min(line, 6) as lines, count(*) as n
+        from ingest_clean where {not_null}
+        group by {keys} having count(*) > 1
+        """
     )
+    repeated = cur.execute("select count(*) from ingest_dups").fetchone()[0]
+    if repeated:
+        key_col = _KEY_COLUMN[kind]
+        # One problem per key, on its first line: "also on line 4", or the first five others and
+        # how many more ("also on lines 3, 4, 5, 6, 7 and 9,994 more").
+        cur.execute(
+            """
+            insert into ingest_problems
+            select lines[1], -1, $header, label,
+                $label || ' ' || label || ' also on line'
+                    || case when n > 2 then 's ' else ' ' end
+                    || array_to_string(lines[2:], ', ')
+                    || case when n > 6 then ' and ' || format('{:,}', n - 6) || ' more' else ''
+                        end
+            from ingest_dups
+            order by lines[1]
+            limit $n
+            """,
+            {"header": m.header_of(key_col) or key_col, "label": target.key_label, "n": limit},
+        )
+    rejected = found.rejected
+    if bad_values or repeated:
+        on = " and ".join(f"d.{k} = c.{k}" for k in target.keys)
+        rejected += cur.execute(
+            f"""
+            select count(*) from ingest_clean c left join ingest_dups d on {on}
+            where {any_bad} or d.n is not null
+            """
+        ).fetchone()[0]
+    return Found(found.total + int(bad_values) + int(repeated), int(rejected))
 
 
 def _upsert(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> tuple[int, int, int]:
@@ -553,11 +656,6 @@ def _audit(
     )
 
 
-def _rejected_count(problems: list[Problem]) -> int:
-    """How many data rows have at least one problem."""
-    return len({p.line for p in problems if p.line is not None and p.line > 1})
-
-
 def _unreadable(
     store, kind: str, name: str, source, user: str | None, exc: Exception
 ) -> ImportResult:
@@ -570,6 +668,7 @@ def _unreadable(
     elif Path(source).is_file() and Path(source).stat().st_size <= config.max_upload_mb() << 20:
         result.file_sha256 = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     result.errors = [Problem(None, None, None, str(exc))]
+    result.problem_count = 1
     _audit(store, user, "import", "unreadable", None, _details(result))
     return result
 
@@ -683,39 +782,29 @@ def _import_direct(job: _Job) -> ImportResult | None:
 
 def _import_staged(job: _Job) -> ImportResult:
     """Stage, check and upsert a file in one write transaction (rejected files write no rows)."""
+    try:
+        return _staged_once(job, None)
+    except _Broken:  # rolled back; Python reads the file record by record, then again
+        return _staged_once(job, _renumber(job.text))
+
+
+def _staged_once(job: _Job, numbered: Renumbered | None) -> ImportResult:
+    """One transaction of _import_staged: from the file, or from its renumbered copy."""
     kind = job.kind
     with job.store.writer() as cur:
         import_id = job.next_id(cur)
-        staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report)
+        staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report, numbered)
         result = ImportResult(
             import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read
         )
         if staged.problems:
             result.status = "rejected"
             result.errors = staged.problems
-            result.rejected = _rejected_count(staged.problems)
+            result.problem_count = staged.total
+            result.rejected = staged.rejected
             _record(cur, result, job)
-            cur.execute(
-                'insert into import_rejects select $id, line, "column", value, reason '
-                "from ingest_problems",
-                {"id": import_id},
-            )
-            # Problems found before the row checks (header, structure) are stored too.
-            extra = [p for p in staged.problems if p.line == 1 or p.column is None]
-            if extra:
-                cur.executemany(
-                    "insert into import_rejects values ($id, $line, $col, $value, $reason)",
-                    [
-                        {
-                            "id": import_id,
-                            "line": p.line,
-                            "col": p.column,
-                            "value": p.value,
-                            "reason": p.reason,
-                        }
-                        for p in extra
-                    ],
-                )
+            # The listed problems only (and the count of the rest): a bounded number of rows.
+            _insert_problems(cur, "import_rejects", {"import_id": import_id}, staged.problems)
         else:
             job.report(0.7, "writing the rows")
             result.inserted, result.updated, result.unchanged = _upsert(cur, kind, import_id)
@@ -745,7 +834,8 @@ def _record(cur, result: ImportResult, job: _Job) -> None:
     """Insert the imports row of this attempt."""
     message = None
     if result.errors:
-        message = f"{len(result.errors)} problem(s); first: {result.errors[0].reason}"
+        count = max(result.problem_count, len(result.errors))
+        message = f"{count:,} problem(s); first: {result.errors[0].reason}"
     cur.execute(
         """
         insert into imports (import_id, kind, file_name, file_sha256, user_name, source,
@@ -792,16 +882,22 @@ def run_preview(
     try:
         text = open_export(data, file_name)
     except Unreadable as exc:
-        return Preview([], {}, [], [], [], pd.DataFrame(), [Problem(None, None, None, str(exc))], 0)
+        problem = Problem(None, None, None, str(exc))
+        return Preview([], {}, [], [], [], pd.DataFrame(), [problem], 0, 1)
     try:
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = mp.detect(kind, text.headers, mapping, saved)
         with store.cursor() as cur:
             try:
-                staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None)
+                try:
+                    staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None)
+                except _Broken:
+                    staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None,
+                                    _renumber(text))  # fmt: skip
             except Unreadable as exc:
                 problem = Problem(None, None, None, str(exc))
-                return Preview(text.headers, m.as_dict(), [], [], [], pd.DataFrame(), [problem], 0)
+                empty = pd.DataFrame()
+                return Preview(text.headers, m.as_dict(), [], [], [], empty, [problem], 0, 1)
             if m.missing(kind):
                 sample = pd.DataFrame()
             else:
@@ -820,4 +916,5 @@ def run_preview(
         sample=sample,
         problems=staged.problems,
         rows_read=staged.rows_read,
+        problem_count=staged.total,
     )

@@ -66,7 +66,7 @@ class TextFile:
     @cached_property
     def lines(self) -> int:
         """Physical lines, to tell whether a record spans lines or is blank (read on demand)."""
-        return _line_count(self.path.read_bytes())
+        return _line_count(self.path)
 
     @property
     def sha256(self) -> str:
@@ -88,18 +88,69 @@ class TextFile:
             raise Unreadable(found.error)
         return found
 
-    def blank_lines(self) -> list[int]:
-        """Line numbers (header = 1) of blank records before the last row (DuckDB skips them)."""
-        text = self.path.read_bytes().decode("utf-8", errors="replace").rstrip("\r\n")
-        if "\n\n" not in text and "\n\r\n" not in text:
-            return []
-        reader = csv.reader(io.StringIO(text), delimiter=self.delimiter)
-        return [number for number, row in enumerate(reader, start=1) if not row]
-
     def close(self) -> None:
         """Delete the temporary copy, if one was written."""
         for p in self.cleanup:
             p.unlink(missing_ok=True)
+
+
+# Why Python's record-by-record read left a record out.
+MORE_CELLS = "this row has more cells than there are headers"
+FEWER_CELLS = "this row has fewer cells than there are headers"
+BAD_QUOTE = "a quote in this row is not closed or is misplaced"
+
+
+@dataclass
+class Renumbered:
+    """A copy of a CSV for DuckDB: each well-formed record, its line first (header = 1)."""
+
+    path: Path
+    # (line, reason) of the first records left out, and how many were left out in all.
+    problems: list[tuple[int, str]]
+    broken: int
+
+
+def renumber(text: TextFile, limit: int) -> Renumbered:
+    """Read a CSV record by record as a spreadsheet shows it; write the readable records.
+
+    A record is one line, or several when a quoted cell spans lines; a blank line is a record
+    too (DuckDB skips it). Records with the wrong number of cells or a misplaced quote are left
+    out and counted, the first `limit` of them listed. Streams: memory holds one record.
+    Raises UnicodeDecodeError for bytes that are not UTF-8.
+    """
+    n = len(text.headers)
+    fd, name = tempfile.mkstemp(prefix="clinic-lines-", suffix=".csv")
+    copy = Path(name)
+    text.cleanup.append(copy)
+    problems: list[tuple[int, str]] = []
+    broken = 0
+    with (
+        text.path.open(encoding="utf-8", newline="") as fh,
+        os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
+    ):
+        rows = csv.reader(fh, delimiter=text.delimiter, strict=True)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["line", *(f"c{i}" for i in range(n))])
+        line = 0
+        while True:
+            line += 1
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except csv.Error:  # a stray quote, or one never closed (Python then stops a field)
+                reason = BAD_QUOTE
+            else:
+                if line == 1 or not row:  # the header; a blank line keeps its number only
+                    continue
+                if len(row) == n:
+                    writer.writerow([line, *row])
+                    continue
+                reason = MORE_CELLS if len(row) > n else FEWER_CELLS
+            broken += 1
+            if len(problems) < limit:
+                problems.append((line, reason))
+    return Renumbered(copy, problems, broken)
 
 
 def _temp_csv(text_or_bytes: str | bytes) -> Path:
@@ -357,10 +408,15 @@ def _decode(body: bytes, cp1252: bool) -> str:
         ) from None
 
 
-def _line_count(data: bytes | str) -> int:
-    """How many lines a file has (a last line without a line end counts too)."""
-    newline = "\n" if isinstance(data, str) else b"\n"
-    return data.count(newline) + (0 if data.endswith(newline) else 1)
+def _line_count(path: Path) -> int:
+    """How many lines a file has (a last line without a line end counts too), read in chunks."""
+    count = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (0 if last == b"\n" else 1)
 
 
 def _mixed_line_endings(data: bytes | str) -> bool:

@@ -542,11 +542,45 @@ def test_duplicate_keys_name_both_lines(priced: Store):
         "APT-1,04/04/2025,,C1,,,Dr X,Single Session,Completed,",
     )
     result = assert_rejected_unchanged(priced, data)
-    assert reasons(result) == [
-        (2, "Booking ID", "APT-1", "appointment id APT-1 also on line 4"),
-        (4, "Booking ID", "APT-1", "appointment id APT-1 also on line 2"),
-    ]
+    assert reasons(result) == [(2, "Booking ID", "APT-1", "appointment id APT-1 also on line 4")]
     assert result.rejected == 2
+
+
+def test_a_key_repeated_on_many_lines_is_one_problem(priced: Store):
+    """10,000 copies of a row: one problem naming the first lines and the count, nothing more."""
+    row = "A1,03/04/2025,,C1,,,Dr X,Single Session,Completed,"
+    result = assert_rejected_unchanged(priced, appts(*[row] * 10_000))
+    assert reasons(result) == [
+        (
+            2,
+            "Booking ID",
+            "A1",
+            "appointment id A1 also on lines 3, 4, 5, 6, 7 and 9,994 more",
+        )
+    ]
+    assert (result.rejected, result.problem_count) == (10_000, 1)
+
+
+def test_problems_listed_are_bounded_and_the_rest_counted(
+    priced: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """Thousands of bad rows: the first N problems by line are listed and stored, all counted."""
+    monkeypatch.setenv("CLINIC_MAX_PROBLEMS", "5")
+    rows = [f"A{i},31/02/2025,,C1,,,Dr X,Nothing,Completed," for i in range(3_000)]
+    rows += ["A1,03/04/2025,,C1,,,Dr X,Single Session,Completed,"] * 2  # A1 three times
+    rows += [f"B{i},03/04/2025,,C1,,,Dr X,Single Session,Completed,,extra" for i in range(50)]
+    result = assert_rejected_unchanged(priced, appts(*rows))
+    assert [(p.line, p.column) for p in result.errors] == [
+        (2, "Date"), (2, "Treatment"), (3, "Booking ID"), (3, "Date"), (3, "Treatment"), (None, None)
+    ]  # fmt: skip
+    assert result.errors[-1].reason.startswith("6,051 problems in all; the first 5 by line")
+    assert (result.problem_count, result.rejected, result.rows_read) == (6_051, 3_052, 3_052)
+    stored = priced.scalar(
+        "select count(*) from import_rejects where import_id = $i", {"i": result.import_id}
+    )
+    assert stored == 6
+    p = preview(priced, "appointments", appts(*rows), "bad.csv")
+    assert len(p.problems) == 6 and p.problem_count == 6_051
 
 
 def test_line_numbers_as_a_spreadsheet_shows_them(priced: Store):
