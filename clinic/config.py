@@ -65,3 +65,23 @@ def max_problems() -> int:
 def import_memory_mb() -> int:
     """Memory for an import's sorts and hash tables (env CLINIC_IMPORT_MEMORY_MB); more spills."""
     return max(64, int(os.environ.get("CLINIC_IMPORT_MEMORY_MB", "512")))
+
+
+def max_xlsx_unpacked_mb() -> int:
+    """Largest unpacked size of a workbook's entries (env CLINIC_MAX_XLSX_UNPACKED_MB)."""
+    return int(os.environ.get("CLINIC_MAX_XLSX_UNPACKED_MB", "200"))
+
+
+def max_xlsx_cells() -> int:
+    """Most cells a workbook's sheet may declare (env CLINIC_MAX_XLSX_CELLS)."""
+    return int(os.environ.get("CLINIC_MAX_XLSX_CELLS", "10000000"))
+
+
+def xlsx_memory_mb() -> int:
+    """Address space of the process that reads a workbook (env CLINIC_XLSX_MEMORY_MB)."""
+    return int(os.environ.get("CLINIC_XLSX_MEMORY_MB", "1536"))
+
+
+def xlsx_seconds() -> int:
+    """CPU seconds the process that reads a workbook may take (env CLINIC_XLSX_SECONDS)."""
+    return int(os.environ.get("CLINIC_XLSX_SECONDS", "120"))

@@ -14,7 +14,15 @@ import pandas as pd
 
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
-from clinic.ingest.reader import Renumbered, Reread, TextFile, Unreadable, open_export, renumber
+from clinic.ingest.reader import (
+    Renumbered,
+    Reread,
+    TextFile,
+    Unreadable,
+    file_sha256,
+    open_export,
+    renumber,
+)
 
 KINDS = mp.KINDS
 Progress = Callable[[float, str], None]
@@ -665,8 +673,8 @@ def _unreadable(
     result = ImportResult(None, kind, name, "", status="unreadable")
     if isinstance(source, bytes):
         result.file_sha256 = hashlib.sha256(source).hexdigest()
-    elif Path(source).is_file() and Path(source).stat().st_size <= config.max_upload_mb() << 20:
-        result.file_sha256 = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    elif Path(source).is_file():
+        result.file_sha256 = file_sha256(Path(source))
     result.errors = [Problem(None, None, None, str(exc))]
     result.problem_count = 1
     _audit(store, user, "import", "unreadable", None, _details(result))
@@ -880,7 +888,8 @@ def run_preview(
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     try:
-        text = open_export(data, file_name)
+        # Read whole (in chunks): a preview has no retry for what the checks beside a parse find.
+        text = open_export(data, file_name, whole=True)
     except Unreadable as exc:
         problem = Problem(None, None, None, str(exc))
         return Preview([], {}, [], [], [], pd.DataFrame(), [problem], 0, 1)
