@@ -204,6 +204,67 @@ def test_neither_encoding_past_the_checked_head(priced: Store, tmp_path: Path):
     assert snapshot(priced) == before
 
 
+def test_western_windows_1252_text_imports_exactly(priced: Store):
+    """Accents, curly quotes, dashes and currency signs of a Windows-1252 export read back."""
+    name = "Dr “Ærø” Müller–Ñoño (£ € ½ °)"
+    data = appts(f"A1,03/04/2025,,C1,,,{name},Single Session,Completed,").replace(
+        name.encode(), name.encode("cp1252")
+    )
+    result = import_file(priced, "appointments", data)
+    assert result.status == "committed", result.errors
+    assert priced.scalar("select clinician from appointments") == name
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (
+            APPT_HEADER.replace(b"Therapist", "担当者".encode("shift_jis"))
+            + b"A1,03/04/2025,,C1,,,Dr X,Single Session,Completed,\n"
+            + "A2,03/04/2025,,C2,田中 花子,,タナカ,Single Session,Completed,\n".encode("shift_jis"),
+            "Line 1: this file is neither UTF-8 nor Windows-1252",
+        ),
+        (
+            b"A1,03/04/2025,,C1,,,Dr X,Single Session,Completed,\n"
+            + "A2,03/04/2025,,C2,,,タナカ,Single Session,Completed,\n".encode("shift_jis"),
+            "Line 3: this file is neither UTF-8 nor Windows-1252",
+        ),
+        (
+            "A1,03/04/2025,,C1,Zoë,,Dr Zoë Ng,Single Session,Completed,\n".encode()
+            + b"A2,03/04/2025,,C2,,,Dr X,Single Session,Completed,\n"
+            + b"A3,03/04/2025,,C3,Zo\xeb,,Dr X,Single Session,Completed,\n",
+            "Line 4: this line holds bytes that are not UTF-8 text, though the file is UTF-8",
+        ),
+    ],
+    ids=["shift-jis header", "shift-jis rows", "utf-8 then another encoding"],
+)
+def test_text_in_no_usual_encoding_is_refused_naming_the_line(
+    priced: Store, data: bytes, words: str
+):
+    """Shift-JIS, or UTF-8 with other bytes in it, is refused at its line, not stored garbled."""
+    if not data.startswith(b"Booking"):
+        data = APPT_HEADER + data
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", data)
+    assert result.status == "unreadable", result
+    assert result.errors[0].reason.startswith(words), result.errors[0].reason
+    assert snapshot(priced) == before
+    shown = preview(priced, "appointments", data, "export.csv")
+    assert shown.problems[0].reason.startswith(words)
+
+
+def test_utf8_damaged_past_the_checked_head_is_refused(priced: Store, tmp_path: Path):
+    """A big UTF-8 file (accents in its first row) with a stray byte at row 20,002: refused."""
+    path = _big_export(tmp_path, b"Z1,03/04/2025,10:00,C1,Zo\xeb,,Dr B,Single Session,Done,1\n")
+    path.write_bytes(path.read_bytes().replace(b"Ann Lee", "Zoë Lee".encode(), 1))
+    assert reader._open_large(path) is not None  # DuckDB, not Python, meets the stray byte
+    before = snapshot(priced)
+    result = import_file(priced, "appointments", path)
+    assert result.status == "unreadable"
+    assert result.errors[0].reason.startswith("Line 20002: this line holds bytes that are not")
+    assert snapshot(priced) == before
+
+
 _LAST = b"Z1,03/04/2025,10:00,C1,,,Dr B,Single Session,Completed,1"
 
 
