@@ -760,17 +760,32 @@ def show_preview(p: ingest.Preview | None) -> None:
     st.subheader("First rows")
     if not is_empty(p.sample):
         st.dataframe(p.sample, key="u_sample", hide_index=True)
+    show_warnings(p.warnings, "u_warnings")
     problems = problems_frame(p.problems)
     rows = p.rows_read
     if problems.empty:
         st.success(f"No problems found in {rows:,} rows." if rows else "No problems found.")
         return
+    total = max(p.problem_count, len(problems))
+    listed = "" if total == len(problems) else f" (the first {len(problems) - 1:,} are listed)"
     st.error(
-        f"{len(problems):,} problems must be fixed before this file can be imported; "
+        f"{total:,} problems must be fixed before this file can be imported{listed}; "
         "nothing has been written."
     )
     st.dataframe(problems, key="u_problems", hide_index=True)
     download("Download the problems (CSV)", problems, "import-problems.csv", key="u_problems_csv")
+
+
+def show_warnings(warnings: list[ingest.Problem], key: str) -> None:
+    """Values an import keeps as written but someone should look at (hidden characters)."""
+    if not warnings:
+        return
+    st.warning(
+        f"{len(warnings):,} value(s) hold invisible or direction-changing characters: they can "
+        "show as a different name from the one stored. Check them in the source system.",
+        icon=":material/visibility_off:",
+    )
+    st.dataframe(problems_frame(warnings), key=key, hide_index=True)
 
 
 def save_mapping(source: str, kind: str, mapping: dict[str, str | None]) -> None:
@@ -817,6 +832,7 @@ def show_result(result: ingest.ImportResult | None) -> None:
             f"Imported: {result.inserted:,} new, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged."
         )
+        show_warnings(result.warnings, "u_result_warnings")
     else:
         st.error(f"Nothing was imported ({result.status}): {result.rejected:,} rows were rejected.")
         errors = problems_frame(result.errors)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ import pandas as pd
 from clinic import audit, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import (
+    HIDDEN_CHARS,
     Renumbered,
     Reread,
     TextFile,
@@ -65,6 +68,8 @@ class ImportResult:
     # Every problem found; `errors` lists the first max_problems() of them and then one more
     # that says how many there are in all.
     problem_count: int = 0
+    # Values stored as written that deserve a look (invisible or direction-changing characters).
+    warnings: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """Exactly the document `import --json` prints."""
@@ -95,6 +100,7 @@ class Preview:
     rows_read: int
     # Every problem found (`problems` lists the first max_problems() and a count of the rest).
     problem_count: int = 0
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,16 @@ TARGETS = {
 }
 # The column of the file that names a duplicate key (for the problem's `column`).
 _KEY_COLUMN = {"appointments": "appointment_id", "side-effects": "report_id", "prices": "item"}
+# Columns stored as the file writes them (names, ids, free text): where hidden characters matter.
+_VERBATIM = {
+    "appointments": ("appointment_id", "clinician", "site", "treated_area"),
+    "side-effects": ("report_id", "appointment_id", "action", "outcome", "reported_by", "notes"),
+    "prices": ("item",),
+}
+_HIDDEN_REASON = (
+    "holds invisible or direction-changing characters ({chars}), so it can show as a different "
+    "text from the one stored; it is stored as written: check it in the source system"
+)
 _CLEAN_QUERY = {
     "appointments": "ingest_appointments_clean",
     "side-effects": "ingest_side_effects_clean",
@@ -221,6 +237,7 @@ class Staged:
     mapping: mp.Mapping
     total: int = 0
     rejected: int = 0
+    warnings: list[Problem] = field(default_factory=list)
 
 
 # Every record as text in file order. Strict: the first record DuckDB cannot read stops the
@@ -337,6 +354,8 @@ def _load_direct(
     except duckdb.Error:
         raise _NotClean from None
     text.check()
+    if text.hidden:  # the staged path names the lines
+        raise _NotClean
     keys = ", ".join(t.keys)
     repeated = cur.execute(
         f"select exists (select 1 from {t.table} group by {keys} having count(*) > 1)"
@@ -472,7 +491,28 @@ def _stage(
     problems = [Problem(int(r[0]), r[1], r[2], r[3]) for r in rows]
     if found.total > len(problems):
         problems.append(_more(found.total, len(problems)))
-    return Staged(rows_read, problems, m, found.total, found.rejected)
+    warnings = _collect_warnings(cur, kind, m) if text.hidden and not missing else []
+    return Staged(rows_read, problems, m, found.total, found.rejected, warnings)
+
+
+def _collect_warnings(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) -> list[Problem]:
+    """The first max_problems() values of verbatim columns that hold hidden characters."""
+    limit = config.max_problems()
+    found: list[Problem] = []
+    for c in _VERBATIM[kind]:
+        rows = cur.execute(
+            f"select line, {c} from ingest_clean where regexp_matches({c}, $chars) "
+            "order by line limit $n",
+            {"chars": HIDDEN_CHARS, "n": limit},
+        ).fetchall()
+        for line, value in rows:
+            chars = sorted({ch for ch in value if re.fullmatch(HIDDEN_CHARS, ch)})
+            names = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".strip() for ch in chars)
+            shown = "".join(f"<U+{ord(ch):04X}>" if ch in chars else ch for ch in value)
+            found.append(
+                Problem(int(line), m.header_of(c) or c, shown, _HIDDEN_REASON.format(chars=names))
+            )
+    return sorted(found, key=lambda p: p.line or 0)[:limit]
 
 
 def _insert_problems(
@@ -805,6 +845,7 @@ def _staged_once(job: _Job, numbered: Renumbered | None) -> ImportResult:
         result = ImportResult(
             import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read
         )
+        result.warnings = staged.warnings
         if staged.problems:
             result.status = "rejected"
             result.errors = staged.problems
@@ -835,12 +876,19 @@ def _details(result: ImportResult) -> dict:
             "unchanged": result.unchanged,
             "rejected": result.rejected,
         },
+        **({"warnings": len(result.warnings)} if result.warnings else {}),
     }
 
 
 def _record(cur, result: ImportResult, job: _Job) -> None:
     """Insert the imports row of this attempt."""
     message = None
+    if result.warnings:
+        first = result.warnings[0]
+        message = (
+            f"{len(result.warnings):,} value(s) hold invisible or direction-changing characters; "
+            f"first on line {first.line}, column {first.column}"
+        )
     if result.errors:
         count = max(result.problem_count, len(result.errors))
         message = f"{count:,} problem(s); first: {result.errors[0].reason}"
@@ -926,4 +974,5 @@ def run_preview(
         problems=staged.problems,
         rows_read=staged.rows_read,
         problem_count=staged.total,
+        warnings=staged.warnings,
     )

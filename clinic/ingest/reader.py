@@ -48,6 +48,8 @@ class Scan:
     reread: bool = False
     # The file could not be read to its end (deleted or unreadable meanwhile): why, in a sentence.
     error: str | None = None
+    # The text holds invisible or direction-changing characters (see _HIDDEN).
+    hidden: bool = False
 
 
 @dataclass
@@ -72,6 +74,11 @@ class TextFile:
     def sha256(self) -> str:
         """The SHA-256 of the uploaded bytes as hex (waits for the background hash)."""
         return self._found().sha256
+
+    @property
+    def hidden(self) -> bool:
+        """Whether the text holds invisible or direction-changing characters (waits for it)."""
+        return self._found().hidden
 
     def check(self) -> None:
         """Raise what the whole-file checks found; call it after DuckDB has read the file."""
@@ -153,6 +160,22 @@ def renumber(text: TextFile, limit: int) -> Renumbered:
     return Renumbered(copy, problems, broken)
 
 
+# Characters that show nothing or change the direction of what follows, as UTF-8: zero-width
+# spaces and joiners, left-to-right and right-to-left marks, bidi embeddings, overrides and
+# isolates, the Arabic letter mark, a byte order mark inside the text. A name holding them can
+# display as another name; the importer keeps them but flags the lines (load._collect_warnings).
+HIDDEN_CHARS = "[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]"
+# The same characters as UTF-8 byte sequences, to find them in a file's bytes.
+_HIDDEN = re.compile(rb"\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0-\xa9]|\xef\xbb\xbf|\xd8\x9c")
+
+
+def _hidden_in(data: bytes | bytearray) -> bool:
+    """Whether UTF-8 bytes hold a hidden character (a quick byte test first)."""
+    return (
+        b"\xe2\x80" in data or b"\xe2\x81" in data or b"\xef\xbb" in data or b"\xd8" in data
+    ) and (_HIDDEN.search(data) is not None)
+
+
 def _private_copy(data: bytes) -> Path:
     """Bytes written to a temporary file only this user can read (mkstemp makes it 0600)."""
     fd, name = tempfile.mkstemp(prefix="clinic-upload-", suffix=".bin")
@@ -188,15 +211,18 @@ def _scan(path: Path, cell_limit: int) -> Scan:
     # Whole slices of _may_hold_long_line's grid per chunk, so chunk by chunk it answers as whole.
     buf = bytearray(step * max(1, _CHUNK // step))
     sha = hashlib.sha256()
-    binary = long_line = False
+    binary = long_line = hidden = False
     cr = lf = crlf = 0
     after_cr = False
+    tail = b""
     try:
         with path.open("rb") as fh:
             while n := fh.readinto(buf):
                 chunk = buf if n == len(buf) else buf[:n]
                 sha.update(chunk)
                 binary = binary or b"\x00" in chunk
+                hidden = hidden or _hidden_in(chunk) or _hidden_in(tail + chunk[:2])
+                tail = bytes(chunk[-2:])
                 long_line = long_line or _may_hold_long_line(chunk, cell_limit)
                 lf += chunk.count(b"\n")
                 if b"\r" in chunk:
@@ -209,7 +235,7 @@ def _scan(path: Path, cell_limit: int) -> Scan:
             "", error=f"The file could not be read again while importing ({exc.strerror or exc})."
         )
     mixed = cr > 0 and not crlf == cr == lf
-    return Scan(sha.hexdigest(), binary, mixed or long_line)
+    return Scan(sha.hexdigest(), binary, mixed or long_line, hidden=hidden)
 
 
 def _too_big() -> Unreadable:
@@ -312,7 +338,14 @@ def _finish(path: Path, cleanup: list[Path], sha: str) -> TextFile:
     first = line.decode("utf-8", errors="replace").rstrip("\r\n")
     delimiter, headers = _header(first)
     check_limits(path, delimiter, headers)
-    return TextFile(path, delimiter, headers, _done(Scan(sha)), bool(cleanup), cleanup)
+    hidden = False
+    tail = b""
+    with path.open("rb") as fh:
+        while not hidden and (chunk := fh.read(_CHUNK)):
+            hidden = _hidden_in(chunk) or _hidden_in(tail + chunk[:2])
+            tail = chunk[-2:]
+    scan = _done(Scan(sha, hidden=hidden))
+    return TextFile(path, delimiter, headers, scan, bool(cleanup), cleanup)
 
 
 @dataclass

@@ -265,6 +265,35 @@ def test_utf8_damaged_past_the_checked_head_is_refused(priced: Store, tmp_path: 
     assert snapshot(priced) == before
 
 
+@pytest.mark.parametrize("big", [False, True], ids=["small upload", "big file, fast path"])
+def test_hidden_characters_in_names_are_flagged(priced: Store, tmp_path: Path, big: bool):
+    """A right-to-left override or a zero-width space in a name is stored, and its line flagged."""
+    rows = [
+        "B1,03/04/2025,,C1,,,Dr Amara Patel,Single Session,Completed,",
+        "B2,03/04/2025,,C2,,,Dr \u202eletaP aramA,Single Session,Completed,",
+        "B\u200b3,03/04/2025,,C3,,,Dr X,Single Session,Completed,",
+    ]
+    data = appts(*rows)
+    source: bytes | Path = data
+    line = 3
+    if big:  # the rows after 20,000 plain ones: the scan beside the parse finds them
+        source = _big_export(tmp_path, data.split(b"\n", 1)[1])
+        line += 20_000
+    assert preview(priced, "appointments", data, "x.csv").warnings[0].line == 3
+    result = import_file(priced, "appointments", source)
+    assert result.status == "committed" and result.errors == [], result.errors
+    assert [(w.line, w.column, w.value) for w in result.warnings] == [
+        (line, "Therapist", "Dr <U+202E>letaP aramA"),
+        (line + 1, "Booking ID", "B<U+200B>3"),
+    ]
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in result.warnings[0].reason
+    assert priced.scalar("select count(*) from appointments where clinician like '%\u202e%'") == 1
+    message = priced.scalar(
+        "select message from imports where import_id = $i", {"i": result.import_id}
+    )
+    assert message.startswith("2 value(s) hold invisible or direction-changing characters")
+
+
 _LAST = b"Z1,03/04/2025,10:00,C1,,,Dr B,Single Session,Completed,1"
 
 
