@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from clinic import config
-from clinic.store import Store, StoreError
+from clinic.store import Store, StoreError, keep_private
 
 MANIFEST = "manifest.json"
 KEY_FILE = "pseudonym.key"
@@ -90,10 +90,12 @@ def _write_private(path: Path, text: str) -> None:
 
 def backup(store: Store, folder: str | os.PathLike) -> Path:
     """Export the whole store, its key file and a manifest into a new (or empty) folder."""
+    keep_private()  # the folder 0700 and its files 0600: they hold the data and the keys
     target = Path(folder).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} already exists and is not an empty folder; choose another.")
     target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o700)
     with store.cursor() as cur:
         # One transaction: the counts and the exported files describe the same snapshot.
         cur.begin()
@@ -177,6 +179,7 @@ def restore(
     No Store may hold db_path meanwhile (close it first). A store with data is replaced only
     with force=True, and then the old file is kept beside it as `<name>.before-restore`.
     """
+    keep_private()
     source = Path(folder).resolve()
     db = Path(db_path).resolve()
     manifest = _read_manifest(source)

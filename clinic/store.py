@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -48,6 +49,19 @@ def _friendly(path: Path, exc: duckdb.Error) -> StoreError:
     return StoreError(f"The clinic store {path} could not be opened: {text.splitlines()[0]}")
 
 
+def keep_private(*paths: Path) -> None:
+    """Files this process creates from now on, and `paths`, are readable by their owner only.
+
+    The store holds pseudonymised clinical data: DuckDB creates it and its .wal with the
+    process umask (0644 by default), so the umask drops group and other bits (077) for the
+    process, and files made before (an older store, its .wal) are set to 0600.
+    """
+    os.umask(os.umask(0o077) | 0o077)
+    for path in paths:
+        with suppress(FileNotFoundError):
+            path.chmod(0o600)
+
+
 class Store:
     """One open DuckDB database; hand out cursors, run named queries, serialise writers."""
 
@@ -55,6 +69,7 @@ class Store:
         self.path = db_path(path)
         self.read_only = read_only
         if not read_only:
+            keep_private(self.path, self.path.with_name(self.path.name + ".wal"))
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._open_lock = threading.Lock()
@@ -203,6 +218,7 @@ class Store:
             cur.execute("checkpoint")
         target = self.path.with_name(f"{self.path.name}.{label}.bak")
         shutil.copy2(self.path, target)
+        target.chmod(0o600)  # copy2 copies the mode of an older, wider-open store
         return target
 
     def close(self) -> None:

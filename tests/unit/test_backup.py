@@ -152,3 +152,11 @@ def test_backup_of_the_restored_store_matches(filled, tmp_path, monkeypatch):
     tables = [json.loads((f / backup.MANIFEST).read_text())["tables"] for f in (first, second)]
     assert tables[0] == tables[1]
     assert Path(second / backup.KEY_FILE).read_text() == Path(first / backup.KEY_FILE).read_text()
+
+
+def test_backup_folder_and_files_are_private(store, tmp_path):
+    """A backup folder is 0700 and every file in it 0600: it holds the data and the keys."""
+    folder = backup.backup(store, tmp_path / "bk")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes
