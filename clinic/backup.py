@@ -1,9 +1,11 @@
-"""Back up a store to a folder (parquet + manifest + key file) and restore it into a new file.
+"""Back up a store to a folder (parquet + manifest + key files) and restore it into a new file.
 
 A backup folder holds DuckDB's EXPORT DATABASE output (schema.sql, load.sql, one parquet file
 per table), `pseudonym.key` (the keyed-hash secret, mode 0600: without it new imports of the
-same patients would get different references) and `manifest.json` with the row count and a
-content checksum of every table plus the SHA-256 of every exported file.
+same patients would get different references), `audit.key` and `audit-anchor` (the audit
+trail's HMAC key and anchor file: without them a restored trail cannot be verified) and
+`manifest.json` with the row count and a content checksum of every table plus the SHA-256 of
+every exported file (the anchor included; the keys are not listed).
 
 EXPORT/IMPORT DATABASE take a folder name as SQL text, not a bound parameter (DuckDB's grammar
 does not allow one there), so the path is quoted as an SQL string literal by `_literal`.
@@ -21,11 +23,13 @@ from pathlib import Path
 
 import duckdb
 
-from clinic import config
+from clinic import audit, config
 from clinic.store import Store, StoreError, keep_private
 
 MANIFEST = "manifest.json"
 KEY_FILE = "pseudonym.key"
+AUDIT_KEY_FILE = "audit.key"
+ANCHOR_FILE = "audit-anchor"
 FORMAT = "clinic-backup"
 # Tables a freshly migrated store already fills: they do not make a store "non-empty".
 _SEEDED = frozenset({"schema_version", "data_version", "effect_terms"})
@@ -96,7 +100,8 @@ def backup(store: Store, folder: str | os.PathLike) -> Path:
         raise BackupError(f"{target} already exists and is not an empty folder; choose another.")
     target.mkdir(parents=True, exist_ok=True)
     target.chmod(0o700)
-    with store.cursor() as cur:
+    # No audit row is written meanwhile, so the exported trail and the anchor copy agree.
+    with audit.paused(), store.cursor() as cur:
         # One transaction: the counts and the exported files describe the same snapshot.
         cur.begin()
         try:
@@ -109,11 +114,17 @@ def backup(store: Store, folder: str | os.PathLike) -> Path:
         except duckdb.Error as exc:
             cur.rollback()
             raise BackupError(f"The backup failed: {str(exc).splitlines()[0]}") from None
+        anchor = config.audit_anchor_path(store.path)
+        if anchor.is_file():
+            _write_private(target / ANCHOR_FILE, anchor.read_text(encoding="ascii"))
     _write_private(target / KEY_FILE, config.pseudonym_key(store.path) + "\n")
+    audit_key = config.audit_key(store.path, create=False)
+    if audit_key is not None:
+        _write_private(target / AUDIT_KEY_FILE, audit_key.hex() + "\n")
     files = {
         p.name: _file_sha256(p)
         for p in sorted(target.iterdir())
-        if p.is_file() and p.name not in (MANIFEST, KEY_FILE)
+        if p.is_file() and p.name not in (MANIFEST, KEY_FILE, AUDIT_KEY_FILE)
     }
     manifest = {
         "format": FORMAT,
@@ -169,6 +180,30 @@ def _has_data(db: Path) -> bool:
         return False
     finally:
         con.close()
+
+
+def _restore_audit(db: Path, source: Path) -> str:
+    """Put the backup's audit key and anchor beside the restored store; a warning, if any."""
+    note = ""
+    key_source = source / AUDIT_KEY_FILE
+    key_target = config.audit_key_path(db)
+    if key_source.is_file():
+        key = key_source.read_text(encoding="ascii")
+        if not key_target.exists():
+            _write_private(key_target, key)
+        elif key_target.read_text(encoding="ascii").strip() != key.strip():
+            note = (
+                f" Warning: {key_target} holds a different audit key than the backup; the "
+                f"restored trail verifies only with {key_source}."
+            )
+    anchor_source = source / ANCHOR_FILE
+    anchor_target = config.audit_anchor_path(db)
+    if anchor_source.is_file():
+        if anchor_target.exists():  # the anchor of the store replaced (or of another store)
+            kept = anchor_target.with_name(anchor_target.name + ".before-restore")
+            os.replace(anchor_target, kept)
+        _write_private(anchor_target, anchor_source.read_text(encoding="ascii"))
+    return note
 
 
 def restore(
@@ -234,6 +269,7 @@ def restore(
                 "backup; new imports will not match the restored patient references until "
                 f"you replace it with {key_source}."
             )
+    note += _restore_audit(db, source)
     rows = sum(int(t["rows"]) for t in sums.values())
     message = f"Restored {len(sums)} tables ({rows} rows) into {db}." + (
         f" Key file written to {key_target}." if key_restored else ""
