@@ -65,7 +65,6 @@ DEFAULT_PRESET = "last_12_months"
 ALL = "All"
 UK_DATE = "DD/MM/YYYY"
 REVENUE_BY = ("month", "session_type", "clinician", "site", "funding")
-IMPORT_KINDS = ingest.KINDS
 FIGURES_FAILURE = (
     "These figures could not be computed. Try a different date range; if it persists, "
     "tell the administrator (the details are in the server log)."
@@ -515,6 +514,21 @@ def _username() -> str | None:
     return who.username if who else None
 
 
+def _role() -> str:
+    """The viewer's role, which every write passes to the domain to be checked there.
+
+    Never None (None is the command line's trusted role): without a viewer it is a role no page
+    grants, so the write is refused.
+    """
+    who = viewer()
+    return who.role if who else "nobody"
+
+
+def import_kinds(role: str) -> list[str]:
+    """The kinds of export a role may import (staff: not the price list)."""
+    return [k for k in ingest.KINDS if auth.can(role, auth.WRITE_PAGE[k])]
+
+
 # -- small domain helpers the pages need (no SQL, no reshaping in pages) -------------------------
 def imports(user: str | None = None, limit: int = 200) -> pd.DataFrame | None:
     """The import history, newest first; only `user`'s imports when given."""
@@ -559,7 +573,7 @@ def add_price(
         raise ValueError("A price cannot be negative.")
     result = ingest.import_file(
         store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
-        file_name="price-change.csv", user=_username(),
+        file_name="price-change.csv", user=_username(), role=_role(),
     )  # fmt: skip
     audit(
         "price_change", result.status, object=item.strip(),
@@ -816,6 +830,7 @@ def run_import(
             mapping=mapping,
             source_system=source or None,
             progress=progress,
+            role=_role(),
         ),  # fmt: skip
         "The import failed and nothing was written; try again, or tell the administrator.",
     )
@@ -850,7 +865,7 @@ def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
         return None
     clean["reported_by"] = user
     result = attempt(
-        lambda: ingest.record_side_effect(store(), clean, user=user),
+        lambda: ingest.record_side_effect(store(), clean, user=user, role=_role()),
         "The side effect could not be recorded; check the appointment ID and try again.",
     )
     if result is not None:
@@ -873,7 +888,7 @@ def undo(import_id: int) -> None:
     """Undo one import; a refusal is shown as its own sentence."""
     user = _username()
     done = attempt(
-        lambda: ingest.undo(store(), int(import_id), user=user),
+        lambda: ingest.undo(store(), int(import_id), user=user, role=_role()),
         "The import could not be undone.",
         sentences=(ingest.UndoRefused,),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from clinic import audit, config, facts, sql
+from clinic import audit, auth, config, facts, sql
 from clinic.ingest import mapping as mp
 from clinic.ingest.reader import (
     HIDDEN_CHARS,
@@ -732,12 +732,21 @@ def run_import(
     source_system: str | None = None,
     progress: Progress | None = None,
     record_kind: str | None = None,
+    role: str | None = None,
 ) -> ImportResult:
     """Import one export all-or-nothing; see clinic.ingest.import_file."""
     from clinic.ingest.mappings import load_mapping
 
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    try:
+        auth.check_write(role, record_kind or kind)
+    except auth.NotAllowed:
+        audit.log(
+            store, user=user, role=role, action="import", outcome="refused", object=None,
+            details={"kind": record_kind or kind, "file_name": file_name},
+        )  # fmt: skip
+        raise
     report = progress or (lambda _f, _m: None)
     name = file_name or ("upload" if isinstance(source, bytes) else Path(source).name)
     report(0.0, "opening the file")
