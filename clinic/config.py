@@ -94,6 +94,11 @@ def max_problems() -> int:
     return max(1, int(os.environ.get("CLINIC_MAX_PROBLEMS", "1000")))
 
 
+def duckdb_memory_mb() -> int:
+    """The memory ceiling of the database instance, pages and imports together (env below)."""
+    return int(os.environ.get("CLINIC_DUCKDB_MEMORY_MB", "1024"))
+
+
 def import_memory_mb() -> int:
     """Memory for an import's sorts and hash tables (env CLINIC_IMPORT_MEMORY_MB); more spills."""
     return max(64, int(os.environ.get("CLINIC_IMPORT_MEMORY_MB", "512")))

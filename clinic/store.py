@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from clinic import sql
-from clinic.config import QUERIES, db_path
+from clinic.config import QUERIES, db_path, duckdb_memory_mb
 
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 # After an internal error or a failed checkpoint (a full disk, say) DuckDB invalidates the whole
@@ -83,7 +83,13 @@ class Store:
         with self._open_lock:
             if self._con is None:
                 try:
-                    self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+                    # A ceiling for the whole instance (pages and imports together): past it
+                    # DuckDB spills what it can to <store>.tmp; an import's own sorts and hash
+                    # tables are capped lower, per cursor (ingest.load._prepare).
+                    limit = {"memory_limit": f"{duckdb_memory_mb()}MB"}
+                    self._con = duckdb.connect(
+                        str(self.path), read_only=self.read_only, config=limit
+                    )
                 except duckdb.Error as exc:
                     raise _friendly(self.path, exc) from None
             return self._con

@@ -334,7 +334,7 @@ def _finish(path: Path, cleanup: list[Path], sha: str) -> TextFile:
             while (more := fh.read(_CHUNK)) and b"\n" not in more:
                 columns += more.count(delimiter.encode())
             columns += more.split(b"\n", 1)[0].count(delimiter.encode()) if more else 0
-            _check_width([""] * columns)
+            _check_width(columns)
     first = line.decode("utf-8", errors="replace").rstrip("\r\n")
     delimiter, headers = _header(first)
     check_limits(path, delimiter, headers)
@@ -531,7 +531,7 @@ def _open_large(path: Path) -> TextFile | None:
     ):
         return None
     delimiter, headers = _header(head[:end].decode("utf-8").rstrip("\r"))
-    _check_width(headers)
+    _check_width(len(headers))
     scan = _HASHER.submit(_scan, path, config.max_cell_kb() * 1024)
     return TextFile(path, delimiter, headers, scan, verified=False)
 
@@ -590,11 +590,11 @@ def _may_hold_long_line(data: bytes, limit: int) -> bool:
     return any(data.find(b"\n", i, i + step) < 0 for i in range(0, len(data) - step + 1, step))
 
 
-def _check_width(headers: list[str]) -> None:
+def _check_width(columns: int) -> None:
     """Refuse a header wider than max_columns."""
-    if len(headers) > config.max_columns():
+    if columns > config.max_columns():
         raise Unreadable(
-            f"The file has {len(headers):,} columns; at most {config.max_columns()} are read. "
+            f"The file has {columns:,} columns; at most {config.max_columns()} are read. "
             "Export only the columns the clinic needs."
         )
 
@@ -607,7 +607,7 @@ def check_limits(content: bytes | Path, delimiter: str, headers: list[str]) -> N
     read again line by line, each line at most as long as 500 full cells. A quoted cell
     spanning several lines is measured line by line.
     """
-    _check_width(headers)
+    _check_width(len(headers))
     limit = config.max_cell_kb() * 1024
     step = max(1, limit // 2)
     size = step * max(1, _CHUNK // step)  # whole slices of _may_hold_long_line's grid

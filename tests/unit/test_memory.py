@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench import hostile
+from clinic.ingest import import_file, load
+from clinic.store import Store
 
 # Above the child's RSS once the store is open (about 170 MB): an import of any of these small
 # files may add this much. Before the bounds, 10,000 repeated ids took 3.2 GB and a 2 KB
@@ -37,3 +39,24 @@ def test_hostile_file_imports_in_bounded_memory(name: str, data: bytes, suffix: 
     else:
         assert found["status"] in ("rejected", "unreadable"), found
         assert words in found["first"] + found["last"], found
+
+
+def test_the_import_memory_limit_binds_only_the_import(tmp_path, monkeypatch):
+    """The import's cursor has operator_memory_limit; a page's cursor meanwhile has none."""
+    monkeypatch.setenv("CLINIC_IMPORT_MEMORY_MB", "100")
+    store = Store(tmp_path / "m.duckdb")
+    seen = []
+
+    def progress(_fraction: float, _message: str) -> None:
+        with store.cursor() as page:  # what a page's query runs on during the import
+            seen.append(page.execute("select current_setting('operator_memory_limit')").fetchone())
+
+    try:
+        result = import_file(store, "prices", hostile.PRICES, progress=progress)
+        assert result.status == "committed" and seen and set(seen) == {(None,)}
+        with store.writer() as cur:  # the import's own cursor, as _prepare leaves it
+            load._prepare(cur)
+            limit = cur.execute("select current_setting('operator_memory_limit')").fetchone()[0]
+        assert limit == "95.3 MiB"  # 100 MB
+    finally:
+        store.close()
