@@ -241,7 +241,7 @@ class Staged:
 
 
 # Every record as text in file order. Strict: the first record DuckDB cannot read stops the
-# statement (recording every bad record instead cost 1.5 KB and 10 us each: a file of broken
+# statement (recording every bad cell instead cost 1.4 KB and 20 us each: a file of broken
 # rows took gigabytes); the staged path then lets Python renumber the file (reader.renumber).
 _READ_CSV = """
     read_csv(

@@ -60,7 +60,6 @@ class TextFile:
     delimiter: str
     headers: list[str]
     scan: Future[Scan]
-    temporary: bool = False
     cleanup: list[Path] = field(default_factory=list)
     # False: only the head was checked as UTF-8 in Python; DuckDB's reader checks the rest.
     verified: bool = True
@@ -96,7 +95,7 @@ class TextFile:
         return found
 
     def close(self) -> None:
-        """Delete the temporary copy, if one was written."""
+        """Delete the temporary copies made of the file, if any."""
         for p in self.cleanup:
             p.unlink(missing_ok=True)
 
@@ -282,7 +281,6 @@ def open_export(
             return _open_workbook(path, cleanup)
         if not (cp1252 or whole) and (large := _open_large(path)) is not None:
             large.cleanup = cleanup
-            large.temporary = bool(cleanup)
             return large
         return _careful(path, cleanup)
     except BaseException:
@@ -345,7 +343,7 @@ def _finish(path: Path, cleanup: list[Path], sha: str) -> TextFile:
             hidden = _hidden_in(chunk) or _hidden_in(tail + chunk[:2])
             tail = chunk[-2:]
     scan = _done(Scan(sha, hidden=hidden))
-    return TextFile(path, delimiter, headers, scan, bool(cleanup), cleanup)
+    return TextFile(path, delimiter, headers, scan, cleanup)
 
 
 @dataclass
