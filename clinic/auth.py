@@ -79,6 +79,24 @@ AUDIT_SCOPE: dict[str, str] = {
     "staff": "own-imports",
 }
 
+# Writes follow the role matrix too: the page whose roles may make each kind of write. An
+# import of a kind, its undo and a side effect recorded on screen ("manual") are writes of that
+# kind; account changes belong to Accounts.
+WRITE_PAGE = {
+    "appointments": "upload",
+    "side-effects": "upload",
+    "manual": "upload",
+    "prices": "prices",
+    "accounts": "accounts",
+}
+_WRITE_WORDS = {
+    "appointments": "appointments",
+    "side-effects": "side-effect reports",
+    "manual": "side-effect reports",
+    "prices": "the price list",
+    "accounts": "accounts",
+}
+
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's current recommended parameters
 _lock = threading.Lock()
 _dummy_hash: str | None = None
@@ -86,6 +104,24 @@ _dummy_hash: str | None = None
 
 class AuthError(ValueError):
     """An account operation that cannot be done; the message is a sentence for the user."""
+
+
+class NotAllowed(PermissionError):
+    """A write the role may not make (whatever page it came from); the message is a sentence."""
+
+
+def check_write(role: str | None, what: str) -> None:
+    """Raise NotAllowed unless `role` may make writes of `what` (a WRITE_PAGE key).
+
+    The pages hide what a role may not do; this is the check the writes themselves make, with
+    the role of the person the UI serves. None is the command line, run by whoever holds the
+    store's files (already able to change anything).
+    """
+    if role is not None and not can(role, WRITE_PAGE[what]):
+        raise NotAllowed(
+            f"Your role ({role}) may not change {_WRITE_WORDS[what]}; ask a manager or an "
+            "administrator."
+        )
 
 
 class PasswordPolicyError(AuthError):
@@ -165,6 +201,16 @@ def _actor(actor: User | None) -> tuple[str, str | None]:
     return (actor.username, actor.role) if actor else ("cli", None)
 
 
+def _check_actor(store: Store, actor: User | None) -> None:
+    """Refuse (and audit) an account change by a user whose role may not manage accounts."""
+    try:
+        check_write(actor.role if actor else None, "accounts")
+    except NotAllowed:
+        who, role = _actor(actor)
+        audit.log(store, user=who, role=role, action="account-change", outcome="refused")
+        raise
+
+
 def _log_change(
     store: Store, actor: User | None, action: str, obj: str, details: dict | None = None
 ) -> None:
@@ -231,6 +277,7 @@ def add_user(
     actor: User | None = None,
 ) -> User:
     """Create a local account with an Argon2id password hash."""
+    _check_actor(store, actor)
     name = _check_name(name)
     _check_role(role)
     check_password(password, (name, email))
@@ -254,6 +301,7 @@ def list_users(store: Store) -> pd.DataFrame:
 
 def _set_disabled(store: Store, name: str, disabled: bool, actor: User | None) -> None:
     """Disable or enable an account; disabling also ends its web sessions."""
+    _check_actor(store, actor)
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
@@ -279,6 +327,7 @@ def enable_user(store: Store, name: str, *, actor: User | None = None) -> None:
 
 def reset_password(store: Store, name: str, password: str, *, actor: User | None = None) -> None:
     """Set a new password, clear a lockout and end the account's sessions."""
+    _check_actor(store, actor)
     check_password(password, (name,))
     digest = _hasher.hash(password)
     with _tx(store) as cur:
@@ -307,6 +356,7 @@ def unlock_user(store: Store, name: str, *, actor: User | None = None) -> None:
 
 def set_role(store: Store, name: str, role: str, *, actor: User | None = None) -> None:
     """Change an account's role; its open sessions stop working at their next request."""
+    _check_actor(store, actor)
     _check_role(role)
     with _tx(store) as cur:
         if not _account(cur, name):
@@ -533,6 +583,7 @@ def _end_sessions(cur: duckdb.DuckDBPyConnection, name: str) -> int:
 
 def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) -> int:
     """End every live web session of an account; return how many were ended."""
+    _check_actor(store, actor)
     with _tx(store) as cur:
         ended = _end_sessions(cur, name)
     _log_change(store, actor, "sessions-revoke", name, {"sessions": ended})
@@ -552,6 +603,7 @@ def role_for_email(store: Store, email: str | None) -> str | None:
 
 def set_sso_role(store: Store, email: str, role: str, *, actor: User | None = None) -> None:
     """Grant (or change) the role of a single-sign-on e-mail address."""
+    _check_actor(store, actor)
     _check_role(role)
     email = (email or "").strip().lower()
     if "@" not in email:

@@ -1,9 +1,11 @@
-"""Back up a store to a folder (parquet + manifest + key file) and restore it into a new file.
+"""Back up a store to a folder (parquet + manifest + key files) and restore it into a new file.
 
 A backup folder holds DuckDB's EXPORT DATABASE output (schema.sql, load.sql, one parquet file
 per table), `pseudonym.key` (the keyed-hash secret, mode 0600: without it new imports of the
-same patients would get different references) and `manifest.json` with the row count and a
-content checksum of every table plus the SHA-256 of every exported file.
+same patients would get different references), `audit.key` and `audit-anchor` (the audit
+trail's HMAC key and anchor file: without them a restored trail cannot be verified) and
+`manifest.json` with the row count and a content checksum of every table plus the SHA-256 of
+every exported file (the anchor included; the keys are not listed).
 
 EXPORT/IMPORT DATABASE take a folder name as SQL text, not a bound parameter (DuckDB's grammar
 does not allow one there), so the path is quoted as an SQL string literal by `_literal`.
@@ -21,12 +23,14 @@ from pathlib import Path
 
 import duckdb
 
-from clinic import config
-from clinic.store import Store, StoreError
+from clinic import audit, config
+from clinic.store import Store, StoreError, keep_private
 from clinic.words import count
 
 MANIFEST = "manifest.json"
 KEY_FILE = "pseudonym.key"
+AUDIT_KEY_FILE = "audit.key"
+ANCHOR_FILE = "audit-anchor"
 FORMAT = "clinic-backup"
 # Tables a freshly migrated store already fills: they do not make a store "non-empty".
 _SEEDED = frozenset({"schema_version", "data_version", "effect_terms"})
@@ -91,11 +95,14 @@ def _write_private(path: Path, text: str) -> None:
 
 def backup(store: Store, folder: str | os.PathLike) -> Path:
     """Export the whole store, its key file and a manifest into a new (or empty) folder."""
+    keep_private()  # the folder 0700 and its files 0600: they hold the data and the keys
     target = Path(folder).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} already exists and is not an empty folder; choose another.")
     target.mkdir(parents=True, exist_ok=True)
-    with store.cursor() as cur:
+    target.chmod(0o700)
+    # No audit row is written meanwhile, so the exported trail and the anchor copy agree.
+    with audit.paused(), store.cursor() as cur:
         # One transaction: the counts and the exported files describe the same snapshot.
         cur.begin()
         try:
@@ -108,11 +115,17 @@ def backup(store: Store, folder: str | os.PathLike) -> Path:
         except duckdb.Error as exc:
             cur.rollback()
             raise BackupError(f"The backup failed: {str(exc).splitlines()[0]}") from None
+        anchor = config.audit_anchor_path(store.path)
+        if anchor.is_file():
+            _write_private(target / ANCHOR_FILE, anchor.read_text(encoding="ascii"))
     _write_private(target / KEY_FILE, config.pseudonym_key(store.path) + "\n")
+    audit_key = config.audit_key(store.path, create=False)
+    if audit_key is not None:
+        _write_private(target / AUDIT_KEY_FILE, audit_key.hex() + "\n")
     files = {
         p.name: _file_sha256(p)
         for p in sorted(target.iterdir())
-        if p.is_file() and p.name not in (MANIFEST, KEY_FILE)
+        if p.is_file() and p.name not in (MANIFEST, KEY_FILE, AUDIT_KEY_FILE)
     }
     manifest = {
         "format": FORMAT,
@@ -170,6 +183,30 @@ def _has_data(db: Path) -> bool:
         con.close()
 
 
+def _restore_audit(db: Path, source: Path) -> str:
+    """Put the backup's audit key and anchor beside the restored store; a warning, if any."""
+    note = ""
+    key_source = source / AUDIT_KEY_FILE
+    key_target = config.audit_key_path(db)
+    if key_source.is_file():
+        key = key_source.read_text(encoding="ascii")
+        if not key_target.exists():
+            _write_private(key_target, key)
+        elif key_target.read_text(encoding="ascii").strip() != key.strip():
+            note = (
+                f" Warning: {key_target} holds a different audit key than the backup; the "
+                f"restored trail verifies only with {key_source}."
+            )
+    anchor_source = source / ANCHOR_FILE
+    anchor_target = config.audit_anchor_path(db)
+    if anchor_source.is_file():
+        if anchor_target.exists():  # the anchor of the store replaced (or of another store)
+            kept = anchor_target.with_name(anchor_target.name + ".before-restore")
+            os.replace(anchor_target, kept)
+        _write_private(anchor_target, anchor_source.read_text(encoding="ascii"))
+    return note
+
+
 def restore(
     db_path: str | os.PathLike, folder: str | os.PathLike, *, force: bool = False
 ) -> RestoreResult:
@@ -178,6 +215,7 @@ def restore(
     No Store may hold db_path meanwhile (close it first). A store with data is replaced only
     with force=True, and then the old file is kept beside it as `<name>.before-restore`.
     """
+    keep_private()
     source = Path(folder).resolve()
     db = Path(db_path).resolve()
     manifest = _read_manifest(source)
@@ -232,6 +270,7 @@ def restore(
                 "backup; new imports will not match the restored patient references until "
                 f"you replace it with {key_source}."
             )
+    note += _restore_audit(db, source)
     rows = sum(int(t["rows"]) for t in sums.values())
     message = f"Restored {count(len(sums), 'table')} ({count(rows, 'row')}) into {db}." + (
         f" Key file written to {key_target}." if key_restored else ""

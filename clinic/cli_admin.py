@@ -86,6 +86,10 @@ def cmd_audit(args: argparse.Namespace, store: Store) -> int:
             "rows": result.rows,
             "first_bad_seq": result.first_bad_seq,
             "reason": result.reason,
+            "keyed_from": result.keyed_from,
+            "anchored": result.anchored,
+            "key_file": result.key_file,
+            "anchor_file": result.anchor_file,
         }
         _emit(args, payload, lambda: result.reason)
         return OK if result.ok else REJECTED
@@ -189,7 +193,9 @@ def register(
 
     aud = sub.add_parser("audit", parents=[common], help="check or show the audit trail")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True)
-    p = aud_sub.add_parser("verify", parents=[common], help="check the hash chain (exit 3 broken)")
+    p = aud_sub.add_parser(
+        "verify", parents=[common], help="check the keyed chain and its anchor (exit 3 broken)"
+    )
     p.add_argument("--json", action="store_true")
     p = aud_sub.add_parser("show", parents=[common], help="the newest audit rows")
     p.add_argument("--limit", type=int, default=50)

@@ -21,6 +21,14 @@ def _print_json(document: dict) -> None:
     sys.stdout.write("\n")
 
 
+def _problem(p) -> str:
+    """One problem or warning as an indented line: where, the value, the reason."""
+    where = f"line {p.line}" if p.line is not None else "file"
+    column = f", {p.column}" if p.column else ""
+    value = f" {p.value!r}" if p.value is not None else ""
+    return f"  {where}{column}:{value} {p.reason}"
+
+
 def cmd_import(args: argparse.Namespace, store: Store) -> int:
     """Import one export file; exit 0 committed, 2 unreadable, 3 rejected."""
     from clinic.cli import REJECTED, USAGE, CliError
@@ -42,12 +50,13 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
             f"{result.unchanged:,} unchanged, {result.rejected:,} rejected"
         )
         for p in result.errors[:_SHOWN]:
-            where = f"line {p.line}" if p.line is not None else "file"
-            column = f", {p.column}" if p.column else ""
-            value = f" {p.value!r}" if p.value is not None else ""
-            print(f"  {where}{column}:{value} {p.reason}")
+            print(_problem(p))
         if len(result.errors) > _SHOWN:
-            print(f"  ... and {len(result.errors) - _SHOWN} more")
+            print(f"  ... and {max(result.problem_count, len(result.errors)) - _SHOWN:,} more")
+        if result.warnings:
+            print(f"warnings ({len(result.warnings):,}):")
+            for p in result.warnings[:_SHOWN]:
+                print(_problem(p))
     if result.status == "unreadable":
         if not args.json:
             print(f"clinic: {result.errors[0].reason}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import math
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -131,14 +132,24 @@ def cmd_export(args: argparse.Namespace, store: Store) -> int:
         user = None
     data = export.complications_csv(store, r, user=user)
     if args.out:
-        try:
-            Path(args.out).write_bytes(data)
-        except OSError as exc:
-            raise CliError(f"Could not write {args.out}: {exc.strerror}.", USAGE) from None
+        _write_out(Path(args.out), data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return OK
+
+
+def _write_out(path: Path, data: bytes) -> None:
+    """Write an export to a file, never through a symbolic link (a link could point anywhere)."""
+    if path.is_symlink():
+        raise CliError(f"{path} is a symbolic link; name a new or ordinary file.", USAGE)
+    try:
+        # O_NOFOLLOW also refuses a link put there after the check; the file is private (0600).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise CliError(f"Could not write {path}: {exc.strerror}.", USAGE) from None
 
 
 def _range_options(p: argparse.ArgumentParser) -> None:

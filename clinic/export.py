@@ -19,7 +19,17 @@ _CONTROL_START = ("\t", "\r", "\n")
 
 
 def _defuse(text: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula."""
+    """Prefix an apostrophe to text a spreadsheet would run as a formula, after each ';' too.
+
+    A spreadsheet whose list separator is ';' (most of continental Europe) reads this
+    comma-separated file by splitting lines at ';', quotes or not: `note;=1+1` becomes the two
+    cells `note` and `=1+1`, a formula. So every part after a ';' is guarded like a cell.
+    """
+    return ";".join(_guard(part) for part in text.split(";"))
+
+
+def _guard(text: str) -> str:
+    """An apostrophe before text that starts like a formula (or with a tab or line end)."""
     if text.startswith(_CONTROL_START) or text.lstrip().startswith(_FORMULA_START):
         return "'" + text
     return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -16,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from clinic import sql
-from clinic.config import QUERIES, db_path
+from clinic.config import QUERIES, db_path, duckdb_memory_mb
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -56,6 +57,19 @@ def _friendly(path: Path, exc: duckdb.Error) -> StoreError:
     return StoreError(f"The clinic store {path} could not be opened: {text.splitlines()[0]}")
 
 
+def keep_private(*paths: Path) -> None:
+    """Files this process creates from now on, and `paths`, are readable by their owner only.
+
+    The store holds pseudonymised clinical data: DuckDB creates it and its .wal with the
+    process umask (0644 by default), so the umask drops group and other bits (077) for the
+    process, and files made before (an older store, its .wal) are set to 0600.
+    """
+    os.umask(os.umask(0o077) | 0o077)
+    for path in paths:
+        with suppress(FileNotFoundError):
+            path.chmod(0o600)
+
+
 class Store:
     """One open DuckDB database; hand out cursors, run named queries, serialise writers."""
 
@@ -63,6 +77,7 @@ class Store:
         self.path = db_path(path)
         self.read_only = read_only
         if not read_only:
+            keep_private(self.path, self.path.with_name(self.path.name + ".wal"))
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._open_lock = threading.Lock()
@@ -82,7 +97,13 @@ class Store:
                 raise self._closed()
             if self._con is None:
                 try:
-                    self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+                    # A ceiling for the whole instance (pages and imports together): past it
+                    # DuckDB spills what it can to <store>.tmp; an import's own sorts and hash
+                    # tables are capped lower, per cursor (ingest.load._prepare).
+                    limit = {"memory_limit": f"{duckdb_memory_mb()}MB"}
+                    self._con = duckdb.connect(
+                        str(self.path), read_only=self.read_only, config=limit
+                    )
                 except duckdb.Error as exc:
                     raise _friendly(self.path, exc) from None
             return self._con
@@ -230,6 +251,7 @@ class Store:
             cur.execute("checkpoint")
         target = self.path.with_name(f"{self.path.name}.{label}.bak")
         shutil.copy2(self.path, target)
+        target.chmod(0o600)  # copy2 copies the mode of an older, wider-open store
         return target
 
     def close(self) -> None:

@@ -69,7 +69,6 @@ DEFAULT_PRESET = "last_12_months"
 ALL = "All"
 UK_DATE = formats.TABLE_DAY  # date_input takes the same tokens as table columns
 REVENUE_BY = ("month", "session_type", "clinician", "site", "funding")
-IMPORT_KINDS = ingest.KINDS
 FIGURES_FAILURE = (
     "These figures could not be computed. Try a different date range; if it persists, "
     "tell the administrator (the details are in the server log)."
@@ -676,6 +675,21 @@ def _username() -> str | None:
     return who.username if who else None
 
 
+def _role() -> str:
+    """The viewer's role, which every write passes to the domain to be checked there.
+
+    Never None (None is the command line's trusted role): without a viewer it is a role no page
+    grants, so the write is refused.
+    """
+    who = viewer()
+    return who.role if who else "nobody"
+
+
+def import_kinds(role: str) -> list[str]:
+    """The kinds of export a role may import (staff: not the price list)."""
+    return [k for k in ingest.KINDS if auth.can(role, auth.WRITE_PAGE[k])]
+
+
 # -- small domain helpers the pages need (no SQL, no reshaping in pages) -------------------------
 def imports(user: str | None = None, limit: int = 200) -> pd.DataFrame | None:
     """The import history, newest first; only `user`'s imports when given."""
@@ -720,7 +734,7 @@ def add_price(
         raise ValueError("A price cannot be negative.")
     result = ingest.import_file(
         store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
-        file_name="price-change.csv", user=_username(),
+        file_name="price-change.csv", user=_username(), role=_role(),
     )  # fmt: skip
     effect = result.price_effect
     audit(
@@ -1162,18 +1176,34 @@ def show_preview(p: ingest.Preview | None) -> None:
     st.subheader("First rows")
     if not is_empty(p.sample):
         table(p.sample, "u_sample", "")
+    show_warnings(p.warnings, "u_warnings")
     problems = problems_frame(p.problems)
     rows = p.rows_read
     if problems.empty:
         st.success(f"No problems found in {count(rows, 'row')}." if rows else "No problems found.")
         say_price_effect(p.price_effect)
         return
+    total = max(p.problem_count, len(problems))
+    listed = "" if total == len(problems) else f" (the first {len(problems) - 1:,} are listed)"
     st.error(
-        f"{count(len(problems), 'problem')} must be fixed before this file can be imported; "
+        f"{count(total, 'problem')} must be fixed before this file can be imported{listed}; "
         "nothing has been written."
     )
     problems_table(problems, "u_problems")
     download("Download the problems (CSV)", problems, "import-problems.csv", key="u_problems_csv")
+
+
+def show_warnings(warnings: list[ingest.Problem], key: str) -> None:
+    """Values an import keeps as written but someone should look at (hidden characters)."""
+    if not warnings:
+        return
+    verb = "holds" if len(warnings) == 1 else "hold"
+    st.warning(
+        f"{count(len(warnings), 'value')} {verb} invisible or direction-changing characters: "
+        "they can show as a different name from the one stored. Check them in the source system.",
+        icon=":material/visibility_off:",
+    )
+    problems_table(problems_frame(warnings), key)
 
 
 def save_mapping(source: str, kind: str, mapping: dict[str, str | None]) -> None:
@@ -1212,6 +1242,7 @@ def run_import(
             mapping=mapping,
             source_system=source or None,
             progress=progress,
+            role=_role(),
         ),  # fmt: skip
         "The import failed and nothing was written; try again, or tell the administrator.",
     )
@@ -1235,6 +1266,7 @@ def show_result(result: ingest.ImportResult | None) -> None:
             for item, _before, after in effect.kind_changes:
                 st.info(f"{plain(item)} is now a {after}.")
             (st.warning if effect.appointments else st.info)(revaluation_sentence(effect, True))
+        show_warnings(result.warnings, "u_result_warnings")
     else:
         rejected = f"{count(result.rejected, 'row')} {were(result.rejected)} rejected"
         st.error(f"Nothing was imported ({result.status}): {rejected}.")
@@ -1260,7 +1292,7 @@ def record_side_effect(**fields: Any) -> ingest.ImportResult | None:
         return None
     clean["reported_by"] = user
     result = attempt(
-        lambda: ingest.record_side_effect(store(), clean, user=user),
+        lambda: ingest.record_side_effect(store(), clean, user=user, role=_role()),
         "The side effect could not be recorded; check the appointment ID and try again.",
     )
     if result is None:
@@ -1291,7 +1323,7 @@ def undo(import_id: int) -> None:
     """Undo one import; a refusal is shown as its own sentence."""
     user = _username()
     done = attempt(
-        lambda: ingest.undo(store(), int(import_id), user=user),
+        lambda: ingest.undo(store(), int(import_id), user=user, role=_role()),
         "The import could not be undone.",
         sentences=(ingest.UndoRefused,),
     )

@@ -13,8 +13,8 @@ upload_tab, record_tab, history_tab = st.tabs(
 )
 
 with upload_tab:
-    kind = st.selectbox("What does the file hold?", ui.IMPORT_KINDS, format_func=ui.label,
-                        key="u_kind")  # fmt: skip
+    kind = st.selectbox("What does the file hold?", ui.import_kinds(user.role),
+                        format_func=ui.label, key="u_kind")  # fmt: skip
     source = st.text_input(
         "Source system (optional, e.g. Phorest)", key="u_source",
         help="A saved column mapping for this system is applied automatically.",

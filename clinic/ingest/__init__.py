@@ -46,8 +46,13 @@ def import_file(
     mapping: dict[str, str | None] | None = None,
     source_system: str | None = None,
     progress: Callable[[float, str], None] | None = None,
+    role: str | None = None,
 ) -> ImportResult:
-    """Import one export (path or bytes) all-or-nothing and record the attempt."""
+    """Import one export (path or bytes) all-or-nothing and record the attempt.
+
+    `role` is the role of the person the UI serves: an import of a kind the role may not change
+    raises auth.NotAllowed (and is audited as refused). None is the command line.
+    """
     return run_import(
         store,
         kind,
@@ -57,6 +62,7 @@ def import_file(
         mapping=mapping,
         source_system=source_system,
         progress=progress,
+        role=role,
     )
 
 
@@ -87,7 +93,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def record_side_effect(store, fields: dict, *, user: str | None = None) -> ImportResult:
+def record_side_effect(
+    store, fields: dict, *, user: str | None = None, role: str | None = None
+) -> ImportResult:
     """Record a side effect reported by phone: validated like an import, kept as kind 'manual'."""
     import csv
     import io
@@ -106,4 +114,5 @@ def record_side_effect(store, fields: dict, *, user: str | None = None) -> Impor
         user=user,
         mapping=mapping,
         record_kind="manual",
+        role=role,
     )

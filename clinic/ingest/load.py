@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,9 +14,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from clinic import audit, config, facts, sql
+from clinic import audit, auth, config, facts, sql
 from clinic.ingest import mapping as mp
-from clinic.ingest.reader import Reread, TextFile, Unreadable, open_export
+from clinic.ingest.reader import (
+    HIDDEN_CHARS,
+    Renumbered,
+    Reread,
+    TextFile,
+    Unreadable,
+    file_sha256,
+    open_export,
+    renumber,
+)
 from clinic.store import as_task
 from clinic.words import count
 
@@ -82,6 +93,11 @@ class ImportResult:
     errors: list[Problem] = field(default_factory=list)
     status: str = "committed"
     price_effect: PriceEffect | None = None  # a committed price list: what it re-valued
+    # Every problem found; `errors` lists the first max_problems() of them and then one more
+    # that says how many there are in all.
+    problem_count: int = 0
+    # Values stored as written that deserve a look (invisible or direction-changing characters).
+    warnings: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """Exactly the document `import --json` prints."""
@@ -111,6 +127,9 @@ class Preview:
     problems: list[Problem]
     rows_read: int
     price_effect: PriceEffect | None = None  # a clean price list: what importing it changes
+    # Every problem found (`problems` lists the first max_problems() and a count of the rest).
+    problem_count: int = 0
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -179,19 +198,22 @@ TARGETS = {
 }
 # The column of the file that names a duplicate key (for the problem's `column`).
 _KEY_COLUMN = {"appointments": "appointment_id", "side-effects": "report_id", "prices": "item"}
+# Columns stored as the file writes them (names, ids, free text): where hidden characters matter.
+_VERBATIM = {
+    "appointments": ("appointment_id", "clinician", "site", "treated_area"),
+    "side-effects": ("report_id", "appointment_id", "action", "outcome", "reported_by", "notes"),
+    "prices": ("item",),
+}
+_HIDDEN_REASON = (
+    "holds invisible or direction-changing characters ({chars}), so it can show as a different "
+    "text from the one stored; it is stored as written: check it in the source system"
+)
 _CLEAN_QUERY = {
     "appointments": "ingest_appointments_clean",
     "side-effects": "ingest_side_effects_clean",
     "prices": "ingest_prices_clean",
 }
 NO_ROWS = "The file has a header row but no data rows: export again with the rows to import."
-_STRUCTURE = {
-    "TOO MANY COLUMNS": "this row has more cells than there are headers",
-    "MISSING COLUMNS": "this row has fewer cells than there are headers",
-    "UNQUOTED VALUE": "a quote in this row is not closed or is misplaced",
-    "LINE SIZE OVER MAXIMUM": "this row is too long",
-    "INVALID ENCODING": "this row contains characters that are not text",
-}
 
 
 def _now() -> datetime:
@@ -214,7 +236,11 @@ def _vocabulary_rows() -> tuple[list[str], list[str], list[str]]:
 
 
 def _prepare(cur: duckdb.DuckDBPyConnection) -> None:
-    """Create the shared macros and the vocabulary table on this cursor."""
+    """Bound this cursor's working memory; create the shared macros and the vocabulary table."""
+    # One database instance serves the whole process: its memory_limit would bound the page
+    # queries too. operator_memory_limit is per connection, so only this import's sorts and hash
+    # tables (duplicate keys, joins) spill to disk past it.
+    cur.execute(f"set operator_memory_limit = '{config.import_memory_mb()}MB'")
     cur.execute(sql.load("ingest_macros")[0])
     cur.execute(
         "create or replace temp table ingest_vocab (field varchar, term varchar, canonical varchar)"
@@ -239,32 +265,38 @@ class Staged:
     rows_read: int
     problems: list[Problem]
     mapping: mp.Mapping
+    total: int = 0
+    rejected: int = 0
+    warnings: list[Problem] = field(default_factory=list)
 
 
-# Every record as text in file order; records DuckDB cannot read go to reject_errors.
+# Every record as text in file order. Strict: the first record DuckDB cannot read stops the
+# statement (recording every bad cell instead cost 1.4 KB and 20 us each: a file of broken
+# rows took gigabytes); the staged path then lets Python renumber the file (reader.renumber).
 _READ_CSV = """
     read_csv(
         $path, header = true, auto_detect = false, delim = $delim, quote = '"', escape = '"',
-        columns = $columns, store_rejects = true, null_padding = false, max_line_size = 10000000
+        columns = $columns, null_padding = false, max_line_size = 10000000
     )
 """
 
 
-def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, n: int) -> None:
+def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, numbered: Renumbered | None) -> None:
     """Load every record of the file as text into ingest_file."""
     cur.execute(
         f"create or replace temp table ingest_file as select * from {_READ_CSV}",
-        _csv_params(text, n),
+        _csv_params(text, numbered),
     )
 
 
 def _clean_select(
-    kind: str, text: TextFile, m: mp.Mapping, store_path: Path
+    kind: str, text: TextFile, m: mp.Mapping, store_path: Path, numbered: Renumbered | None = None
 ) -> tuple[str, dict[str, object]]:
     """The query (and its parameters) that parses and cleans the file in one pass.
 
-    Row i is record i of the file; blank records stay (flagged) so the line numbering holds.
-    Raw text is kept only where a value is rejected.
+    Row i is record i of the file (or, from a renumbered copy, carries its `line`); blank
+    records stay (flagged) so the line numbering holds. Raw text is kept only where a value is
+    rejected.
     """
     n = len(text.headers)
     present = {c: i for i, c in m.canonical.items()}
@@ -278,6 +310,8 @@ def _clean_select(
     # column here is also what makes DuckDB check every column's UTF-8 (it checks only the
     # columns a query reads): keep all of them in this expression.
     projections.append(f"coalesce({', '.join(f'c{i}' for i in range(n))}) is null as blank_record")
+    if numbered:
+        projections.append("line")
     # Never the raw client id, even in the record of a rejected file.
     kept = [
         f"case when e_{c} is not null then r_{c} end as v_{c}" for c in cols if c != "client_id"
@@ -296,16 +330,15 @@ def _clean_select(
 {clean_sql}
         )
         """
-    return query, {**params, **_csv_params(text, n)}
+    return query, {**params, **_csv_params(text, numbered)}
 
 
-def _csv_params(text: TextFile, n: int) -> dict[str, object]:
-    """The read_csv parameters of one file: path, delimiter and n text columns."""
-    return {
-        "path": str(text.path),
-        "delim": text.delimiter,
-        "columns": {f"c{i}": "VARCHAR" for i in range(n)},
-    }
+def _csv_params(text: TextFile, numbered: Renumbered | None) -> dict[str, object]:
+    """The read_csv parameters of a file (or its renumbered copy): path, delimiter, columns."""
+    columns = {f"c{i}": "VARCHAR" for i in range(len(text.headers))}
+    if numbered:
+        return {"path": str(numbered.path), "delim": ",", "columns": {"line": "BIGINT", **columns}}
+    return {"path": str(text.path), "delim": text.delimiter, "columns": columns}
 
 
 class _NotClean(Exception):
@@ -314,16 +347,6 @@ class _NotClean(Exception):
 
 class _NotUtf8(Exception):
     """DuckDB met bytes that are not UTF-8 past the head Python checked: decode as Windows-1252."""
-
-
-def _check_file(cur: duckdb.DuckDBPyConnection, text: TextFile) -> None:
-    """Raise what the read that just ran (and the checks beside it) found wrong with the file."""
-    text.check()
-    if text.verified:
-        return
-    query = "select exists (select 1 from reject_errors where error_type = 'INVALID ENCODING')"
-    if cur.execute(query).fetchone()[0]:
-        raise _NotUtf8
 
 
 def _load_direct(
@@ -364,17 +387,77 @@ def _load_direct(
         raise _NotClean from None
     if not inserted:  # no data row (or a problem): the staged path says which
         raise _NotClean
-    _check_file(cur, text)
+    text.check()
+    if text.hidden:  # the staged path names the lines
+        raise _NotClean
     keys = ", ".join(t.keys)
-    problems = cur.execute(
-        f"""
-        select (select count(*) from reject_errors)
-            + (select count(*) from (select 1 from {t.table} group by {keys} having count(*) > 1))
-        """
+    repeated = cur.execute(
+        f"select exists (select 1 from {t.table} group by {keys} having count(*) > 1)"
     ).fetchone()[0]
-    if problems:
+    if repeated:
         raise _NotClean
     return int(inserted)
+
+
+class _Broken(Exception):
+    """DuckDB met a record it cannot read, which aborts the transaction: renumber, start over."""
+
+
+def _renumber(text: TextFile) -> Renumbered:
+    """reader.renumber with this import's problem limit; _NotUtf8 for bytes that are not UTF-8."""
+    try:
+        return renumber(text, config.max_problems())
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
+
+
+def _read_staged(
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    text: TextFile,
+    m: mp.Mapping,
+    store_path: Path,
+    numbered: Renumbered | None,
+) -> Renumbered | None:
+    """Read the file into ingest_cleaned (ingest_file when columns are missing); the copy used.
+
+    DuckDB reads the file as it is unless a record cannot be read (wrong number of cells, a
+    misplaced quote: _Broken) or the records do not match the lines (a blank line, which DuckDB
+    skips and a spreadsheet shows, or a cell over several lines). Then Python reads it record
+    by record (reader.renumber: each line numbered as a spreadsheet shows it, broken records
+    listed) and DuckDB reads that copy instead.
+    """
+    missing = bool(m.missing(kind))
+    table = "ingest_file" if missing else "ingest_cleaned"
+
+    def read(copy: Renumbered | None) -> None:
+        if missing:  # only to count the rows of a file that cannot be imported
+            _read_csv(cur, text, copy)
+        else:
+            select, params = _clean_select(kind, text, m, store_path, copy)
+            cur.execute(f"create or replace temp table {table} as {select}", params)
+
+    if numbered is None:
+        try:
+            read(None)
+        except duckdb.InterruptException:
+            raise  # a stopping server, not a problem of the file
+        except duckdb.Error as exc:
+            text.check()  # binary bytes or mixed line ends explain a failed read better
+            message = str(exc)
+            if "Invalid unicode" in message and not text.verified:
+                raise _NotUtf8 from None
+            if "CSV Error" in message:
+                raise _Broken from None
+            first = message.splitlines()[0]
+            raise Unreadable(f"The file could not be read as a table ({first}).") from None
+        text.check()
+        records = cur.execute(f"select count(*) from {table}").fetchone()[0]
+        if records + 1 == text.lines:
+            return None
+        numbered = _renumber(text)
+    read(numbered)
+    return numbered
 
 
 def _stage(
@@ -384,100 +467,150 @@ def _stage(
     m: mp.Mapping,
     store_path: Path,
     progress: Progress,
+    numbered: Renumbered | None = None,
 ) -> Staged:
-    """Load the file into temp tables, clean it (ingest_clean) and collect every problem."""
+    """Load the file into temp tables, clean it (ingest_clean) and collect its problems.
+
+    Every problem is counted; the first max_problems() by line are listed (memory and the
+    import_rejects rows stay bounded whatever the file holds).
+    """
     _prepare(cur)
-    n = len(text.headers)
     progress(0.1, "reading and checking the file")
     missing = m.missing(kind)
-    table = "ingest_file" if missing else "ingest_cleaned"
-    try:
-        if missing:
-            _read_csv(cur, text, n)  # only to count the rows of a file that cannot be imported
-        else:
-            # Rows stay in file order, so rowid gives the line.
-            select, params = _clean_select(kind, text, m, store_path)
-            cur.execute(f"create or replace temp table ingest_cleaned as {select}", params)
-    except duckdb.InterruptException:
-        raise  # a stopping server, not a problem of the file
-    except duckdb.Error as exc:
-        text.check()  # binary bytes or mixed line ends explain a failed read better
-        first = str(exc).splitlines()[0]
-        raise Unreadable(f"The file could not be read as a table ({first}).") from None
-    _check_file(cur, text)
-    structural = cur.execute(
-        "select line, min(error_type) from reject_errors group by line order by line"
-    ).fetchall()
-    base = cur.execute(f"select coalesce(min(rowid), 0) from {table}").fetchone()[0]
-    # Loaded rows after a structurally rejected record shift by one line per such record: `g` is
-    # the number of loaded rows before the j-th rejected line, so row r follows it when r >= g.
-    file_rows = cur.execute(f"select count(*) from {table}").fetchone()[0]
-    # Fewer records than lines means a multi-line cell or a blank line (which DuckDB skips and a
-    # spreadsheet shows): only then look for blank lines, with the csv module.
-    blanks = text.blank_lines() if file_rows + len(structural) + 1 != text.lines else []
-    skipped = sorted({int(line) for line, _ in structural} | set(blanks))
-    gaps = [line - j - 2 for j, line in enumerate(skipped)]
+    numbered = _read_staged(cur, kind, text, m, store_path, numbered)
     progress(0.5, "matching lines")
-    shift = ""
-    if gaps:
-        listed = ", ".join(str(int(g)) for g in gaps)
-        shift = f" + len(list_filter([{listed}]::bigint[], lambda g: g <= rn))"
     if missing:
+        n = len(text.headers)
         any_cell = f"coalesce({', '.join(f'c{i}' for i in range(n))}) is not null"
         loaded = cur.execute(f"select count(*) from ingest_file where {any_cell}").fetchone()[0]
     else:
-        # A view cannot take bound parameters; these are integers we computed, never file text.
+        # Rows stay in file order, so rowid gives the line (a renumbered copy carries it). A
+        # view cannot take bound parameters; `base` is an integer we computed, never file text.
+        if numbered:
+            source = "select * from ingest_cleaned"
+        else:
+            base = cur.execute("select coalesce(min(rowid), 0) from ingest_cleaned").fetchone()[0]
+            source = f"select (rowid - {int(base)} + 2)::bigint as line, * from ingest_cleaned"
         cur.execute(
             f"""
             create or replace temp view ingest_clean as
-            select (rn + 2{shift})::bigint as line, * exclude (rn, blank_record)
-            from (select (rowid - {int(base)})::bigint as rn, * from ingest_cleaned)
-            where not blank_record
+            select * exclude (blank_record) from ({source}) where not blank_record
             """
         )
         loaded = cur.execute("select count(*) from ingest_clean").fetchone()[0]
-    rows_read = int(loaded) + len(structural)
+    broken = numbered.broken if numbered else 0
+    rows_read = int(loaded) + broken
     if not rows_read:
         raise Unreadable(NO_ROWS)
-    problems = [
-        Problem(int(line), None, None, _STRUCTURE.get(err, f"this row cannot be read ({err})"))
-        for line, err in structural
-    ]
-    for header, canonical in m.duplicates:
-        problems.append(
-            Problem(1, header, None, f"a second column maps to {canonical}; map it or ignore it")
-        )
-    for canonical in missing:
-        expected = ", ".join(mp.expected_headers(kind, canonical))
-        problems.append(
-            Problem(
-                1,
-                canonical,
-                None,
-                f"required column {canonical} not found; expected one of the headers {expected}",
-            )
-        )
     cur.execute(
         "create or replace temp table ingest_problems (line bigint, pos integer, "
         '"column" varchar, value varchar, reason varchar)'
     )
-    if missing:
-        return Staged(rows_read, problems, m)
-    progress(0.6, "collecting problems")
-    _collect_problems(cur, kind, m)
+    header = [
+        Problem(1, h, None, f"a second column maps to {canonical}; map it or ignore it")
+        for h, canonical in m.duplicates
+    ]
+    for canonical in missing:
+        expected = ", ".join(mp.expected_headers(kind, canonical))
+        reason = f"required column {canonical} not found; expected one of the headers {expected}"
+        header.append(Problem(1, canonical, None, reason))
+    structural = [Problem(line, None, None, why) for line, why in getattr(numbered, "problems", [])]
+    _insert_problems(cur, "ingest_problems", {"pos": -3}, structural)
+    _insert_problems(cur, "ingest_problems", {"pos": -2}, header)
+    found = Found(broken + len(header), broken)
+    if not missing:
+        progress(0.6, "collecting problems")
+        found = _collect_problems(cur, kind, m, found)
+    limit = config.max_problems()
     rows = cur.execute(
-        'select line, "column", value, reason from ingest_problems order by line, pos'
+        'select line, "column", value, reason from ingest_problems order by line, pos limit $n',
+        {"n": limit},
     ).fetchall()
-    problems.extend(Problem(int(r[0]), r[1], r[2], r[3]) for r in rows)
-    problems.sort(key=lambda p: p.line or 0)
-    return Staged(rows_read, problems, m)
+    problems = [Problem(int(r[0]), r[1], r[2], r[3]) for r in rows]
+    if found.total > len(problems):
+        problems.append(_more(found.total, len(problems)))
+    warnings = _collect_warnings(cur, kind, m) if text.hidden and not missing else []
+    return Staged(rows_read, problems, m, found.total, found.rejected, warnings)
 
 
-def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) -> None:
-    """Fill ingest_problems from the e_<column> reasons and from duplicate keys."""
+def _collect_warnings(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) -> list[Problem]:
+    """The first max_problems() values of verbatim columns that hold hidden characters."""
+    limit = config.max_problems()
+    found: list[Problem] = []
+    for c in _VERBATIM[kind]:
+        rows = cur.execute(
+            f"select line, {c} from ingest_clean where regexp_matches({c}, $chars) "
+            "order by line limit $n",
+            {"chars": HIDDEN_CHARS, "n": limit},
+        ).fetchall()
+        for line, value in rows:
+            chars = sorted({ch for ch in value if re.fullmatch(HIDDEN_CHARS, ch)})
+            names = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".strip() for ch in chars)
+            shown = "".join(f"<U+{ord(ch):04X}>" if ch in chars else ch for ch in value)
+            found.append(
+                Problem(int(line), m.header_of(c) or c, shown, _HIDDEN_REASON.format(chars=names))
+            )
+    return sorted(found, key=lambda p: p.line or 0)[:limit]
+
+
+def _insert_problems(
+    cur: duckdb.DuckDBPyConnection, table: str, first: dict[str, int], problems: list[Problem]
+) -> None:
+    """Insert problems into a problems table in one statement, after the `first` columns."""
+    if not problems:
+        return
+    # One statement with lists (executemany runs one statement per row: 1 s for 1,000 rows).
+    # `table` and the keys of `first` are our own names, never file text.
+    cur.execute(
+        f"""
+        insert into {table} ({", ".join(first)}, line, "column", value, reason)
+        select {", ".join(f"${k}" for k in first)}, unnest($line), unnest($column),
+            unnest($value), unnest($reason)
+        """,
+        {
+            **first,
+            "line": [p.line for p in problems],
+            "column": [p.column for p in problems],
+            "value": [p.value for p in problems],
+            "reason": [p.reason for p in problems],
+        },
+    )
+
+
+def _more(total: int, listed: int) -> Problem:
+    """The last problem of a list cut short: how many there are in all."""
+    return Problem(
+        None,
+        None,
+        None,
+        f"{total:,} problems in all; the first {listed:,} by line are listed. Fix these (often "
+        "one cause, such as a wrongly mapped column) and check the file again.",
+    )
+
+
+@dataclass
+class Found:
+    """How many problems a file has in all and how many of its rows they reject."""
+
+    total: int
+    rejected: int
+
+
+def _collect_problems(
+    cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping, found: Found
+) -> Found:
+    """Add the first problems of each column and of duplicate keys to ingest_problems; count all.
+
+    Each column lists at most max_problems() rows (a top-N by line), and each repeated key is
+    one problem naming its first lines and how many there are: memory stays bounded by the
+    number of distinct repeated keys, never by the number of rows (or their square).
+    """
+    limit = config.max_problems()
     cols = mp.columns(kind)
-    checks = " or ".join(f"e_{c} is not null" for c in cols)
-    if cur.execute(f"select count(*) from ingest_clean where {checks}").fetchone()[0]:
+    any_bad = " or ".join(f"c.e_{c} is not null" for c in cols)
+    counted = " + ".join(f"count(e_{c})" for c in cols)
+    bad_values = cur.execute(f"select {counted} from ingest_clean").fetchone()[0]
+    if bad_values:
         for pos, c in enumerate(cols):
             # Never the raw client id, even in the record of a rejected file.
             value = "cast(null as varchar)" if c == "client_id" else f"c.v_{c}"
@@ -487,35 +620,53 @@ def _collect_problems(cur: duckdb.DuckDBPyConnection, kind: str, m: mp.Mapping) 
                 select c.line, $pos, $header, {value}, c.e_{c}
                 from ingest_clean c
                 where c.e_{c} is not null
+                order by c.line
+                limit $n
                 """,
-                {"pos": pos, "header": m.header_of(c) or c},
+                {"pos": pos, "header": m.header_of(c) or c, "n": limit},
             )
     target = TARGETS[kind]
-    key_cols = ", ".join(target.keys)
+    keys = ", ".join(target.keys)
     label_expr = " || ' from ' || ".join(f"{k}::varchar" for k in target.keys)
     not_null = " and ".join(f"{k} is not null" for k in target.keys)
-    key_col = _KEY_COLUMN[kind]
-    repeated = cur.execute(
-        f"select count(*) from (select 1 from ingest_clean where {not_null} "
-        f"group by {key_cols} having count(*) > 1)"
-    ).fetchone()[0]
-    if not repeated:
-        return
     cur.execute(
         f"""
-        insert into ingest_problems
-        select line, -1, $header, label,
-            $label || ' ' || label || ' also on line '
-                || array_to_string(list_filter(lines, lambda x: x <> line), ', ')
-        from (
-            select line, {label_expr} as label,
-                list(line order by line) over (partition by {key_cols}) as lines
-            from ingest_clean where {not_null}
-        )
-        where len(lines) > 1
-        """,
-        {"header": m.header_of(key_col) or key_col, "label": target.key_label},
+        create or replace temp table ingest_dups as
+        select {keys}, {label_expr} as label, min(line, 6) as lines, count(*) as n
+        from ingest_clean where {not_null}
+        group by {keys} having count(*) > 1
+        """
     )
+    repeated = cur.execute("select count(*) from ingest_dups").fetchone()[0]
+    if repeated:
+        key_col = _KEY_COLUMN[kind]
+        # One problem per key, on its first line: "also on line 4", or the first five others and
+        # how many more ("also on lines 3, 4, 5, 6, 7 and 9,994 more").
+        cur.execute(
+            """
+            insert into ingest_problems
+            select lines[1], -1, $header, label,
+                $label || ' ' || label || ' also on line'
+                    || case when n > 2 then 's ' else ' ' end
+                    || array_to_string(lines[2:], ', ')
+                    || case when n > 6 then ' and ' || format('{:,}', n - 6) || ' more' else ''
+                        end
+            from ingest_dups
+            order by lines[1]
+            limit $n
+            """,
+            {"header": m.header_of(key_col) or key_col, "label": target.key_label, "n": limit},
+        )
+    rejected = found.rejected
+    if bad_values or repeated:
+        on = " and ".join(f"d.{k} = c.{k}" for k in target.keys)
+        rejected += cur.execute(
+            f"""
+            select count(*) from ingest_clean c left join ingest_dups d on {on}
+            where {any_bad} or d.n is not null
+            """
+        ).fetchone()[0]
+    return Found(found.total + int(bad_values) + int(repeated), int(rejected))
 
 
 def _upsert(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> tuple[int, int, int]:
@@ -591,11 +742,6 @@ def _audit(
     )
 
 
-def _rejected_count(problems: list[Problem]) -> int:
-    """How many data rows have at least one problem."""
-    return len({p.line for p in problems if p.line is not None and p.line > 1})
-
-
 def _unreadable(
     store, kind: str, name: str, source, user: str | None, exc: Exception
 ) -> ImportResult:
@@ -605,9 +751,10 @@ def _unreadable(
     result = ImportResult(None, kind, name, "", status="unreadable")
     if isinstance(source, bytes):
         result.file_sha256 = hashlib.sha256(source).hexdigest()
-    elif Path(source).is_file() and Path(source).stat().st_size <= config.max_upload_mb() << 20:
-        result.file_sha256 = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    elif Path(source).is_file():
+        result.file_sha256 = file_sha256(Path(source))
     result.errors = [Problem(None, None, None, str(exc))]
+    result.problem_count = 1
     _audit(store, user, "import", "unreadable", None, _details(result))
     return result
 
@@ -624,12 +771,21 @@ def run_import(
     source_system: str | None = None,
     progress: Progress | None = None,
     record_kind: str | None = None,
+    role: str | None = None,
 ) -> ImportResult:
     """Import one export all-or-nothing; see clinic.ingest.import_file."""
     from clinic.ingest.mappings import load_mapping
 
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    try:
+        auth.check_write(role, record_kind or kind)
+    except auth.NotAllowed:
+        audit.log(
+            store, user=user, role=role, action="import", outcome="refused", object=None,
+            details={"kind": record_kind or kind, "file_name": file_name},
+        )  # fmt: skip
+        raise
     report = progress or (lambda _f, _m: None)
     name = file_name or ("upload" if isinstance(source, bytes) else Path(source).name)
     report(0.0, "opening the file")
@@ -728,39 +884,30 @@ def _import_direct(job: _Job) -> ImportResult | None:
 
 def _import_staged(job: _Job) -> ImportResult:
     """Stage, check and upsert a file in one write transaction (rejected files write no rows)."""
+    try:
+        return _staged_once(job, None)
+    except _Broken:  # rolled back; Python reads the file record by record, then again
+        return _staged_once(job, _renumber(job.text))
+
+
+def _staged_once(job: _Job, numbered: Renumbered | None) -> ImportResult:
+    """One transaction of _import_staged: from the file, or from its renumbered copy."""
     kind = job.kind
     with job.store.writer() as cur:
         import_id = _next_import_id(cur)
-        staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report)
+        staged = _stage(cur, kind, job.text, job.mapping, job.store.path, job.report, numbered)
         result = ImportResult(
             import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read
         )
+        result.warnings = staged.warnings
         if staged.problems:
             result.status = "rejected"
             result.errors = staged.problems
-            result.rejected = _rejected_count(staged.problems)
+            result.problem_count = staged.total
+            result.rejected = staged.rejected
             _record(cur, result, job)
-            cur.execute(
-                'insert into import_rejects select $id, line, "column", value, reason '
-                "from ingest_problems",
-                {"id": import_id},
-            )
-            # Problems found before the row checks (header, structure) are stored too.
-            extra = [p for p in staged.problems if p.line == 1 or p.column is None]
-            if extra:
-                cur.executemany(
-                    "insert into import_rejects values ($id, $line, $col, $value, $reason)",
-                    [
-                        {
-                            "id": import_id,
-                            "line": p.line,
-                            "col": p.column,
-                            "value": p.value,
-                            "reason": p.reason,
-                        }
-                        for p in extra
-                    ],
-                )
+            # The listed problems only (and the count of the rest): a bounded number of rows.
+            _insert_problems(cur, "import_rejects", {"import_id": import_id}, staged.problems)
         else:
             job.report(0.7, "writing the rows")
             if kind == "prices":
@@ -785,14 +932,22 @@ def _details(result: ImportResult) -> dict:
             "unchanged": result.unchanged,
             "rejected": result.rejected,
         },
+        **({"warnings": len(result.warnings)} if result.warnings else {}),
     }
 
 
 def _record(cur, result: ImportResult, job: _Job) -> None:
     """Insert the imports row of this attempt."""
     message = None
+    if result.warnings:
+        first = result.warnings[0]
+        message = (
+            f"{len(result.warnings):,} value(s) hold invisible or direction-changing characters; "
+            f"first on line {first.line}, column {first.column}"
+        )
     if result.errors:
-        message = f"{count(len(result.errors), 'problem')}; first: {result.errors[0].reason}"
+        found = max(result.problem_count, len(result.errors))
+        message = f"{count(found, 'problem')}; first: {result.errors[0].reason}"
     cur.execute(
         """
         insert into imports (import_id, kind, file_name, file_sha256, user_name, source,
@@ -837,18 +992,27 @@ def run_preview(
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     try:
-        text = open_export(data, file_name)
+        # Read whole (in chunks): a preview has no retry for what the checks beside a parse find.
+        text = open_export(data, file_name, whole=True)
     except Unreadable as exc:
-        return Preview([], {}, [], [], [], pd.DataFrame(), [Problem(None, None, None, str(exc))], 0)
+        problem = Problem(None, None, None, str(exc))
+        return Preview([], {}, [], [], [], pd.DataFrame(), [problem], 0, 1)
     try:
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = mp.detect(kind, text.headers, mapping, saved)
         with store.cursor() as cur:
             try:
-                staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None)
+                try:
+                    staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None)
+                except _Broken:
+                    staged = _stage(cur, kind, text, m, store.path, lambda _f, _m: None,
+                                    _renumber(text))  # fmt: skip
             except Unreadable as exc:
                 problem = Problem(None, None, None, str(exc))
-                return Preview(text.headers, m.as_dict(), [], [], [], pd.DataFrame(), [problem], 0)
+                empty = pd.DataFrame()
+                return Preview(
+                    text.headers, m.as_dict(), [], [], [], empty, [problem], 0, problem_count=1
+                )
             effect = None
             if m.missing(kind):
                 sample = pd.DataFrame()
@@ -871,4 +1035,6 @@ def run_preview(
         problems=staged.problems,
         rows_read=staged.rows_read,
         price_effect=effect,
+        problem_count=staged.total,
+        warnings=staged.warnings,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clinic import facts
+from clinic import auth, facts
 from clinic.ingest.load import TARGETS, _audit
 from clinic.store import as_task
 from clinic.words import were
@@ -44,15 +44,35 @@ def _target(kind: str):
     return TARGETS["side-effects" if kind == "manual" else kind]
 
 
+def _check_role(store, import_id: int, kind: str, owner: str | None, user, role) -> None:
+    """Raise (and audit) auth.NotAllowed for an undo this role may not make."""
+    try:
+        auth.check_write(role, kind)
+        if role is not None and auth.AUDIT_SCOPE.get(role) == "own-imports" and owner != user:
+            raise auth.NotAllowed(
+                f"Your role ({role}) may undo only your own imports; import {import_id} was "
+                f"made by {owner or 'someone else'}."
+            )
+    except auth.NotAllowed as exc:
+        _audit(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
+        raise
+
+
 @as_task
-def undo(store, import_id: int, *, user: str | None = None) -> UndoResult:
-    """Revert one committed import, or raise UndoRefused with a sentence saying why not."""
+def undo(store, import_id: int, *, user: str | None = None, role: str | None = None) -> UndoResult:
+    """Revert one committed import, or raise UndoRefused with a sentence saying why not.
+
+    `role` is the role of the person the UI serves (None: the command line): it must be one that
+    may change that kind of data, and staff may undo only their own imports (auth.NotAllowed).
+    """
     found = store.rows(
-        "select kind, status from imports where import_id = $id", {"id": int(import_id)}
+        "select kind, status, user_name from imports where import_id = $id",
+        {"id": int(import_id)},
     )
     if not found:
         raise UnknownImport(f"There is no import {import_id}.")
-    kind, status = found[0]
+    kind, status, owner = found[0]
+    _check_role(store, int(import_id), kind, owner, user, role)
     try:
         with store.writer() as cur:
             # Re-read under the write lock: another undo may have just run.

@@ -135,3 +135,34 @@ def test_add_price(seeded: Path, open_app) -> None:
         {"d": "2026-06-30"},
     )
     assert float(price) == 140.0
+
+
+def test_staff_are_not_offered_the_price_list(empty: Path, open_app) -> None:
+    """Staff choose among appointments and side effects only; managers may import prices too."""
+    staff = open_app("staff", "pages/upload.py")
+    assert staff.selectbox(key="u_kind").options == ["Appointments", "Side-effects"]
+    manager = open_app("manager", "pages/upload.py")
+    assert "Prices" in manager.selectbox(key="u_kind").options
+
+
+def test_staff_import_passes_their_role_to_the_importer(empty: Path, open_app) -> None:
+    """What staff may import they can, recorded in their name with their role checked."""
+    _prices_loaded(open_app)
+    at = open_app("staff", "pages/upload.py")
+    at.selectbox(key="u_kind").set_value("appointments").run()
+    at.file_uploader(key="u_file").set_value(("export.csv", GOOD, "text/csv")).run()
+    at.button(key="u_import").click().run()
+    assert "Imported: 2 new, 0 updated, 0 unchanged." in [s.value for s in at.success]
+    store = open_store(empty)
+    assert store.scalar("select user_name from imports order by import_id desc limit 1") == "staff"
+
+
+def test_hidden_characters_are_shown_before_the_import(empty: Path, open_app) -> None:
+    """The preview warns of a name holding a right-to-left override, and names its line."""
+    _prices_loaded(open_app)
+    utf8 = GOOD.replace(b"\xa3", "£".encode())  # one encoding: UTF-8 throughout
+    tricky = utf8.replace(b"Bob Jones,Dr Ames", "Bob Jones,Dr \u202eAmes".encode())
+    at = _upload(open_app, "appointments", "export.csv", tricky)
+    assert any("direction-changing" in w.value for w in at.warning)
+    frame = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert list(frame["line"]) == [3] and "U+202E" in frame["value"][0]

@@ -198,3 +198,126 @@ def test_role_comes_from_the_account_when_not_given(store):
     rows = store.rows("select username, role from audit_log where action = 'import' order by seq")
     assert rows == [("sam", "staff"), ("nobody", None)]
     assert audit.verify(store).ok
+
+
+def _rewrite_from(store: Store, seq: int, key: bytes | None) -> None:
+    """Edit row `seq` and recompute every later hash with the package's own function."""
+    rows = store.rows(
+        "select seq, logged_at, username, role, action, outcome, object, details, prev_hash "
+        "from audit_log where seq >= $s order by seq",
+        {"s": seq},
+    )
+    prev = rows[0][8]
+    for r in rows:
+        outcome = "failed" if r[0] == seq else r[5]
+        digest = audit._row_hash(prev, r[0], r[1], r[2], r[3], r[4], outcome, r[6], r[7], key)
+        store.rows(
+            "update audit_log set outcome = $o, prev_hash = $p, hash = $h where seq = $s",
+            {"o": outcome, "p": prev, "h": digest, "s": r[0]},
+        )
+        prev = digest
+
+
+def test_deleting_the_newest_rows_is_found(store):
+    """Rows deleted from the end leave an intact chain; the anchor file names the lost rows."""
+    _fill(store, 5)
+    store.rows("delete from audit_log where seq >= 4")
+    result = audit.verify(store)
+    assert not result.ok and result.first_bad_seq == 4
+    assert "ends at row 3" in result.reason and "records row 4" in result.reason
+
+
+def test_deleting_every_row_is_found(store):
+    """An emptied trail is not "intact": the anchor file says rows were written."""
+    _fill(store, 5)
+    store.rows("delete from audit_log")
+    result = audit.verify(store)
+    assert not result.ok and result.first_bad_seq == 1
+
+
+def test_rows_recomputed_with_the_packages_function_are_found(store):
+    """Edited rows rehashed without the key (plain SHA-256, as before) fail at the edit."""
+    _fill(store, 5)
+    _rewrite_from(store, 3, None)
+    result = audit.verify(store)
+    assert not result.ok and result.first_bad_seq == 3
+    assert "not keyed" in result.reason
+
+
+def test_rows_recomputed_with_the_key_are_found_by_the_anchor(store):
+    """Even with the key, a rewritten row differs from the hash anchored when it was written."""
+    from clinic import config
+
+    _fill(store, 5)
+    _rewrite_from(store, 3, config.audit_key(store.path))
+    result = audit.verify(store)
+    assert not result.ok and result.first_bad_seq == 3
+    assert "differs from the hash anchored" in result.reason
+
+
+def test_a_missing_anchor_or_key_is_found(store):
+    """Deleting the anchor file, or the key, does not make a keyed trail pass."""
+    from clinic import config
+
+    _fill(store, 2)
+    anchor = config.audit_anchor_path(store.path)
+    kept = anchor.read_bytes()
+    anchor.unlink()
+    assert "anchor file" in audit.verify(store).reason and not audit.verify(store).ok
+    anchor.write_bytes(kept)
+    assert audit.verify(store).ok
+    config.audit_key_path(store.path).unlink()
+    result = audit.verify(store)
+    assert not result.ok and "key" in result.reason and result.first_bad_seq == 1
+
+
+def test_a_plain_trail_verifies_up_to_the_switch_to_the_key(store):
+    """An older store's plain SHA-256 rows still verify; the first keyed row marks the switch."""
+    from clinic import config
+
+    prev = audit.GENESIS
+    for seq in (1, 2, 3):  # as the package wrote them before the key existed
+        at = datetime(2026, 1, seq, 9, 0)
+        digest = audit._row_hash(prev, seq, at, "ann", "admin", "login", "ok", None, None)
+        store.rows(
+            "insert into audit_log values ($s, $at, 'ann', 'admin', 'login', 'ok', null, null, "
+            "$p, $h)",
+            {"s": seq, "at": at, "p": prev, "h": digest},
+        )
+        prev = digest
+    old = audit.verify(store)
+    assert old.ok and old.keyed_from is None and "plain SHA-256" in old.reason
+    assert not config.audit_key_path(store.path).exists()
+    _fill(store, 2)
+    rows = store.rows("select seq, action, hash from audit_log order by seq")
+    assert [(s, a) for s, a, _h in rows[3:]] == [
+        (4, audit.SWITCH_ACTION), (5, "login"), (6, "import")
+    ]  # fmt: skip
+    assert all(h.startswith(audit.KEYED) for _s, _a, h in rows[3:])
+    result = audit.verify(store)
+    assert result.ok and result.keyed_from == 4 and result.anchored == 3
+    assert "Rows 1-3 are chained by plain SHA-256" in result.reason
+    assert "Rows 4-6 are chained by HMAC-SHA-256" in result.reason
+    store.rows("update audit_log set username = 'eve' where seq = 2")
+    _rewrite_from(store, 2, None)  # the plain part recomputed: the switch row no longer links
+    assert audit.verify(store).first_bad_seq == 4
+
+
+def test_every_write_reaches_the_system_log(store, monkeypatch):
+    """Each row's sequence number and hash go to the system log (a syslog server on loopback)."""
+    import socket
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(5)
+    monkeypatch.setenv("CLINIC_SYSLOG", f"127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setattr(audit, "_syslog_logger", None)
+    try:
+        _fill(store, 2)
+        received = [server.recv(4096).decode() for _ in range(2)]
+    finally:
+        server.close()
+        audit.logging.getLogger("clinic.audit.anchor").handlers.clear()
+    hashes = [h for (h,) in store.rows("select hash from audit_log order by seq")]
+    for seq, (message, digest) in enumerate(zip(received, hashes, strict=True), start=1):
+        assert f"clinic audit clinic.duckdb seq={seq} hash={digest}" in message

@@ -222,3 +222,17 @@ def test_export_complications_csv(seeded: Path, tmp_path: Path) -> None:
     assert done.returncode == 0
     lines = done.stdout.lstrip("\ufeff").splitlines()
     assert len(lines) == 2 and lines[0].startswith("report_id,")
+
+
+def test_export_out_refuses_a_symbolic_link(seeded: Path, tmp_path: Path) -> None:
+    """--out naming a symlink is refused (exit 2); the file it points to is left as it was."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    link = tmp_path / "export.csv"
+    link.symlink_to(victim)
+    done = run(seeded, "export", "complications", "--out", str(link))
+    assert done.returncode == 2 and "symbolic link" in done.stderr, done.stderr
+    assert victim.read_text() == "keep me\n"
+    plain = tmp_path / "plain.csv"
+    assert run(seeded, "export", "complications", "--out", str(plain)).returncode == 0
+    assert plain.stat().st_mode & 0o777 == 0o600

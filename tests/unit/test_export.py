@@ -30,6 +30,9 @@ def test_hostile_cells_are_defused() -> None:
         "\nx",
         "fine",
         "a=b",
+        "note;=1+1",
+        "a; -cmd|' /C calc'!A0;b",
+        "a;b=c",
     ]
     df = pd.DataFrame({"notes": hostile})
     rows = parse(safe_csv(df))
@@ -45,7 +48,18 @@ def test_hostile_cells_are_defused() -> None:
         "'\nx",
         "fine",
         "a=b",
+        "note;'=1+1",
+        "a;' -cmd|' /C calc'!A0;b",
+        "a;b=c",
     ]
+
+
+def test_semicolon_spreadsheets_see_no_formula() -> None:
+    """Split at ';' as a semicolon-locale spreadsheet does, no part of a cell starts a formula."""
+    df = pd.DataFrame({"notes": ["note;=1+1", "x; @SUM(A1)", ";+1"]})
+    for line in safe_csv(df)[3:].decode("utf-8").splitlines()[1:]:
+        for part in line.split(";"):
+            assert not part.strip().strip('"').lstrip().startswith(("=", "+", "-", "@")), part
 
 
 def test_rfc4180_quoting_and_crlf() -> None:

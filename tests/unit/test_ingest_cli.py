@@ -115,3 +115,15 @@ def test_undo_exit_codes(tmp_path: Path, files: dict[str, Path]):
     unknown = run(db, "undo", "99")
     assert unknown.returncode == 2 and "no import 99" in unknown.stderr
     assert "Traceback" not in again.stderr + unknown.stderr
+
+
+def test_import_prints_hidden_character_warnings(tmp_path: Path, files: dict[str, Path]):
+    """A name with a right-to-left override imports; the CLI says which line to check."""
+    db = tmp_path / "w.duckdb"
+    assert run(db, "import", "prices", str(files["prices"])).returncode == 0
+    path = tmp_path / "rtl.csv"
+    path.write_bytes(APPTS.replace(b"Dr X", "Dr \u202eX".encode()))
+    done = run(db, "import", "appointments", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "warnings (1):" in done.stdout
+    assert "line 2, Therapist: 'Dr <U+202E>X' holds invisible" in done.stdout

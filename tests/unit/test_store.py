@@ -80,3 +80,31 @@ def test_one_writer_at_a_time(store):
     with store.writer():
         pass
     assert store.data_version() == before + 1
+
+
+def _mode(path) -> int:
+    """The permission bits of a file."""
+    return path.stat().st_mode & 0o777
+
+
+def test_store_wal_and_pre_migration_copy_are_private(db_path, tmp_path, monkeypatch):
+    """The store, its .wal and its .bak are 0600; an older store made 0644 is made 0600."""
+    import shutil
+
+    from clinic import config
+
+    first = Store(db_path)
+    first.rows("create table probe (x integer)")
+    first.rows("insert into probe values (1)")
+    wal = db_path.with_name(db_path.name + ".wal")
+    assert wal.exists() and _mode(wal) == 0o600
+    first.close()
+    assert _mode(db_path) == 0o600
+    db_path.chmod(0o644)  # as a store made before this change was
+    queries = tmp_path / "queries"
+    shutil.copytree(config.QUERIES, queries)
+    (queries / "schema" / "999_probe.sql").write_text("create table probe2 (x integer);\n")
+    monkeypatch.setattr("clinic.store.QUERIES", queries)
+    Store(db_path).close()
+    assert _mode(db_path) == 0o600
+    assert _mode(db_path.with_name(f"{db_path.name}.pre-999.bak")) == 0o600
