@@ -172,6 +172,7 @@ def send(message: EmailMessage, recipients: Sequence[str], s: MailSettings) -> S
         raise MailError("There is nobody to send this to.")
     where = f"{s.host}:{s.port}"
     password = s.secret() if s.user else None
+    step = "connect"
     try:
         if s.tls == "tls":
             server: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -181,9 +182,12 @@ def send(message: EmailMessage, recipients: Sequence[str], s: MailSettings) -> S
             server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         with server:
             if s.tls == "starttls":
+                step = "starttls"
                 server.starttls(context=_context(s))
             if s.user:
+                step = "login"
                 server.login(s.user, password or "")
+            step = "send"
             refused = server.send_message(message, from_addr=s.sender, to_addrs=list(recipients))
     except ConnectionRefusedError:
         raise MailError(
@@ -205,7 +209,18 @@ def send(message: EmailMessage, recipients: Sequence[str], s: MailSettings) -> S
             f"trusted ({exc.verify_message}). If the server uses a private certificate, set "
             "CLINIC_SMTP_CA_FILE to the authority that signed it."
         ) from None
-    except (ssl.SSLError, smtplib.SMTPNotSupportedError) as exc:
+    except smtplib.SMTPNotSupportedError:
+        if step == "login":
+            raise MailError(
+                f"The mail server {where} offers no login on this connection (servers offer it "
+                "after STARTTLS): set CLINIC_SMTP_TLS to starttls or tls, or leave "
+                "CLINIC_SMTP_USER unset for a server that needs no login."
+            ) from None
+        raise MailError(
+            f"The mail server {where} does not offer STARTTLS: set CLINIC_SMTP_TLS to tls for "
+            "a server that speaks TLS from the start (usually port 465)."
+        ) from None
+    except ssl.SSLError as exc:
         raise MailError(
             f"The secure connection to the mail server {where} failed ({exc}): check "
             "CLINIC_SMTP_TLS (starttls on port 587, tls on port 465) and the server's TLS set-up."

@@ -131,7 +131,8 @@ def pack_figures(store: Store, month: str | date, as_of: date) -> dict:
         "complications": _rows(metrics.complications(store, f)),
         "complications_serious": _rows(metrics.complications(store, f, serious=True)),
         "complications_by_effect": _rows(metrics.complications(store, f, by="effect")),
-        "complications_by_clinician": _rows(metrics.funnel(store, f, "clinician")),
+        "complications_by_clinician": _rows(metrics.complications(store, f, by="clinician")),
+        "funnel_by_clinician": _rows(metrics.funnel(store, f, "clinician")),
         "compliance": _rows(metrics.compliance(store, f, as_of)),
         "spc": _rows(spc),
         "serious_events": serious_reported(store, p, limit=SERIOUS_ROWS),
@@ -327,7 +328,7 @@ def pack_html(store: Store, month: str | date, as_of: date, *, clinic: str | Non
         f"<tr><td>{e(str(r['clinician']))}</td><td class='n'>{r['eligible']:,}</td>"
         f"<td class='n'>{r['events']:,}</td><td class='n'>{formats.percent(r['rate'])}</td>"
         f"<td>{e(r['signal'] or 'within the limits')}</td></tr>"
-        for r in figs["complications_by_clinician"]
+        for r in figs["funnel_by_clinician"]
     ]
     out.append(
         _table(
