@@ -36,6 +36,14 @@ MEASURE_LABELS = {
     "compression": "Compression recorded",
 }
 
+# Codes the store keeps that people read as words (a value not listed is shown as it is).
+WORDS = {
+    "self-pay": "Self-pay",
+    "nhs": "NHS",
+    "insurance": "Insurance",
+    "not recorded": "Not recorded",
+}
+
 
 def _missing(value: object) -> bool:
     """Whether a value is empty (None, NaN, NaT, blank text)."""
@@ -123,3 +131,8 @@ def label(name: object) -> str:
         return ""
     text = str(name)
     return MEASURE_LABELS.get(text, text.replace("_", " ").capitalize())
+
+
+def word(value: object) -> str:
+    """A stored code as people say it (nhs -> NHS); any other value as it is."""
+    return WORDS.get(str(value), str(value))
