@@ -69,6 +69,15 @@ def day(value: object) -> str:
     return f"{_when(value):{DAY}}"
 
 
+def read_day(text: str) -> date:
+    """A date typed or linked: ISO 2025-04-03 or UK 03/04/2025 (3 April, never read as US)."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return datetime.strptime(text, DAY).date()  # raises ValueError if neither
+
+
 def uk_time(value: object) -> datetime | None:
     """A stored timestamp (naive means UTC) as an aware datetime in UK time; None when empty."""
     if _missing(value):

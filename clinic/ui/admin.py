@@ -151,7 +151,9 @@ def save_price(
         upload.show_result(result)
         return
     effect = result.price_effect
-    said = [f"Saved: {plain(item.strip())} at {formats.money(price)} from {valid_from:%d/%m/%Y}."]
+    said = [
+        f"Saved: {plain(item.strip())} at {formats.money(price)} from {formats.day(valid_from)}."
+    ]
     said += [f"{plain(i)} is now a {a}." for i, _b, a in effect.kind_changes]
     said.append(upload.revaluation_sentence(effect, done=True))
     widgets.restart_form({}, " ".join(said))

@@ -14,7 +14,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import streamlit as st
@@ -75,15 +75,6 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
         year_ago = today.replace(year=today.year - 1, day=min(today.day, last_day))
         return year_ago + timedelta(days=1), today
     return None, None
-
-
-def read_day(text: str) -> date:
-    """A date typed or linked: ISO 2025-04-03 or UK 03/04/2025 (3 April, never read as US)."""
-    text = text.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return datetime.strptime(text, "%d/%m/%Y").date()  # raises ValueError if neither
 
 
 # -- the URL codec -------------------------------------------------------------------------------
@@ -148,7 +139,7 @@ def read_url(
         text = str(text)
         if name in _URL_NAMES:
             try:
-                values[name] = read_day(text)
+                values[name] = formats.read_day(text)
             except ValueError:
                 refused.append(_date_refused(f"{dates}-{_URL_NAMES[name]} date", text))
         elif name == "serious":
