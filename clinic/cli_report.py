@@ -23,10 +23,16 @@ REPORT_REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
 
 
 def _filters(args: argparse.Namespace) -> metrics.Filters:
-    """Session filters from --from/--to/--site/--clinician, refusing an inverted range."""
+    """Session filters from --from/--to/--site/--clinician/--funding, refusing an inverted range."""
     if args.start and args.end and args.start > args.end:
         raise CliError("--from must not be after --to.", USAGE)
-    return metrics.Filters(start=args.start, end=args.end, site=args.site, clinician=args.clinician)
+    return metrics.Filters(
+        start=args.start,
+        end=args.end,
+        site=args.site,
+        clinician=args.clinician,
+        funding=args.funding,
+    )
 
 
 def _json_value(value: object) -> object:
@@ -121,7 +127,7 @@ def cmd_export(args: argparse.Namespace, store: Store) -> int:
     """Write complication records as safe CSV to --out or stdout."""
     if args.start and args.end and args.start > args.end:
         raise CliError("--from must not be after --to.", USAGE)
-    r = metrics.RecordFilter(
+    r = metrics.Filters(
         start=args.start, end=args.end, effect=args.effect, clinician=args.clinician
     )
     from clinic import export
@@ -153,11 +159,12 @@ def _write_out(path: Path, data: bytes) -> None:
 
 
 def _range_options(p: argparse.ArgumentParser) -> None:
-    """--from/--to (ISO or UK dates) plus --site/--clinician session filters."""
+    """--from/--to (ISO or UK dates) plus --site/--clinician/--funding session filters."""
     p.add_argument("--from", dest="start", type=_date, help="first session date (inclusive)")
     p.add_argument("--to", dest="end", type=_date, help="last session date (inclusive)")
     p.add_argument("--site", help="only this site")
     p.add_argument("--clinician", help="only this clinician")
+    p.add_argument("--funding", help="only this funding: self-pay, nhs or insurance")
 
 
 def register(
