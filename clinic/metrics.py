@@ -14,13 +14,12 @@ import numpy as np
 import pandas as pd
 
 from clinic import facts, formats, scope, stats
+from clinic.dimensions import COMPLICATIONS_BY, REVENUE_BY
 from clinic.scope import Filters
 from clinic.stats import funnel_curve  # noqa: F401  (re-exported for the pages)
 from clinic.store import Store
 
-REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
 REVENUE_MONTHLY_DIMS = ("session_type", "clinician", "site", "funding", "kind")
-COMPLICATIONS_BY = ("effect", "clinician", "sclerosant", "form", "vein_type", "month")
 COMPLIANCE_BY = ("month", "clinician")
 MEASURES = ("review_6w", "check_2w", "spacing", "compression")
 RATE_COLUMNS = ["eligible", "met", "rate", "ci_low", "ci_high"]
