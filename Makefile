@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 DB      := data/clinic.duckdb
 PORT    ?= 8501
 
-.PHONY: run test test-unit test-app test-e2e lint format bench soak browser poppler clean
+.PHONY: run test test-unit test-app test-e2e lint format bench soak browser proxies poppler clean
 
 $(BIN)/.installed: requirements.txt
 	@echo "Setting up $(VENV) from requirements.txt ..."
@@ -24,6 +24,16 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's caddy and nginx for the deployment tests: tests/e2e/test_deploy.py runs their
+# validators on deploy/ and the dashboard behind each (openssl makes the test's certificate).
+# The tests run their own instances on free ports, so where systemd runs, the services the
+# packages start are stopped and disabled.
+proxies:
+	@{ command -v caddy && command -v openssl && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's caddy and nginx for the deployment tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy nginx openssl >/dev/null; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now caddy nginx >/dev/null 2>&1 || true; fi; }
+
 # poppler-utils (pdftotext, pdfinfo, pdftoppm): the governance pack's tests read the PDF with them.
 poppler:
 	@command -v pdftotext >/dev/null 2>&1 || { \
@@ -38,7 +48,7 @@ run: $(BIN)/.installed | $(DB)
 	@echo "Serving the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
 	@$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
-test: $(BIN)/.installed-dev browser poppler
+test: $(BIN)/.installed-dev browser proxies poppler
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -48,7 +58,7 @@ test-unit: $(BIN)/.installed-dev browser poppler
 test-app: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest tests/app
 
-test-e2e: $(BIN)/.installed-dev browser
+test-e2e: $(BIN)/.installed-dev browser proxies
 	$(BIN)/python -m pytest tests/e2e
 
 lint: $(BIN)/.installed-dev

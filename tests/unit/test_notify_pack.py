@@ -24,7 +24,6 @@ SCREENSHOT = ROOT / "docs" / "screenshots" / "governance-pack.png"
 MONTH = "2026-10"
 
 
-
 @pytest.fixture
 def store(notify_template, tmp_path: Path) -> Iterator[Store]:
     """A private copy of the shared synthetic store, open."""
