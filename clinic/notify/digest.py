@@ -19,11 +19,12 @@ from email.message import EmailMessage
 import pandas as pd
 
 from clinic import charts, formats, metrics, stats
+from clinic.dimensions import DIGEST_PERIODS
 from clinic.notify import images, mail
 from clinic.notify.recipients import Recipient, may_read, parts_for
 from clinic.store import Store
 
-PERIODS = ("week", "month")
+PERIODS = DIGEST_PERIODS
 # The six-week review window closes 56 days after the session: the review tile counts the
 # sessions whose window closed in the period (those of 56 days earlier), not the period's own
 # sessions, whose windows are still open.
@@ -195,7 +196,7 @@ def serious_reported(store: Store, p: Period, limit: int | None = SERIOUS_SHOWN)
     No names, notes or patient references: what happened, when, and which booking.
     """
     found, total = metrics.complication_records(
-        store, metrics.RecordFilter(start=p.start, end=p.end, serious=True), limit=limit
+        store, metrics.Filters(start=p.start, end=p.end, serious=True), limit=limit
     )
     events = [
         {
