@@ -17,6 +17,7 @@ from clinic.ingest.load import (
 )
 from clinic.ingest.mappings import load_mapping, save_mapping
 from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo
+from clinic.notify.alerts import after_import
 
 __all__ = [
     "KINDS",
@@ -53,7 +54,7 @@ def import_file(
     `role` is the role of the person the UI serves: an import of a kind the role may not change
     raises auth.NotAllowed (and is audited as refused). None is the command line.
     """
-    return run_import(
+    result = run_import(
         store,
         kind,
         source,
@@ -64,6 +65,8 @@ def import_file(
         progress=progress,
         role=role,
     )
+    after_import(store, result)  # serious events e-mailed at once; never fails the import
+    return result
 
 
 def preview(
@@ -106,7 +109,7 @@ def record_side_effect(
     writer.writerow(names)
     writer.writerow([_text(fields[n]) for n in names])
     mapping = {n: n for n in names}
-    return run_import(
+    result = run_import(
         store,
         "side-effects",
         out.getvalue().encode("utf-8"),
@@ -116,3 +119,5 @@ def record_side_effect(
         record_kind="manual",
         role=role,
     )
+    after_import(store, result)
+    return result

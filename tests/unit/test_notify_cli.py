@@ -202,3 +202,56 @@ def test_pack_command_writes_the_pdf_and_its_figures_are_the_reports(db, tmp_pat
     trail = _read(db, lambda store: audit.entries(store, action="pack-write"))
     assert list(trail["object"]) == ["2026-10"]
     assert date.fromisoformat(json.loads(trail["details"].iloc[0])["as_of"]) == ns.AS_OF
+
+
+def _serious_file(db: Path, folder: Path) -> tuple[Path, str]:
+    """A side-effects export with one serious report on the store's latest session."""
+    booking = _read(
+        db,
+        lambda s: s.scalar(
+            "select appointment_id from appointments where kind = 'treatment' and status ="
+            " 'completed' order by appointment_date desc, appointment_id limit 1"
+        ),
+    )
+    path = folder / "serious.csv"
+    path.write_text(
+        "Session ID,Report Date,Complication,Severity,Needs Medical Attention,Notes\n"
+        f"{booking},2026-11-29,deep vein thrombosis,severe,Yes,Mr Example rang\n",
+        encoding="utf-8",
+    )
+    return path, booking
+
+
+def test_import_command_mails_a_serious_event_once(db, smtpd, tmp_path) -> None:
+    """`clinic import side-effects FILE`: one alert to managers and auditors; the same file
+    again sends nothing more."""
+    path, booking = _serious_file(db, tmp_path)
+    done = clinic(db, "import", "side-effects", str(path), smtp=smtpd)
+    assert done.returncode == 0, done.stderr
+    [msg] = smtpd.messages
+    assert set(msg["X-RcptTo"].split(", ")) == {"mia@clinic.test", "max@clinic.test",
+                                                "aud@clinic.test"}  # fmt: skip
+    assert f"booking reference {booking}" in ns.text_of(msg)
+    assert "Example" not in ns.text_of(msg)
+    again = clinic(db, "import", "side-effects", str(path), smtp=smtpd)
+    assert again.returncode == 0 and len(smtpd.messages) == 1
+
+
+def test_a_mail_server_down_never_fails_the_import(db, tmp_path) -> None:
+    """Nothing listens on the mail port: the import commits (exit 0) and says the alert was
+    not sent; `clinic alert ID` sends it once a server answers."""
+    path, booking = _serious_file(db, tmp_path)
+    for down in ns.serve():
+        port = down.settings.port
+    done = clinic(db, "import", "side-effects", str(path), "--json", smtp=down)  # stopped now
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["inserted"] == 1
+    assert f"The alert for import {result['import_id']} was not sent" in done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr or "refused the connection" in done.stderr
+    for smtp in ns.serve():
+        retry = clinic(db, "alert", str(result["import_id"]), smtp=smtp)
+        assert retry.returncode == 0, retry.stderr
+        assert f"booking reference {booking}" in ns.text_of(smtp.messages[0])
+    trail = _read(db, lambda s: audit.entries(s, action="alert-send"))
+    assert list(trail["outcome"])[:2] == ["ok", "failed"]
