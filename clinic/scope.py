@@ -1,7 +1,7 @@
 """What a figure or a list covers: the one Filters type every page, report and query shares.
 
 The session filters (dates, site, clinician, funding) are the fields of `SESSION_FIELDS`; every
-figure's query reads them as one `$scope` struct through the SQL macro `sessions_in_scope`
+figure's query reads them as one `$scope` struct through the SQL macro `in_scope`
 (queries/schema/100_sessions_in_scope.sql), so a new session filter is one line of that macro,
 one field here and one widget (clinic/ui/filters.py). The complication records add their own
 fields (dates there are reported dates). No Streamlit here: the CLI uses it too.
@@ -34,7 +34,7 @@ class Filters:
     text: str | None = None
 
 
-# The fields the SQL macro `sessions_in_scope` reads, in its struct's order.
+# The fields the SQL macro `in_scope` reads, in its struct's order.
 SESSION_FIELDS = ("start", "end", "site", "clinician", "funding")
 
 
