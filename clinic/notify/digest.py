@@ -169,12 +169,17 @@ def review_chart(store: Store, p: Period, as_of: date) -> pd.DataFrame:
     return out
 
 
+def has_signal(value: object) -> bool:
+    """Whether a control chart's signal cell names a rule (a month without one is missing)."""
+    return isinstance(value, str) and bool(value)
+
+
 def recent_signals(chart: pd.DataFrame) -> list[dict]:
     """Signals among the latest RECENT_MONTHS months that have a rate: month, rule, side."""
     rated = chart[chart["rate"].notna()].tail(RECENT_MONTHS)
     found = []
     for row in rated.itertuples():
-        if row.signal:
+        if has_signal(row.signal):
             side = "above" if row.rate > row.centre else "below"
             found.append(
                 {
@@ -440,7 +445,8 @@ def render(
         text += [f"!! {banner}", ""]
     parts.append(f'<h1 style="font-size:20px;margin:8px 0">{e(clinic)}: {every} figures</h1>')
     intro = (
-        f"The {p.words()}, as of {formats.day(as_of)}: figures for your role ({role}), each "
+        f"{'The ' if p.kind == 'week' else ''}{p.words()}, as of {formats.day(as_of)}: figures "
+        f"for your role ({role}), each "
         "against the previous "
         f"{p.name()} and the same {p.name()} a year earlier."
     )

@@ -24,6 +24,7 @@ from clinic.notify.digest import (
     chart_window,
     complication_chart,
     freshness,
+    has_signal,
     month_period,
     review_chart,
     serious_reported,
@@ -219,7 +220,7 @@ def _page_css(clinic: str, title: str, as_of: date) -> str:
 
 def _signals_text(chart: pd.DataFrame) -> str:
     """Every signal of a control chart in words, or that there is none."""
-    found = [r for r in chart.itertuples() if r.signal]
+    found = [r for r in chart.itertuples() if has_signal(r.signal)]
     if not found:
         return "No signal: every month lies within the limits and no rule is met."
     return "Signals: " + "; ".join(

@@ -36,8 +36,9 @@ def digest_links(user: Viewer) -> None:
                        "end": d.period.end.isoformat(), "as_of": as_of.isoformat()}  # fmt: skip
             return d.standalone_html().encode("utf-8"), details
 
+        span = p.words().removeprefix("week of ")
         widgets.offer_file(
-            f"Digest of the {p.words()} (HTML)",
+            f"{'Weekly' if kind == 'week' else 'Monthly'} digest, {span} (HTML)",
             f"digest-{kind}-{p.start.isoformat()}.html",
             f"download_digest_{kind}",
             build,

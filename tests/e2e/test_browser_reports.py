@@ -56,7 +56,7 @@ def test_digest_and_pack_for_a_role(page, role: str, tmp_path: Path) -> None:
     login(page, USERS[role])
     open_page(page, "/overview")
     page.get_by_role("heading", name="Digest").wait_for()
-    digest = _download(page, "Digest of the month of")
+    digest = _download(page, "Monthly digest, Oct 2026")
     text = digest.decode("utf-8")
     assert text.startswith("<!doctype html>") and "data:image/png;base64," in text
     assert ("Revenue" in text) is (role == "manager") and ("£" in text) is (role == "manager")
@@ -80,7 +80,7 @@ def test_staff_take_a_digest_without_revenue_and_no_pack(page) -> None:
     are offered no governance pack."""
     login(page, USERS["staff"])
     open_page(page, "/follow-ups")
-    digest = _download(page, "Digest of the week of")
+    digest = _download(page, "Weekly digest, 16/11/2026 to 22/11/2026")
     text = digest.decode("utf-8")
     assert "Revenue" not in text and "£" not in text and "Complication rate" not in text
     assert "Reviews due" in text and "Data freshness" in text

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from clinic import audit, formats, metrics
@@ -337,3 +338,22 @@ def test_without_a_mail_server_the_import_stands_and_the_trail_says_why(
         trail["outcome"].iloc[0] == "not sent" and str(result.import_id) in trail["object"].iloc[0]
     )
     assert "no mail server is configured" in trail["details"].iloc[0]
+
+
+def test_months_without_a_signal_are_not_called_signals() -> None:
+    """A chart with one signal leaves the other months' signal missing (NaN once pandas makes
+    the column text): those are not signals, in the digest or the pack ("nan" was listed)."""
+    from clinic.notify import pack
+
+    chart = pd.DataFrame(
+        {
+            "month": [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)],
+            "events": [6, 7, 3], "eligible": [89, 97, 104],
+            "rate": [6 / 89, 7 / 97, 3 / 104], "centre": [0.028] * 3,
+            "signal": ["2 of 3 near limit", "2 of 3 near limit", None],
+        }
+    )  # fmt: skip
+    found = digest.recent_signals(chart)
+    assert [s["month"] for s in found] == ["2026-08", "2026-09"]
+    said = pack._signals_text(chart)
+    assert "Oct 2026" not in said and "nan" not in said
