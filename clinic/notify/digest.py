@@ -245,9 +245,19 @@ def freshness(store: Store, p: Period, as_of: date) -> dict:
     }
 
 
-# Issue 20 adds attendance, targets and open complications to metrics: each becomes a tile
+# Issue 20 adds attendance and open complications to metrics: each becomes a tile
 # here as (key, title, part, function(store, period, as_of) -> {"now": ..., ...}). Empty until then.
 EXTRA_TILES: list[tuple[str, str, str, Callable[[Store, Period, date], dict]]] = []
+
+
+def off_target(store: Store, p: Period, as_of: date) -> list[dict]:
+    """The measures off target in the period: the one place issue 20's targets plug in.
+
+    Each item is {"measure", "part" (a key of recipients.PARTS, which decides who reads it),
+    "sentence"} plus its figures; the digest lists each sentence under "Measures off target"
+    for the roles that may read its part. No targets exist yet, so nothing is off target.
+    """
+    return []
 
 
 def figures(store: Store, p: Period, as_of: date) -> dict:
@@ -267,6 +277,7 @@ def figures(store: Store, p: Period, as_of: date) -> dict:
         "serious": serious_reported(store, p),
         "call_list": metrics.call_list(store, metrics.Filters(), as_of, limit=1)[1],
         "freshness": freshness(store, p, as_of),
+        "off_target": off_target(store, p, as_of),
         "extra": {key: fn(store, p, as_of) for key, _t, _part, fn in EXTRA_TILES},
     }
 
@@ -295,6 +306,7 @@ def for_role(figs: dict, role: str) -> dict:
     for part in ("serious", "call_list"):
         if not may_read(role, part):
             out.pop(part)
+    out["off_target"] = [m for m in figs["off_target"] if may_read(role, m["part"])]
     out["extra"] = {
         key: figs["extra"][key] for key, _t, part, _f in EXTRA_TILES if may_read(role, part)
     }
@@ -499,7 +511,14 @@ def render(
             parts.append(f'<p style="{style_p};font-size:12px;color:#555">{e(note)}</p>')
             text.append(note)
         text.append("")
-    # Issue 20: attendance, targets met and open complications are added as EXTRA_TILES.
+    # Issue 20: attendance and open complications are added as EXTRA_TILES, targets in off_target.
+
+    if figs["off_target"]:
+        parts.append('<h2 style="font-size:17px;margin:16px 0 6px">Measures off target</h2>')
+        text.append("Measures off target")
+        items = "".join(f"<li>{e(m['sentence'])}</li>" for m in figs["off_target"])
+        parts.append(f'<ul style="margin:4px 0 8px 18px;padding:0">{items}</ul>')
+        text += [f"- {m['sentence']}" for m in figs["off_target"]] + [""]
 
     if figs["signals"]:
         parts.append('<h2 style="font-size:17px;margin:16px 0 6px">Signals</h2>')

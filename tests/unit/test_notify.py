@@ -357,3 +357,25 @@ def test_months_without_a_signal_are_not_called_signals() -> None:
     assert [s["month"] for s in found] == ["2026-08", "2026-09"]
     said = pack._signals_text(chart)
     assert "Oct 2026" not in said and "nan" not in said
+
+
+def test_measures_off_target_reach_the_roles_that_read_them(store) -> None:
+    """The seam issue 20's targets use: an off-target measure is listed, near the top, to the
+    roles that may read its part (revenue: never staff, nor auditors)."""
+    p = digest.period_for("week", ns.AS_OF)
+    figs = digest.figures(store, p, ns.AS_OF)
+    assert figs["off_target"] == []  # no targets yet
+    figs["off_target"] = [
+        {"measure": "revenue_gbp", "part": "revenue", "sentence": "Revenue is below target."},
+        {"measure": "review_6w", "part": "compliance", "sentence": "Reviews are below 80%."},
+    ]
+    said = {}
+    for role in ("manager", "staff", "auditor"):
+        mine = digest.for_role(figs, role)
+        _subject, body, text = digest.render(
+            mine, role, p, ns.AS_OF, base="http://x", clinic="C", cids={}
+        )
+        said[role] = text
+        assert ("Measures off target" in body) is (role == "manager")
+    assert "Revenue is below target." in said["manager"] and "Reviews are below" in said["manager"]
+    assert "target" not in said["staff"] and "target" not in said["auditor"]

@@ -152,3 +152,13 @@ def test_pack_figures_equal_the_reports(store) -> None:
     assert figs["complications_by_effect"] == report("complications", "--by", "effect")
     assert figs["complications_by_clinician"] == report("complications", "--by", "clinician")
     assert figs["compliance"] == report("compliance", "--as-of", ns.AS_OF.isoformat())
+
+
+def test_an_auditors_pack_leaves_out_what_auditors_may_not_read(store) -> None:
+    """The dashboard's pack is cut to the viewer: auditors may not read follow-up compliance,
+    so theirs has no compliance table or chart; a manager's (and the CLI's) has both."""
+    auditor = pack.pack_html(store, MONTH, ns.AS_OF, role="auditor")
+    manager = pack.pack_html(store, MONTH, ns.AS_OF, role="manager")
+    assert "Follow-up compliance" not in auditor and "Six-week review attended</td>" not in auditor
+    assert "Complication rate" in auditor and "Serious events reported in the month" in auditor
+    assert "Follow-up compliance" in manager and "Six-week review attended</td>" in manager
