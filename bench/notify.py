@@ -1,9 +1,10 @@
 """Time the digest and the governance pack on the synthetic stores of bench/metrics.py.
 
-Per store size: the digest's figures (three periods' tiles, two control charts, serious events,
-freshness), a digest for every role with its chart images, the pack's figures, and the whole
-PDF. Images are drawn by a kept headless Chromium, started once before the timings (its start
-is timed on its own). Medians of 3 runs after a warm-up.
+Per store size: the check every side-effects import runs for serious events, the digest's
+figures (three periods' tiles, two control charts, serious events, freshness), a digest for
+every role with its chart images, the pack's figures, and the whole PDF. Images are drawn by a
+kept headless Chromium, started once before the timings (its start is timed on its own).
+Medians of 3 runs after a warm-up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from bench.metrics import build, median_ms
 from clinic import auth, charts
-from clinic.notify import digest, images, pack
+from clinic.notify import alerts, digest, images, pack
 
 SIZES = (10_000, 1_000_000)
 AS_OF = date(2025, 12, 1)  # the bench stores' sessions run from 2024-01-01 to late 2025
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     images.png(charts.empty("warm-up"))
     print(f"headless browser start and first image: {time.perf_counter() - t0:.2f} s")
     steps = {
+        # what every side-effects import now adds after its commit when it brings nothing serious
+        "alert check of one import": lambda s: alerts.serious_in_import(s, 1),
         "digest figures (month)": lambda s: digest.figures(
             s, digest.period_for("month", AS_OF), AS_OF
         ),
