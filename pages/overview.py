@@ -58,5 +58,4 @@ st.caption(
 )
 
 st.subheader("Digest")
-st.caption("The e-mailed digest of your role's figures; the governance pack is on Complications.")
 reports.digest_links(user)
