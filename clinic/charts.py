@@ -51,6 +51,14 @@ SERIES_COLOURS = {
 MONEY = ",.0f"  # with tickprefix "£": d3 formats take no currency literal
 MONEY_HOVER = "£%{y:,.2f}"
 PERCENT = ".0%"
+
+
+def percent_axis(top: float | None) -> str:
+    """The tick format for rates up to `top`: a decimal below 10%, so 0.5% and 1.5% do not
+    both read "1%"."""
+    return ".1%" if top is not None and top == top and top < 0.1 else PERCENT
+
+
 MONTH_AXIS = formats.AXIS_MONTH
 DAY_AXIS = formats.AXIS_DAY
 HEIGHT = 440
@@ -372,7 +380,10 @@ def rate_bars(df: pd.DataFrame, by: str, title: str = "") -> go.Figure:
         "95% CI %{customdata[2]:.1%} to %{customdata[3]:.1%})<extra></extra>",
     )
     fig.update_layout(hovermode="closest", showlegend=False)
-    fig.update_xaxes(tickformat=PERCENT, title="Rate (95% Wilson interval)", showgrid=True)
+    top = data["ci_high"].max() if len(data) else None
+    fig.update_xaxes(
+        tickformat=percent_axis(top), title="Rate (95% Wilson interval)", showgrid=True
+    )
     return fig
 
 
@@ -560,7 +571,7 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
         title="Completed sessions", tickformat=",d", hoverformat=",d", showgrid=True,
         range=[0, x_right],
     )  # fmt: skip
-    fig.update_yaxes(title="Complication rate", tickformat=PERCENT, range=[0, y_top])
+    fig.update_yaxes(title="Complication rate", tickformat=percent_axis(y_top), range=[0, y_top])
     return fig
 
 
@@ -623,7 +634,8 @@ def spc(
             text=rows["signal"][flagged].astype(str),
             hovertemplate="%{text}<extra></extra>",
         )
-    fig.update_yaxes(tickformat=PERCENT, rangemode="tozero", title="Complication rate")
+    top = rows[["rate", "ucl"]].max().max()
+    fig.update_yaxes(tickformat=percent_axis(top), rangemode="tozero", title="Complication rate")
     _month_ticks(fig)
     return fig
 

@@ -404,6 +404,15 @@ def test_rate_bars_without_sessions_draw_no_bar() -> None:
     assert values(bar["error_x"]["array"])[spider] == pytest.approx(high - 0.1)
 
 
+@pytest.mark.parametrize(("events", "tick"), [((1, 3, 5), ".1%"), ((30, 60, 90), ".0%")])
+def test_small_rates_get_a_decimal_so_ticks_differ(events: tuple[int, ...], tick: str) -> None:
+    """Rates under 10% tick with a decimal: 0.5% and 1.5% would both read "1%" otherwise."""
+    frame = _rates(pd.DataFrame({"effect": ["a", "b", "c"], "eligible": [300, 300, 300],
+                                 "events": list(events)}), "events")  # fmt: skip
+    spec = spec_of(charts.rate_bars(frame, "effect", "By effect"))
+    assert spec["layout"]["xaxis"]["tickformat"] == tick
+
+
 def every_chart() -> dict[str, object]:
     """One figure of each kind the pages draw, on small hand-made data."""
     funnel = funnel_frame()
