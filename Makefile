@@ -34,6 +34,7 @@ run: $(BIN)/.installed | $(DB)
 
 test: $(BIN)/.installed-dev browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 test-unit: $(BIN)/.installed-dev
