@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinic import auth, facts, sql
-from clinic.ingest.load import audit_event
+from clinic.ingest.job import audit_event
 from clinic.ingest.targets import TARGETS
 from clinic.store import as_task
 from clinic.words import were

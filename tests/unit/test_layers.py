@@ -175,8 +175,8 @@ def test_no_long_module_without_a_reason() -> None:
 def test_every_module_has_a_floor_and_the_graph_is_read() -> None:
     """The graph holds the rooms the drawing shows, with the arrows known to be there."""
     edges = graph()
-    assert {"clinic.ingest.load", "clinic.store", "clinic.cli.main", "dashboard"} <= set(edges)
-    assert "clinic.ingest.stage" in edges["clinic.ingest.load"]  # from clinic.ingest.stage ...
+    assert {"clinic.ingest.job", "clinic.store", "clinic.cli.main", "dashboard"} <= set(edges)
+    assert "clinic.ingest.stage" in edges["clinic.ingest.job"]  # from clinic.ingest.stage ...
     assert "clinic.sql" in edges["clinic.store"]  # from clinic import sql
     assert {floor_of(m) for m in edges} == set(FLOORS)
 
@@ -226,7 +226,7 @@ def test_a_long_module_needs_its_reason(tmp_path: Path) -> None:
 def test_imports_are_read_wherever_they_are(tmp_path: Path) -> None:
     """Imports inside functions, relative imports and names from a module all count as arrows."""
     (tmp_path / "clinic" / "ingest").mkdir(parents=True)
-    for name in ("__init__", "store", "ingest/__init__", "ingest/load", "ingest/headers"):
+    for name in ("__init__", "store", "ingest/__init__", "ingest/job", "ingest/headers"):
         (tmp_path / "clinic" / f"{name}.py").write_text("")
     (tmp_path / "clinic" / "ingest" / "load.py").write_text(
         "from . import headers\n"
@@ -236,7 +236,7 @@ def test_imports_are_read_wherever_they_are(tmp_path: Path) -> None:
     )
     known = set(modules(tmp_path))
     path = tmp_path / "clinic" / "ingest" / "load.py"
-    found = imports("clinic.ingest.load", path, known)
+    found = imports("clinic.ingest.job", path, known)
     assert found == {"clinic.ingest.headers", "clinic.store", "clinic.ingest"}
 
 
