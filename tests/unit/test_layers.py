@@ -228,14 +228,14 @@ def test_imports_are_read_wherever_they_are(tmp_path: Path) -> None:
     (tmp_path / "clinic" / "ingest").mkdir(parents=True)
     for name in ("__init__", "store", "ingest/__init__", "ingest/job", "ingest/headers"):
         (tmp_path / "clinic" / f"{name}.py").write_text("")
-    (tmp_path / "clinic" / "ingest" / "load.py").write_text(
+    (tmp_path / "clinic" / "ingest" / "job.py").write_text(
         "from . import headers\n"
         "def run():\n"
         "    from clinic.store import Store\n"
         "    import clinic.ingest\n"
     )
     known = set(modules(tmp_path))
-    path = tmp_path / "clinic" / "ingest" / "load.py"
+    path = tmp_path / "clinic" / "ingest" / "job.py"
     found = imports("clinic.ingest.job", path, known)
     assert found == {"clinic.ingest.headers", "clinic.store", "clinic.ingest"}
 
