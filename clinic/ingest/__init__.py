@@ -8,8 +8,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-# `mapping`: the name the UI's upload flow imports the header matching by (clinic.ingest.headers).
-from clinic.ingest import headers as mapping
 from clinic.ingest.headers import KINDS, columns
 from clinic.ingest.job import run_import
 from clinic.ingest.results import ImportResult, Preview, PriceEffect, Problem
@@ -28,7 +26,6 @@ __all__ = [
     "columns",
     "import_file",
     "load_mapping",
-    "mapping",
     "preview",
     "record_side_effect",
     "save_mapping",

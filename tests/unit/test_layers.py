@@ -161,15 +161,9 @@ def test_no_circle_of_imports() -> None:
     assert circles(graph()) == []
 
 
-# The two halls the UI half of issue 17 splits into packages (clinic/ui/, clinic/web/): let off
-# only while they are still single files, on a branch without that split.
-_HALLS = ("clinic/ui.py", "clinic/web.py")
-
-
 def test_no_long_module_without_a_reason() -> None:
     """A module over about 400 lines says at its top why it is one room."""
-    halls = {p.removesuffix(".py").replace("/", ".") for p in _HALLS if (ROOT / p).is_file()}
-    assert [m for m in long_without_reason(modules()) if m.split(":")[0] not in halls] == []
+    assert long_without_reason(modules()) == []
 
 
 def test_every_module_has_a_floor_and_the_graph_is_read() -> None:
