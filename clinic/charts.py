@@ -4,6 +4,10 @@ What a reader relies on is part of each figure and tested on its spec (tests/uni
 an interval band contains its line, a month without data stays a gap, a month the date range
 only partly covers is marked as partial and named, a series keeps its colour on every chart,
 labels are words, money and dates read the UK way.
+
+Over 400 lines: every figure shares one look (template, palette, partial months, interval bands,
+hover formats) through this module's private helpers; split by chart, each room would import
+them back.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ SERIES_COLOURS = {
 MONEY = ",.0f"  # with tickprefix "£": d3 formats take no currency literal
 MONEY_HOVER = "£%{y:,.2f}"
 PERCENT = ".0%"
+
+
+def percent_axis(top: float | None) -> str:
+    """The tick format for rates up to `top`: a decimal below 10%, so 0.5% and 1.5% do not
+    both read "1%"."""
+    return ".1%" if top is not None and top == top and top < 0.1 else PERCENT
+
+
 MONTH_AXIS = formats.AXIS_MONTH
 DAY_AXIS = formats.AXIS_DAY
 HEIGHT = 440
@@ -372,7 +384,10 @@ def rate_bars(df: pd.DataFrame, by: str, title: str = "") -> go.Figure:
         "95% CI %{customdata[2]:.1%} to %{customdata[3]:.1%})<extra></extra>",
     )
     fig.update_layout(hovermode="closest", showlegend=False)
-    fig.update_xaxes(tickformat=PERCENT, title="Rate (95% Wilson interval)", showgrid=True)
+    top = data["ci_high"].max() if len(data) else None
+    fig.update_xaxes(
+        tickformat=percent_axis(top), title="Rate (95% Wilson interval)", showgrid=True
+    )
     return fig
 
 
@@ -547,11 +562,23 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
     longest = max((len(n) for n in names), default=0)
     for name, row, spot in zip(names, data.itertuples(), spots, strict=True):
         fig.add_annotation(
-            x=row.eligible, y=row.rate, xref="x", yref="y",
-            ax=x_right, ay=spot, axref="x", ayref="y",
-            text=html.escape(name, quote=False), xanchor="left", font={"size": 12}, showarrow=True,
-            arrowhead=0, arrowwidth=1, arrowcolor="#999", standoff=6,
-        )  # fmt: skip
+            x=row.eligible,
+            y=row.rate,
+            xref="x",
+            yref="y",
+            ax=x_right,
+            ay=spot,
+            axref="x",
+            ayref="y",
+            text=html.escape(name, quote=False),
+            xanchor="left",
+            font={"size": 12},
+            showarrow=True,
+            arrowhead=0,
+            arrowwidth=1,
+            arrowcolor="#999",
+            standoff=6,
+        )
     fig.update_layout(
         hovermode="closest",
         margin={"t": margin_t, "r": min(24 + 7 * longest, 200)},
@@ -560,7 +587,7 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
         title="Completed sessions", tickformat=",d", hoverformat=",d", showgrid=True,
         range=[0, x_right],
     )  # fmt: skip
-    fig.update_yaxes(title="Complication rate", tickformat=PERCENT, range=[0, y_top])
+    fig.update_yaxes(title="Complication rate", tickformat=percent_axis(y_top), range=[0, y_top])
     return fig
 
 
@@ -581,17 +608,32 @@ def spc(
     cut = np.array([m.date() in partial for m in axis])
     limit_line = {"color": LIMIT_998, "dash": "dot", "shape": "hvh"}
     fig.add_scatter(
-        x=axis, y=_values(rows["ucl"]), mode="lines", name="control limits",
-        line=limit_line, legendgroup="limits", hoverinfo="skip",
-    )  # fmt: skip
-    fig.add_scatter(
-        x=axis, y=_values(rows["lcl"]), mode="lines", showlegend=False,
-        legendgroup="limits", line=limit_line, hoverinfo="skip", name="lower control limit",
-    )  # fmt: skip
-    fig.add_scatter(
-        x=axis, y=_values(rows["centre"]), mode="lines", name="centre", line={"color": "#333"},
+        x=axis,
+        y=_values(rows["ucl"]),
+        mode="lines",
+        name="control limits",
+        line=limit_line,
+        legendgroup="limits",
         hoverinfo="skip",
-    )  # fmt: skip
+    )
+    fig.add_scatter(
+        x=axis,
+        y=_values(rows["lcl"]),
+        mode="lines",
+        showlegend=False,
+        legendgroup="limits",
+        line=limit_line,
+        hoverinfo="skip",
+        name="lower control limit",
+    )
+    fig.add_scatter(
+        x=axis,
+        y=_values(rows["centre"]),
+        mode="lines",
+        name="centre",
+        line={"color": "#333"},
+        hoverinfo="skip",
+    )
     counts = rows[["events", "eligible"]].fillna(0).astype(int).to_numpy()
     fig.add_scatter(
         x=axis,
@@ -623,7 +665,8 @@ def spc(
             text=rows["signal"][flagged].astype(str),
             hovertemplate="%{text}<extra></extra>",
         )
-    fig.update_yaxes(tickformat=PERCENT, rangemode="tozero", title="Complication rate")
+    top = rows[["rate", "ucl"]].max().max()
+    fig.update_yaxes(tickformat=percent_axis(top), rangemode="tozero", title="Complication rate")
     _month_ticks(fig)
     return fig
 

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import RerunException, StopException
 
 from clinic import auth, config, formats, ingest
-from clinic.ingest import mapping as ingest_mapping
+from clinic.ingest import headers as ingest_headers
 from clinic.ui import cached, session, widgets
 from clinic.ui.say import attempt, plain
 from clinic.words import count, were
@@ -32,7 +32,7 @@ def mapping_columns(kind: str) -> dict[str, Any]:
     return {
         "header": st.column_config.TextColumn("Column in the file"),
         "column": st.column_config.SelectboxColumn(
-            "Means", options=["", *ingest_mapping.columns(kind)], required=False
+            "Means", options=["", *ingest_headers.columns(kind)], required=False
         ),
     }
 

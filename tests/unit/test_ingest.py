@@ -21,8 +21,10 @@ from clinic.ingest import (
     reader,
     record_side_effect,
     save_mapping,
+    scan,
     undo,
 )
+from clinic.ingest.textfile import Scan
 from clinic.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -175,18 +177,18 @@ def test_a_file_rewritten_before_the_retry_is_refused(
     priced: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """A file rewritten between the first read and the Windows-1252 retry: a sentence, no rows."""
-    from clinic.ingest import load
+    from clinic.ingest import job
 
     last = "Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,150\n"
     path = _big_export(tmp_path, last.encode("cp1252"))
-    real = load.open_export
+    real = job.open_export
 
     def rewritten_first(source, name=None, **options):
         if options.get("cp1252"):  # the export is written again as UTF-8 just before the retry
             path.write_bytes(path.read_bytes().replace("Zoë".encode("cp1252"), "Zoë".encode()))
         return real(source, name, **options)
 
-    monkeypatch.setattr(load, "open_export", rewritten_first)
+    monkeypatch.setattr(job, "open_export", rewritten_first)
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
     assert result.status == "unreadable"
@@ -368,13 +370,13 @@ def test_big_file_deleted_during_the_import(
 ):
     """A big file deleted before the checks beside the parse read it: a sentence, no rows."""
     path = _big_export(tmp_path, _LAST + b"\n")
-    real = reader._scan
+    real = scan.scan_file
 
-    def deleted_first(file: Path, limit: int) -> reader.Scan:
+    def deleted_first(file: Path, limit: int) -> Scan:
         file.unlink()
         return real(file, limit)
 
-    monkeypatch.setattr(reader, "_scan", deleted_first)
+    monkeypatch.setattr(reader, "scan_file", deleted_first)
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
     assert result.status == "unreadable", result
@@ -661,8 +663,14 @@ def test_problems_listed_are_bounded_and_the_rest_counted(
     rows += [f"B{i},03/04/2025,,C1,,,Dr X,Single Session,Completed,,extra" for i in range(50)]
     result = assert_rejected_unchanged(priced, appts(*rows))
     listed = [(p.line, p.column) for p in result.errors]
-    assert listed == [(2, "Date"), (2, "Treatment"), (3, "Booking ID"), (3, "Date"),
-                      (3, "Treatment"), (None, None)]  # fmt: skip
+    assert listed == [
+        (2, "Date"),
+        (2, "Treatment"),
+        (3, "Booking ID"),
+        (3, "Date"),
+        (3, "Treatment"),
+        (None, None),
+    ]
     assert result.errors[-1].reason.startswith("6,051 problems in all; the first 5 by line")
     assert (result.problem_count, result.rejected, result.rows_read) == (6_051, 3_052, 3_052)
     stored = priced.scalar(
