@@ -4,6 +4,9 @@ A digest as of a date covers the last complete week (Monday to Sunday) or calend
 that date, so a scheduler that runs on Monday morning (or on the 1st) sends the period just
 ended. Each tile is set against the period before and the same period a year earlier. Every
 number comes from clinic/metrics.py (the functions behind the pages and `clinic report`).
+
+Over 400 lines: the figures, the cut by role and the HTML and plain-text rendering share the
+period, the tile keys and the parts of recipients.PARTS; the pack (pack.py) reuses all three.
 """
 
 from __future__ import annotations
