@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clinic import charts, metrics
-from clinic.ui import cached, filters, session, widgets
+from clinic.ui import cached, filters, reports, session, widgets
 
 user = session.require("complications")
 f = filters.sidebar()
@@ -46,3 +46,7 @@ events = cached.data(metrics.serious_events, f, shown)
 if events and events[1] > shown:
     st.caption(f"The {shown:,} newest of {events[1]:,}; filter Complication records for all.")
 widgets.table(events[0] if events else None, "table_serious", "No serious events in this range.")
+
+st.subheader("Governance pack")
+st.caption("The month's complications, serious events and control charts as a PDF to print.")
+reports.pack_link(user)

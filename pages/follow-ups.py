@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clinic import charts, metrics
-from clinic.ui import cached, filters, session, widgets
+from clinic.ui import cached, filters, reports, session, widgets
 from clinic.words import count
 
 user = session.require("follow-ups")
@@ -48,3 +48,7 @@ if total:
         key="download_call_list",
     )
     session.audit_once("view_call_list", rows=total)
+
+if not session.can(user.role, "overview"):  # the others take the digest from Overview
+    st.subheader("Digest")
+    reports.digest_links(user)

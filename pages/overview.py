@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clinic import formats, metrics
-from clinic.ui import cached, filters, session, widgets
+from clinic.ui import cached, filters, reports, session, widgets
 from clinic.words import count
 
 user = session.require("overview")
@@ -56,3 +56,6 @@ widgets.tile(
 st.caption(
     f"Changes are against the previous period of the same length. {widgets.spark_note(series, f)}"
 )
+
+st.subheader("Digest")
+reports.digest_links(user)

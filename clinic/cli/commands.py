@@ -11,8 +11,8 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from clinic.cli.output import parse_date
-from clinic.dimensions import COMPLICATIONS_BY, REVENUE_BY
+from clinic.cli.output import parse_date, parse_month
+from clinic.dimensions import COMPLICATIONS_BY, DIGEST_PERIODS, REVENUE_BY
 from clinic.roles import ROLES
 
 DESCRIPTION = "The command line: `python -m clinic COMMAND` (contract in docs/CONTRACTS.md)."
@@ -64,7 +64,7 @@ SESSION_RANGE = (
 )
 
 GROUPS = (
-    Group("report", "revenue, compliance, complications", "report"),
+    Group("report", "revenue, compliance, complications, the governance pack", "report"),
     Group("export", "export records as CSV", "export"),
     Group("users", "manage accounts", "users_command"),
     Group("audit", "check or show the audit trail", "audit_command"),
@@ -134,6 +134,45 @@ COMMANDS = (
             opt("--serious", action="store_true", help="serious reports only"),
             REPORT_JSON,
         ),
+    ),
+    Command(
+        ("report", "pack"),
+        "the month's clinical governance pack as PDF; audited",
+        "clinic.cli.notify:write_pack",
+        (
+            opt("--month", required=True, type=parse_month, help="the month, as 2026-11"),
+            opt("--as-of", dest="as_of", type=parse_date, help="figures as of this date (today)"),
+            opt("--out", help="the PDF file to write"),
+            opt("--json", action="store_true", help="print the pack's figures (JSON)"),
+        ),
+    ),
+    Command(
+        ("digest",),
+        "e-mail the last week's or month's figures, each role its own; audited",
+        "clinic.cli.notify:send_digest",
+        (
+            opt("--period", choices=DIGEST_PERIODS, default="week"),
+            opt(
+                "--as-of",
+                dest="as_of",
+                type=parse_date,
+                help="the digest covers the last complete period before this date (today)",
+            ),
+            opt(
+                "--to",
+                action="append",
+                metavar="ADDR",
+                help="only these accounts' addresses (repeat the option)",
+            ),
+            opt("--out", help="write one role's digest as an HTML file instead of sending"),
+            opt("--role", choices=ROLES, default="manager", help="whose digest --out writes"),
+        ),
+    ),
+    Command(
+        ("alert",),
+        "e-mail an import's serious events to managers and auditors (again, after a failure)",
+        "clinic.cli.notify:send_alert",
+        (opt("import_id", type=int),),
     ),
     Command(
         ("export", "complications"),

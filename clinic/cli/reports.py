@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import math
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -14,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from clinic import config, export, formats, metrics
-from clinic.cli.output import OK, USAGE, CliError, emit, table
+from clinic.cli.output import OK, USAGE, CliError, emit, login_name, table, write_private
 from clinic.store import Store
 
 
@@ -122,27 +120,10 @@ def export_complications(args: argparse.Namespace, store: Store) -> int:
     r = metrics.Filters(
         start=args.start, end=args.end, effect=args.effect, clinician=args.clinician
     )
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers; the export is still audited
-        user = None
-    data = export.complications_csv(store, r, user=user)
+    data = export.complications_csv(store, r, user=login_name())
     if args.out:
-        _write_out(Path(args.out), data)
+        write_private(Path(args.out), data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return OK
-
-
-def _write_out(path: Path, data: bytes) -> None:
-    """Write an export to a file, never through a symbolic link (a link could point anywhere)."""
-    if path.is_symlink():
-        raise CliError(f"{path} is a symbolic link; name a new or ordinary file.", USAGE)
-    try:
-        # O_NOFOLLOW also refuses a link put there after the check; the file is private (0600).
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise CliError(f"Could not write {path}: {exc.strerror}.", USAGE) from None

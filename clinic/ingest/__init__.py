@@ -13,6 +13,7 @@ from clinic.ingest.job import run_import
 from clinic.ingest.results import ImportResult, Preview, PriceEffect, Problem
 from clinic.ingest.saved_mappings import load_mapping, save_mapping
 from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo
+from clinic.notify.alerts import after_import
 
 __all__ = [
     "KINDS",
@@ -50,7 +51,7 @@ def import_file(
     `role` is the role of the person the UI serves: an import of a kind the role may not change
     raises auth.NotAllowed (and is audited as refused). None is the command line.
     """
-    return run_import(
+    result = run_import(
         store,
         kind,
         source,
@@ -61,6 +62,8 @@ def import_file(
         progress=progress,
         role=role,
     )
+    after_import(store, result)  # serious events e-mailed at once; never fails the import
+    return result
 
 
 def preview(
@@ -104,7 +107,7 @@ def record_side_effect(
     writer.writerow(names)
     writer.writerow([_text(fields[n]) for n in names])
     mapping = {n: n for n in names}
-    return run_import(
+    result = run_import(
         store,
         "side-effects",
         out.getvalue().encode("utf-8"),
@@ -114,3 +117,5 @@ def record_side_effect(
         record_kind="manual",
         role=role,
     )
+    after_import(store, result)
+    return result

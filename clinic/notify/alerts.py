@@ -1,7 +1,10 @@
 """Alerts: an import that brings a serious side effect e-mails managers and auditors at once.
 
-`alert_for_import(store, import_id)` is called after an import (or a side effect recorded on
-screen) commits. It names what was reported, when, and which booking it follows (the booking
+`after_import(store, result)` is called by clinic.ingest once an import (or a side effect
+recorded on screen) has committed, whichever path made it: the command line, the Upload page,
+the form. It never raises: the import stands whatever the mail server says.
+`alert_for_import(store, import_id)` does the work, and `clinic alert IMPORT_ID` retries it.
+It names what was reported, when, and which booking it follows (the booking
 reference; never a name, a note or a patient reference), at most once per import: the
 import_alerts table (queries/schema/140_import_alerts.sql) remembers each one. Every attempt
 that had something to say is in the audit trail, whether it was sent or not.
@@ -10,6 +13,7 @@ that had something to say is in the audit trail, whether it was sent or not.
 from __future__ import annotations
 
 import html
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +25,8 @@ from clinic.notify import mail
 from clinic.notify.recipients import ALERT_ROLES, Recipient, accounts
 from clinic.store import Store
 
+log = logging.getLogger(__name__)
+SHOWN = 50  # serious reports listed in one alert; the rest are counted
 # Claims are short transactions under this lock (one process holds the store), not the
 # import lock: an alert right after an import must not wait for the next import.
 _lock = threading.Lock()
@@ -138,7 +144,9 @@ def alert_message(
         "Managers open the Complications page, auditors Complication records, for the details. "
         "This alert is sent once per import."
     )
-    lines = _lines(events)
+    lines = _lines(events.head(SHOWN))
+    if n > SHOWN:  # a first import of years of history: one mail, not a book
+        lines.append(f"... and {n - SHOWN:,} more on the Complication records page")
     text = "\n".join([intro, *(f"- {line}" for line in lines), "", records, page, "", footer])
     e = html.escape
     body = (
@@ -237,3 +245,34 @@ def alert_for_import(
     if sent.refused:
         said += " Refused: " + "; ".join(f"{k} ({v})" for k, v in sent.refused.items()) + "."
     return result("sent", said, sent.accepted)
+
+
+def after_import(store: Store, result: object) -> AlertResult | None:
+    """Alert on a committed side-effects import's serious events; never fail the import.
+
+    Every failure is logged and, where the store still takes a row, audited; None when there
+    was nothing to do or the attempt failed before a result.
+    """
+    import_id = getattr(result, "import_id", None)
+    if getattr(result, "status", None) != "committed" or import_id is None:
+        return None
+    if getattr(result, "kind", None) != "side-effects":  # only reports can be serious
+        return None
+    try:
+        done = alert_for_import(store, import_id)
+    except Exception as exc:  # the import is committed: say why the alert failed, go on
+        log.warning("The alert for import %s failed: %s", import_id, exc)
+        try:
+            audit.log(
+                store, user=None, role=None, action="alert-send", outcome="failed",
+                object=f"import {import_id}",
+                details={"import_id": import_id, "reason": f"{type(exc).__name__}: {exc}"},
+            )  # fmt: skip
+        except Exception as again:  # the store itself refused: the log above is what remains
+            log.warning("The failed alert for import %s was not audited: %s", import_id, again)
+        return None
+    if done.outcome == "not sent":
+        log.warning(done.sentence)
+    elif done.outcome == "sent":
+        log.info(done.sentence)
+    return done

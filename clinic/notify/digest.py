@@ -4,6 +4,9 @@ A digest as of a date covers the last complete week (Monday to Sunday) or calend
 that date, so a scheduler that runs on Monday morning (or on the 1st) sends the period just
 ended. Each tile is set against the period before and the same period a year earlier. Every
 number comes from clinic/metrics.py (the functions behind the pages and `clinic report`).
+
+Over 400 lines: the figures, the cut by role and the HTML and plain-text rendering share the
+period, the tile keys and the parts of recipients.PARTS; the pack (pack.py) reuses all three.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from email.message import EmailMessage
 import pandas as pd
 
 from clinic import charts, formats, metrics, stats
+from clinic.dimensions import DIGEST_PERIODS
 from clinic.notify import images, mail
 from clinic.notify.recipients import Recipient, may_read, parts_for
 from clinic.store import Store
 
-PERIODS = ("week", "month")
+PERIODS = DIGEST_PERIODS
 # The six-week review window closes 56 days after the session: the review tile counts the
 # sessions whose window closed in the period (those of 56 days earlier), not the period's own
 # sessions, whose windows are still open.
@@ -168,12 +172,17 @@ def review_chart(store: Store, p: Period, as_of: date) -> pd.DataFrame:
     return out
 
 
+def has_signal(value: object) -> bool:
+    """Whether a control chart's signal cell names a rule (a month without one is missing)."""
+    return isinstance(value, str) and bool(value)
+
+
 def recent_signals(chart: pd.DataFrame) -> list[dict]:
     """Signals among the latest RECENT_MONTHS months that have a rate: month, rule, side."""
     rated = chart[chart["rate"].notna()].tail(RECENT_MONTHS)
     found = []
     for row in rated.itertuples():
-        if row.signal:
+        if has_signal(row.signal):
             side = "above" if row.rate > row.centre else "below"
             found.append(
                 {
@@ -195,7 +204,7 @@ def serious_reported(store: Store, p: Period, limit: int | None = SERIOUS_SHOWN)
     No names, notes or patient references: what happened, when, and which booking.
     """
     found, total = metrics.complication_records(
-        store, metrics.RecordFilter(start=p.start, end=p.end, serious=True), limit=limit
+        store, metrics.Filters(start=p.start, end=p.end, serious=True), limit=limit
     )
     events = [
         {
@@ -239,9 +248,19 @@ def freshness(store: Store, p: Period, as_of: date) -> dict:
     }
 
 
-# Issue 20 adds attendance, targets and open complications to metrics: each becomes a tile
+# Issue 20 adds attendance and open complications to metrics: each becomes a tile
 # here as (key, title, part, function(store, period, as_of) -> {"now": ..., ...}). Empty until then.
 EXTRA_TILES: list[tuple[str, str, str, Callable[[Store, Period, date], dict]]] = []
+
+
+def off_target(store: Store, p: Period, as_of: date) -> list[dict]:
+    """The measures off target in the period: the one place issue 20's targets plug in.
+
+    Each item is {"measure", "part" (a key of recipients.PARTS, which decides who reads it),
+    "sentence"} plus its figures; the digest lists each sentence under "Measures off target"
+    for the roles that may read its part. No targets exist yet, so nothing is off target.
+    """
+    return []
 
 
 def figures(store: Store, p: Period, as_of: date) -> dict:
@@ -261,6 +280,7 @@ def figures(store: Store, p: Period, as_of: date) -> dict:
         "serious": serious_reported(store, p),
         "call_list": metrics.call_list(store, metrics.Filters(), as_of, limit=1)[1],
         "freshness": freshness(store, p, as_of),
+        "off_target": off_target(store, p, as_of),
         "extra": {key: fn(store, p, as_of) for key, _t, _part, fn in EXTRA_TILES},
     }
 
@@ -289,6 +309,7 @@ def for_role(figs: dict, role: str) -> dict:
     for part in ("serious", "call_list"):
         if not may_read(role, part):
             out.pop(part)
+    out["off_target"] = [m for m in figs["off_target"] if may_read(role, m["part"])]
     out["extra"] = {
         key: figs["extra"][key] for key, _t, part, _f in EXTRA_TILES if may_read(role, part)
     }
@@ -439,7 +460,8 @@ def render(
         text += [f"!! {banner}", ""]
     parts.append(f'<h1 style="font-size:20px;margin:8px 0">{e(clinic)}: {every} figures</h1>')
     intro = (
-        f"The {p.words()}, as of {formats.day(as_of)}: figures for your role ({role}), each "
+        f"{'The ' if p.kind == 'week' else ''}{p.words()}, as of {formats.day(as_of)}: figures "
+        f"for your role ({role}), each "
         "against the previous "
         f"{p.name()} and the same {p.name()} a year earlier."
     )
@@ -492,7 +514,14 @@ def render(
             parts.append(f'<p style="{style_p};font-size:12px;color:#555">{e(note)}</p>')
             text.append(note)
         text.append("")
-    # Issue 20: attendance, targets met and open complications are added as EXTRA_TILES.
+    # Issue 20: attendance and open complications are added as EXTRA_TILES, targets in off_target.
+
+    if figs["off_target"]:
+        parts.append('<h2 style="font-size:17px;margin:16px 0 6px">Measures off target</h2>')
+        text.append("Measures off target")
+        items = "".join(f"<li>{e(m['sentence'])}</li>" for m in figs["off_target"])
+        parts.append(f'<ul style="margin:4px 0 8px 18px;padding:0">{items}</ul>')
+        text += [f"- {m['sentence']}" for m in figs["off_target"]] + [""]
 
     if figs["signals"]:
         parts.append('<h2 style="font-size:17px;margin:16px 0 6px">Signals</h2>')

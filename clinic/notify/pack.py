@@ -24,10 +24,12 @@ from clinic.notify.digest import (
     chart_window,
     complication_chart,
     freshness,
+    has_signal,
     month_period,
     review_chart,
     serious_reported,
 )
+from clinic.notify.recipients import may_read
 from clinic.store import Store
 
 SPC_PX = 330  # a control chart's height: two fit on a page with the compliance table
@@ -218,7 +220,7 @@ def _page_css(clinic: str, title: str, as_of: date) -> str:
 
 def _signals_text(chart: pd.DataFrame) -> str:
     """Every signal of a control chart in words, or that there is none."""
-    found = [r for r in chart.itertuples() if r.signal]
+    found = [r for r in chart.itertuples() if has_signal(r.signal)]
     if not found:
         return "No signal: every month lies within the limits and no rule is met."
     return "Signals: " + "; ".join(
@@ -228,9 +230,21 @@ def _signals_text(chart: pd.DataFrame) -> str:
     )
 
 
-def pack_html(store: Store, month: str | date, as_of: date, *, clinic: str | None = None) -> str:
-    """The pack as one HTML document (what build_pack prints)."""
+def pack_html(
+    store: Store,
+    month: str | date,
+    as_of: date,
+    *,
+    clinic: str | None = None,
+    role: str | None = None,
+) -> str:
+    """The pack as one HTML document (what build_pack prints); for `role`, only its parts.
+
+    None is the whole pack (the command line). A role that may not read follow-up compliance
+    (an auditor: recipients.may_read) gets the pack without it.
+    """
     e = html.escape
+    compliance = role is None or may_read(role, "compliance")
     clinic = clinic or mail.clinic_name()
     p = month_period(month)
     f = p.filters()
@@ -254,15 +268,16 @@ def pack_html(store: Store, month: str | date, as_of: date, *, clinic: str | Non
         "<td></td><td></td><td></td></tr>",
         f"<tr><td>Complication rate</td>{_rate_cells(comp)}</tr>",
         f"<tr><td>Serious complication rate</td>{_rate_cells(serious_rate)}</tr>",
-        f"<tr><td>Six-week review attended</td>{_rate_cells(review)}</tr>",
         f"<tr><td>Serious events reported in the month</td><td></td>"
         f"<td class='n'>{events['count']:,}</td><td></td><td></td></tr>",
     ]
+    if compliance:
+        rows.insert(3, f"<tr><td>Six-week review attended</td>{_rate_cells(review)}</tr>")
     out += [
         "<h2>The month in summary</h2>",
         _table(("Measure", "Eligible", "Events / met", "Rate", "95% interval"), rows, ""),
     ]
-    if review["eligible"] < comp["eligible"]:
+    if compliance and review["eligible"] < comp["eligible"]:
         out.append(
             "<p class='note'>The six-week review counts only sessions whose review window had "
             f"closed by {formats.day(as_of)} ({review['eligible']:,} of "
@@ -351,20 +366,22 @@ def pack_html(store: Store, month: str | date, as_of: date, *, clinic: str | Non
         "<h2>Month by month</h2>",
         _img(charts.spc(chart, title=CHARTS["complications"][0], partial=partial), SPC_PX),
         f"<p>{e(_signals_text(chart))}</p>",
-        "<h2>Follow-up compliance</h2>",
     ]
-    compliance_rows = [
-        f"<tr><td>{e(formats.label(r['measure']))}</td>{_rate_cells(r)}</tr>"
-        for r in figs["compliance"]
-    ]
-    out.append(_table(("Measure", "Eligible", "Met", "Rate", "95% interval"), compliance_rows, ""))
-    reviews = review_chart(store, p, as_of)
-    fig = charts.spc(reviews, title=CHARTS["review_6w"][0], partial=partial)
-    out += [
-        _img(fig.update_yaxes(title="Six-week review attended"), SPC_PX),
-        f"<p>{e(_signals_text(reviews))}</p>",
-        "</section>",
-    ]
+    if compliance:
+        out.append("<h2>Follow-up compliance</h2>")
+        compliance_rows = [
+            f"<tr><td>{e(formats.label(r['measure']))}</td>{_rate_cells(r)}</tr>"
+            for r in figs["compliance"]
+        ]
+        head = ("Measure", "Eligible", "Met", "Rate", "95% interval")
+        out.append(_table(head, compliance_rows, ""))
+        reviews = review_chart(store, p, as_of)
+        fig = charts.spc(reviews, title=CHARTS["review_6w"][0], partial=partial)
+        out += [
+            _img(fig.update_yaxes(title="Six-week review attended"), SPC_PX),
+            f"<p>{e(_signals_text(reviews))}</p>",
+        ]
+    out.append("</section>")
 
     # -- definitions
     out += ["<section>", "<h2>Definitions</h2>", "<dl>"]
@@ -388,8 +405,15 @@ def _open_table(rows: list[dict]) -> str:
     return _table(head, body, "")
 
 
-def build_pack(store: Store, month: str | date, as_of: date, *, clinic: str | None = None) -> bytes:
-    """The governance pack of a month as PDF bytes (A4, numbered pages)."""
+def build_pack(
+    store: Store,
+    month: str | date,
+    as_of: date,
+    *,
+    clinic: str | None = None,
+    role: str | None = None,
+) -> bytes:
+    """The governance pack of a month as PDF bytes (A4, numbered pages); see pack_html."""
     from weasyprint import HTML
 
-    return HTML(string=pack_html(store, month, as_of, clinic=clinic)).write_pdf()
+    return HTML(string=pack_html(store, month, as_of, clinic=clinic, role=role)).write_pdf()

@@ -136,14 +136,35 @@ def download(
 ) -> None:
     """A link to the Excel-safe CSV of a frame (or of what a function builds), for this session.
 
-    The only way data leaves the dashboard (the tables' own CSV toolbar is switched off in
-    .streamlit/config.toml): the file is offered to this browser session alone (clinic.web
-    serves /download/<id> only to it, while it lasts), built when fetched, made safe for
-    spreadsheets by export.safe_csv and recorded in the audit trail before a byte is sent.
+    The tables' own CSV toolbar is switched off in .streamlit/config.toml: a table leaves the
+    dashboard only here, made safe for spreadsheets by export.safe_csv (see offer_file).
     """
     if df is None:
         return
     wanted = df if isinstance(df, Export) else Export(df if callable(df) else lambda: df)
+
+    def build() -> tuple[bytes, dict[str, Any]]:
+        frame = wanted.build()
+        return export.safe_csv(frame), {**wanted.details, "rows": len(frame)}
+
+    offer_file(label, file_name, key, build, action=wanted.action)
+
+
+def offer_file(
+    label: str,
+    file_name: str,
+    key: str,
+    build: Callable[[], tuple[bytes, dict[str, Any]]],
+    *,
+    action: str,
+    media_type: str = web.CSV,
+) -> None:
+    """A link to a file built when fetched, for this browser session alone; audited.
+
+    The only way data leaves the dashboard: clinic.web serves /download/<id> only to the
+    session it was offered to, while it lasts, and the file (bytes and what the audit row says
+    of them) is recorded in the audit trail before a byte is sent.
+    """
     owner = web.session_key(st.context.cookies)
     if owner is None:  # no browser session (AppTest): nothing could fetch the file
         return
@@ -151,20 +172,19 @@ def download(
     s = cached.store()
     who = session.viewer()
 
-    def build() -> bytes:
+    def audited() -> bytes:
         if who is None:
             raise PermissionError("a download without a viewer")
-        frame = wanted.build()
-        data = export.safe_csv(frame)
+        data, details = build()
         # Audited before it is sent: if the trail cannot be written, nothing leaves.
         audit_trail.log(
-            s, user=who.username, role=who.role, action=wanted.action, outcome="ok",
-            object=file_name, details={**wanted.details, "rows": len(frame),
-                                       "sha256": hashlib.sha256(data).hexdigest()},
+            s, user=who.username, role=who.role, action=action, outcome="ok",
+            object=file_name,
+            details={**details, "sha256": hashlib.sha256(data).hexdigest()},
         )  # fmt: skip
         return data
 
-    url = web.DOWNLOADS.offer(owner, key, file_name, build)
+    url = web.DOWNLOADS.offer(owner, key, file_name, audited, media_type)
     st.markdown(web.download_link_html(url, label), unsafe_allow_html=True)  # our own link
 
 

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from clinic import config
 from clinic.store import open_store, shutdown_all
 from clinic.web import downloads, login
-from clinic.web.downloads import DOWNLOADS, Downloads
+from clinic.web.downloads import CSV, DOWNLOADS, Downloads
 from clinic.web.gate import middleware
 from clinic.web.headers import app_csp, csp_hash
 from clinic.web.pages import download_link_html, login_link_html, login_page, logout_form_html
@@ -52,6 +52,7 @@ from clinic.web.sessions import (
 
 __all__ = [
     "COOKIE",
+    "CSV",
     "DOWNLOADS",
     "DOWNLOAD_PREFIX",
     "Downloads",

@@ -23,6 +23,7 @@ from clinic.web.pages import notice, page
 from clinic.web.sessions import DOWNLOAD_PREFIX, Hooks, StoreGetter, request_user, session_key
 
 log = logging.getLogger(__name__)
+CSV = "text/csv; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class _Offer:
     key: str
     file_name: str
     build: Callable[[], bytes]
+    media_type: str = CSV
 
 
 class Downloads:
@@ -50,12 +52,19 @@ class Downloads:
         self._offers: OrderedDict[str, _Offer] = OrderedDict()
         self._ids: dict[tuple[str, str], str] = {}
 
-    def offer(self, owner: str, key: str, file_name: str, build: Callable[[], bytes]) -> str:
+    def offer(
+        self,
+        owner: str,
+        key: str,
+        file_name: str,
+        build: Callable[[], bytes],
+        media_type: str = CSV,
+    ) -> str:
         """Offer a file to the session `owner` (a session_key) for button `key`; its URL."""
         with self._lock:
             found = self._ids.get((owner, key)) or secrets.token_urlsafe(24)
             self._ids[(owner, key)] = found
-            self._offers[found] = _Offer(owner, key, file_name, build)
+            self._offers[found] = _Offer(owner, key, file_name, build, media_type)
             self._offers.move_to_end(found)
             while len(self._offers) > self._limit:
                 _gone, old = self._offers.popitem(last=False)
@@ -129,7 +138,7 @@ def route(get_store: StoreGetter, hooks: Hooks) -> Route:
             )
         return Response(
             data,
-            media_type="text/csv; charset=utf-8",
+            media_type=offer.media_type,
             headers={"Content-Disposition": _disposition(offer.file_name),
                      "Cache-Control": "no-store"},
         )  # fmt: skip

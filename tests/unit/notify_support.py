@@ -183,3 +183,14 @@ def set_import_time(store: Store, kind: str, when: str) -> None:
             " where import_id = (select max(import_id) from imports where kind = $k)",
             {"t": when, "k": kind},
         )
+
+
+def mail_env(monkeypatch, port: int) -> None:
+    """Point the environment's mail settings at a plain SMTP server on loopback."""
+    monkeypatch.setenv("CLINIC_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CLINIC_SMTP_PORT", str(port))
+    monkeypatch.setenv("CLINIC_SMTP_TLS", "none")
+    monkeypatch.setenv("CLINIC_SMTP_TIMEOUT", "10")
+    monkeypatch.setenv("CLINIC_MAIL_FROM", "dashboard@clinic.test")
+    for name in ("CLINIC_SMTP_USER", "CLINIC_SMTP_PASSWORD", "CLINIC_SMTP_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)

@@ -19,6 +19,9 @@ COMMANDS: list[list[str]] = [
     ["report", "revenue"],
     ["report", "compliance"],
     ["report", "complications"],
+    ["report", "pack", "--month", "2026-10"],
+    ["digest"],  # no mail server in the tests' environment: a sentence, exit 2
+    ["alert", "1"],
     ["export", "complications", "--out", "{tmp}/out.csv"],
     ["users", "add", "bob", "--role", "staff"],
     ["users", "list"],

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from clinic import audit, formats, metrics
-from clinic.ingest import import_file
-from clinic.notify import alerts, digest, mail, recipients
+from clinic.ingest import import_file, record_side_effect
+from clinic.notify import alerts, digest, recipients
 from clinic.store import Store
 from tests.unit import notify_support as ns
 
@@ -237,19 +238,25 @@ def _serious_export(store: Store, folder: Path, effect: str, notes: str) -> Path
     return path
 
 
+@pytest.fixture
+def mailing(smtpd, monkeypatch) -> ns.Smtp:
+    """The environment's mail settings point at the loopback server, as a clinic's would."""
+    ns.mail_env(monkeypatch, smtpd.settings.port)
+    return smtpd
+
+
 def test_an_import_with_a_serious_event_alerts_managers_and_auditors_once(
-    store, smtpd, tmp_path
+    store, mailing, tmp_path
 ) -> None:
-    """What, when and which booking, to managers and auditors only, once per import."""
+    """The import itself sends what, when and which booking, to managers and auditors only,
+    once: asking again or importing the same file again sends nothing more."""
     notes = "Mrs Jane Example phoned from 07700 900123"
     path = _serious_export(store, tmp_path, "deep vein thrombosis", notes)
     result = import_file(store, "side-effects", path, user="sam")
     assert result.status == "committed"
     booking = path.read_text().splitlines()[1].split(",")[0]
-    sent = alerts.alert_for_import(store, result.import_id, settings=smtpd.settings)
-    assert sent.outcome == "sent" and sent.events == 1
-    assert len(smtpd.messages) == 1
-    msg = smtpd.messages[0]
+    assert len(mailing.messages) == 1
+    msg = mailing.messages[0]
     assert set(msg["X-RcptTo"].split(", ")) == {
         "mia@clinic.test",
         "max@clinic.test",
@@ -259,45 +266,116 @@ def test_an_import_with_a_serious_event_alerts_managers_and_auditors_once(
     assert "deep vein thrombosis (severe)" in text and f"booking reference {booking}" in text
     assert "reported 29/11/2026" in text and "needed medical attention" in text
     assert "Jane" not in text and "07700" not in text and "phoned" not in text
-    again = alerts.alert_for_import(store, result.import_id, settings=smtpd.settings)
-    assert again.outcome == "already alerted" and len(smtpd.messages) == 1
+    again = alerts.alert_for_import(store, result.import_id)
+    assert again.outcome == "already alerted" and len(mailing.messages) == 1
     assert alerts.alert_state(store, result.import_id) == "sent"
+    same = import_file(store, "side-effects", path, user="sam")
+    assert same.status == "committed" and same.unchanged == 1
+    assert len(mailing.messages) == 1
+    # newest first; older rows are the template's own imports, made with no mail server
     trail = audit.entries(store, action="alert-send")
-    assert list(trail["outcome"]) == ["ok"]
+    assert list(trail["outcome"]).count("ok") == 1 and trail["outcome"].iloc[0] == "ok"
     assert booking in trail["details"].iloc[0] and notes not in trail["details"].iloc[0]
 
 
-def test_an_import_without_a_serious_event_sends_nothing(store, smtpd, tmp_path) -> None:
+def test_a_side_effect_recorded_on_screen_alerts_too(store, mailing) -> None:
+    """The phone form's path (record_side_effect) sends the alert as an import does."""
+    booking = store.scalar(
+        "select appointment_id from appointments where kind = 'treatment'"
+        " and status = 'completed' order by appointment_date desc, appointment_id limit 1"
+    )
+    result = record_side_effect(
+        store,
+        {"appointment_id": booking, "reported_date": date(2026, 11, 29),
+         "effect": "pulmonary embolism", "severity": "severe", "medical_attention": True},
+        user="sam", role="staff",
+    )  # fmt: skip
+    assert result.status == "committed"
+    [msg] = mailing.messages
+    assert f"booking reference {booking}" in ns.text_of(msg)
+    assert "pulmonary embolism" in msg["Subject"]
+
+
+def test_an_import_without_a_serious_event_sends_nothing(store, mailing, tmp_path) -> None:
     """Bruising is not serious: nothing is sent or recorded."""
     path = _serious_export(store, tmp_path, "bruising", "fine")
     path.write_text(path.read_text().replace(",severe,Yes,", ",mild,No,"), encoding="utf-8")
+    before = len(audit.entries(store, action="alert-send"))
     result = import_file(store, "side-effects", path, user="sam")
-    outcome = alerts.alert_for_import(store, result.import_id, settings=smtpd.settings)
-    assert outcome.outcome == "nothing to alert" and not smtpd.messages
+    assert result.status == "committed" and not mailing.messages
     assert alerts.alert_state(store, result.import_id) is None
+    assert len(audit.entries(store, action="alert-send")) == before
 
 
-def test_a_failed_alert_is_said_recorded_and_sent_on_retry(store, smtpd, tmp_path) -> None:
-    """A server that refuses the connection: the sentence, a failed state, then a retry works."""
-    result = import_file(
-        store, "side-effects", _serious_export(store, tmp_path, "pulmonary embolism", "x"),
-    )  # fmt: skip
-    down = mail.MailSettings(host="127.0.0.1", port=ns.free_port(), tls="none", timeout=5)
-    failed = alerts.alert_for_import(store, result.import_id, settings=down)
-    assert failed.outcome == "not sent" and "refused the connection" in failed.sentence
+def test_a_failed_alert_never_fails_the_import_and_is_sent_on_retry(
+    store, smtpd, tmp_path, monkeypatch, caplog
+) -> None:
+    """A server that refuses the connection: the import commits, the failure is logged and
+    audited, and a later call sends it."""
+    ns.mail_env(monkeypatch, ns.free_port())  # nothing listens there
+    path = _serious_export(store, tmp_path, "pulmonary embolism", "x")
+    result = import_file(store, "side-effects", path)
+    assert result.status == "committed" and result.inserted == 1
     assert alerts.alert_state(store, result.import_id) == "failed"
+    assert "refused the connection" in caplog.text
     retry = alerts.alert_for_import(store, result.import_id, settings=smtpd.settings)
     assert retry.outcome == "sent" and len(smtpd.messages) == 1
-    assert list(audit.entries(store, action="alert-send")["outcome"]) == ["ok", "failed"]
+    assert list(audit.entries(store, action="alert-send")["outcome"])[:2] == ["ok", "failed"]
 
 
-def test_without_a_mail_server_the_alert_says_why(store, tmp_path, monkeypatch) -> None:
+def test_without_a_mail_server_the_import_stands_and_the_trail_says_why(
+    store, tmp_path, monkeypatch
+) -> None:
     """No CLINIC_SMTP_HOST: nothing is sent, the audit trail says why, the import stands."""
     monkeypatch.delenv("CLINIC_SMTP_HOST", raising=False)
     result = import_file(
         store, "side-effects", _serious_export(store, tmp_path, "nerve damage", "x"),
     )  # fmt: skip
-    outcome = alerts.alert_for_import(store, result.import_id)
-    assert outcome.outcome == "not sent" and "no mail server is configured" in outcome.sentence
+    assert result.status == "committed"
     assert alerts.alert_state(store, result.import_id) is None  # a later call may send it
-    assert list(audit.entries(store, action="alert-send")["outcome"]) == ["not sent"]
+    trail = audit.entries(store, action="alert-send")
+    assert (
+        trail["outcome"].iloc[0] == "not sent" and str(result.import_id) in trail["object"].iloc[0]
+    )
+    assert "no mail server is configured" in trail["details"].iloc[0]
+
+
+def test_months_without_a_signal_are_not_called_signals() -> None:
+    """A chart with one signal leaves the other months' signal missing (NaN once pandas makes
+    the column text): those are not signals, in the digest or the pack ("nan" was listed)."""
+    from clinic.notify import pack
+
+    chart = pd.DataFrame(
+        {
+            "month": [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)],
+            "events": [6, 7, 3], "eligible": [89, 97, 104],
+            "rate": [6 / 89, 7 / 97, 3 / 104], "centre": [0.028] * 3,
+            "signal": ["2 of 3 near limit", "2 of 3 near limit", None],
+        }
+    )  # fmt: skip
+    found = digest.recent_signals(chart)
+    assert [s["month"] for s in found] == ["2026-08", "2026-09"]
+    said = pack._signals_text(chart)
+    assert "Oct 2026" not in said and "nan" not in said
+
+
+def test_measures_off_target_reach_the_roles_that_read_them(store) -> None:
+    """The seam issue 20's targets use: an off-target measure is listed, near the top, to the
+    roles that may read its part (revenue: never staff, nor auditors)."""
+    p = digest.period_for("week", ns.AS_OF)
+    figs = digest.figures(store, p, ns.AS_OF)
+    assert figs["off_target"] == []  # no targets yet
+    figs["off_target"] = [
+        {"measure": "revenue_gbp", "part": "revenue", "sentence": "Revenue is below target."},
+        {"measure": "review_6w", "part": "compliance", "sentence": "Reviews are below 80%."},
+    ]
+    said = {}
+    for role in ("manager", "staff", "auditor"):
+        mine = digest.for_role(figs, role)
+        _subject, body, text = digest.render(
+            mine, role, p, ns.AS_OF, base="http://x", clinic="C", cids={}
+        )
+        said[role] = text
+        assert ("Measures off target" in body) is (role == "manager")
+    assert "Revenue is below target." in said["manager"] and "Reviews are below" in said["manager"]
+    assert "target" not in said["staff"] and "target" not in said["auditor"]

@@ -1,8 +1,7 @@
-"""The governance pack as a PDF read back with poppler, its figures, and the command handlers."""
+"""The governance pack as a PDF read back with poppler and its figures."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from clinic import audit, formats, metrics
+from clinic import formats, metrics
 from clinic.ingest import import_file
-from clinic.notify import commands, pack
+from clinic.notify import pack
 from clinic.store import Store
 from tests.unit import notify_support as ns
 
@@ -155,71 +154,11 @@ def test_pack_figures_equal_the_reports(store) -> None:
     assert figs["compliance"] == report("compliance", "--as-of", ns.AS_OF.isoformat())
 
 
-# -- the command-line handlers --------------------------------------------------------------------
-def _cli() -> tuple[argparse.ArgumentParser, dict]:
-    """A parser with the notify commands registered as the CLI will register them."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(prog="clinic", parents=[common])
-    sub = parser.add_subparsers(dest="command", required=True)
-    handlers = {
-        "digest": commands.add_digest(sub, common),
-        "alert": commands.add_alert(sub, common),
-    }
-    report = sub.add_parser("report", parents=[common])
-    reports = report.add_subparsers(dest="report", required=True)
-    handlers["report"] = commands.add_pack(reports, common)
-    return parser, handlers
-
-
-def _call(store: Store, *argv: str) -> int:
-    """Parse and run one command against the open store."""
-    parser, handlers = _cli()
-    args = parser.parse_args(argv)
-    return handlers[args.command](args, store)
-
-
-def test_pack_command_writes_the_pdf_and_prints_its_figures(store, tmp_path, capsys) -> None:
-    """`report pack --month M --out F --json`: the PDF (private, audited) and one JSON document."""
-    out = tmp_path / "pack.pdf"
-    argv = ("report", "pack", "--month", MONTH, "--as-of", "2026-11-30", "--json", "--out")
-    assert _call(store, *argv, str(out)) == 0
-    printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(json.dumps(pack.pack_figures(store, MONTH, ns.AS_OF)))
-    assert out.read_bytes()[:5] == b"%PDF-" and oct(out.stat().st_mode & 0o777) == "0o600"
-    trail = audit.entries(store, action="pack-write")
-    assert list(trail["outcome"]) == ["ok"] and list(trail["object"]) == [MONTH]
-    with pytest.raises(SystemExit):
-        _call(store, "report", "pack", "--month", "2026-13")
-
-
-def test_digest_command_writes_a_role_and_refuses_what_it_should(
-    store, tmp_path, capsys, monkeypatch
-) -> None:
-    """--out writes a staff digest without revenue; no server or an unknown address is said."""
-    out = tmp_path / "digest.html"
-    code = _call(store, "digest", "--as-of", "2026-11-30", "--out", str(out), "--role", "staff")
-    assert code == 0 and "Revenue" not in out.read_text() and "£" not in out.read_text()
-    assert oct(out.stat().st_mode & 0o777) == "0o600"
-    assert list(audit.entries(store, action="digest-write")["outcome"]) == ["ok"]
-    monkeypatch.delenv("CLINIC_SMTP_HOST", raising=False)
-    assert _call(store, "digest") == 2
-    assert "No mail server is configured: set CLINIC_SMTP_HOST" in capsys.readouterr().err
-    monkeypatch.setenv("CLINIC_SMTP_HOST", "127.0.0.1")
-    assert _call(store, "digest", "--to", "someone@else.test") == 4
-    assert "someone@else.test is not the e-mail address of an enabled account" in (
-        capsys.readouterr().err
-    )
-    assert _call(store, "alert", "999") == 2
-    assert "There is no import 999." in capsys.readouterr().err
-
-
-def test_digest_command_sends_to_the_accounts_named(store, capsys, monkeypatch) -> None:
-    """--to an account's address: only that person, with their role's digest."""
-    for smtp in ns.serve():
-        monkeypatch.setenv("CLINIC_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("CLINIC_SMTP_PORT", str(smtp.settings.port))
-        monkeypatch.setenv("CLINIC_SMTP_TLS", "none")
-        assert _call(store, "digest", "--as-of", "2026-11-30", "--to", "SAM@clinic.test") == 0
-        assert [m["X-RcptTo"] for m in smtp.messages] == ["sam@clinic.test"]
-        assert "staff: sent to 1 of 1." in capsys.readouterr().out
+def test_an_auditors_pack_leaves_out_what_auditors_may_not_read(store) -> None:
+    """The dashboard's pack is cut to the viewer: auditors may not read follow-up compliance,
+    so theirs has no compliance table or chart; a manager's (and the CLI's) has both."""
+    auditor = pack.pack_html(store, MONTH, ns.AS_OF, role="auditor")
+    manager = pack.pack_html(store, MONTH, ns.AS_OF, role="manager")
+    assert "Follow-up compliance" not in auditor and "Six-week review attended</td>" not in auditor
+    assert "Complication rate" in auditor and "Serious events reported in the month" in auditor
+    assert "Follow-up compliance" in manager and "Six-week review attended</td>" in manager
