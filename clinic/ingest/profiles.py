@@ -20,7 +20,7 @@ STATUS_TERMS = ("completed", "cancelled", "late cancellation", "no-show", "booke
 ORDERS = ("day-first", "month-first", "iso", "detect")
 _KEYS = {
     "name", "title", "kind", "documented", "signature", "columns", "identity", "drop",
-    "dates", "attendance", "values", "id_parts", "unused",
+    "dates", "attendance", "values", "id_parts", "unused", "price",
 }  # fmt: skip
 
 
@@ -46,6 +46,9 @@ class Profile:
     attendance: str = "status"  # or "flags"
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> key(value) -> term
     id_parts: tuple[str, ...] = ()  # fields appended to the id when one id covers several rows
+    # "charged": the money column is what was charged; "booked": it is the appointment's price,
+    # which only a completed appointment earned (a cancelled one keeps its price in the file).
+    price: str = "charged"
 
     def field_of(self) -> dict[str, tuple[str, int]]:
         """Header key -> (field, preference; 0 is the most preferred alias)."""
@@ -76,6 +79,14 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
 def _optional(data: dict, key: str, where: str) -> tuple[str, ...]:
     """An optional list of strings (empty when absent)."""
     return _strings(data[key], f"{where}: {key}") if key in data else ()
+
+
+def _price(data: dict, where: str) -> str:
+    """What the money column means ("charged" unless the profile says "booked")."""
+    price = data.get("price", "charged")
+    if price not in ("charged", "booked"):
+        raise ProfileError(f"{where}: price must be 'charged' or 'booked'")
+    return price
 
 
 def parse(data: dict, where: str) -> Profile:
@@ -133,6 +144,7 @@ def parse(data: dict, where: str) -> Profile:
         attendance=attendance,
         values=values,
         id_parts=parts,
+        price=_price(data, where),
     )
 
 

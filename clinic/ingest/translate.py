@@ -10,6 +10,7 @@ and dropped. No row passes through Python.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +268,7 @@ select
     clinician,
     m_service as service,
     case when status_term = 'late cancellation' then 'cancelled' else status_term end as status,
-    price,
+    {price} as price,
     site,
     m_vein_type as vein_type,
     vein_diameter_mm,
@@ -336,16 +337,16 @@ def _order(cur, plan_: Plan, naive: list[str], zoned: list[str]) -> tuple[list, 
     """Settle day/month order of a profile that says 'detect' from the dates of this file."""
     if plan_.profile.order != "detect":
         return naive, zoned, None
-    column = plan_.used.get("datetime", plan_.used.get("date"))
-    if column is None:
+    positions = [plan_.used[f] for f in ("datetime", "date") if f in plan_.used]
+    if not positions:
         return naive, zoned, None
-    cur.execute(
-        f"create or replace temp view vendor_dates as select c{column} as v from vendor_raw"
-    )
+    view = " union all ".join(f"select c{i} as v from vendor_raw" for i in positions)
+    cur.execute(f"create or replace temp view vendor_dates as {view}")
     first, second = cur.execute(sql.load("vendor_day_month")[0]).fetchone()
     if first and second:
         raise ValueError(
-            f"The dates in {plan_.headers[column]} mix day-first and month-first order "
+            f"The dates in {', '.join(plan_.headers[i] for i in positions)} mix day-first and "
+            "month-first order "
             "(some read 13/01, others 01/13): export them again in one order."
         )
 
@@ -399,7 +400,10 @@ def translate(cur, store, text, plan_: Plan, source: str | None) -> Translated:
     out = Path(name)
     parts = " || ".join(f"'/' || coalesce({_ID_PART[x]}, '')" for x in plan_.profile.id_parts)
     literal = str(out).replace("'", "''")
-    select = _OUT_SQL.format(parts=parts or "''")
+    price = "price" if plan_.profile.price == "charged" else (
+        "case when status_term = 'completed' then price end"
+    )
+    select = _OUT_SQL.format(parts=parts or "''", price=price)
     cur.execute(
         f"copy ({select}) to '{literal}' (header true, delimiter ',')",
         {"key": config.pseudonym_key(store.path)},
@@ -452,7 +456,7 @@ def _problems(
     statement = " union all ".join(checks) + f" order by line limit {_MAX_LISTED}"
     wanted = {k: v for k, v in params.items() if f"${k}" in statement}
     rows = cur.execute(statement, wanted).fetchall()
-    shown = ", ".join(plan_.profile.formats[:3])
+    shown = ", ".join(examples(params["naive"] + params.get("zoned", []))[:3])
     return [
         (
             line,
@@ -462,6 +466,12 @@ def _problems(
         )
         for line, pos, value in rows
     ]
+
+
+def examples(formats: list[str]) -> list[str]:
+    """Each date format as a person reads it: 13 January 2026 at 14:45 written that way."""
+    moment = datetime(2026, 1, 13, 14, 45, tzinfo=UTC)
+    return list(dict.fromkeys(moment.strftime(f) for f in formats))
 
 
 def describe(plan_: Plan) -> dict:
