@@ -6,7 +6,7 @@
 --   is audited. Not clinical data: writes do not bump data_version.
 -- * appointments.late_cancellation: true when a cancellation came less than 48 hours before the
 --   start (or the export says "late"), false when it came earlier, null when the export cannot
---   say or the appointment was not cancelled (DOMAIN.md: the late share is "not recorded").
+--   say or the appointment was not cancelled (the late share is then "not recorded", never zero).
 create table value_mappings (
     source varchar not null,
     field varchar not null,
