@@ -101,7 +101,7 @@ class Store:
                 try:
                     # A ceiling for the whole instance (pages and imports together): past it
                     # DuckDB spills what it can to <store>.tmp; an import's own sorts and hash
-                    # tables are capped lower, per cursor (ingest.load._prepare).
+                    # tables are capped lower, per cursor (ingest.stage.prepare).
                     limit = {"memory_limit": f"{duckdb_memory_mb()}MB"}
                     self._con = duckdb.connect(
                         str(self.path), read_only=self.read_only, config=limit
@@ -193,7 +193,7 @@ class Store:
                 try:
                     yield cur
                     if data:
-                        cur.execute("update data_version set version = version + 1")
+                        sql.run(cur, "data_version_bump")
                     cur.commit()
                 except duckdb.InterruptException:
                     cur.rollback()
@@ -236,10 +236,7 @@ class Store:
                 cur.begin()
                 try:
                     cur.execute(path.read_text(encoding="utf-8"))
-                    cur.execute(
-                        "insert into schema_version (version, name) values ($v, $n)",
-                        {"v": version, "n": path.stem},
-                    )
+                    sql.run(cur, "schema_version_add", version=version, name=path.stem)
                     cur.commit()
                 except BaseException:
                     cur.rollback()

@@ -21,8 +21,10 @@ from clinic.ingest import (
     reader,
     record_side_effect,
     save_mapping,
+    scan,
     undo,
 )
+from clinic.ingest.textfile import Scan
 from clinic.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -368,13 +370,13 @@ def test_big_file_deleted_during_the_import(
 ):
     """A big file deleted before the checks beside the parse read it: a sentence, no rows."""
     path = _big_export(tmp_path, _LAST + b"\n")
-    real = reader._scan
+    real = scan.scan_file
 
-    def deleted_first(file: Path, limit: int) -> reader.Scan:
+    def deleted_first(file: Path, limit: int) -> Scan:
         file.unlink()
         return real(file, limit)
 
-    monkeypatch.setattr(reader, "_scan", deleted_first)
+    monkeypatch.setattr(reader, "scan_file", deleted_first)
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
     assert result.status == "unreadable", result
@@ -661,8 +663,14 @@ def test_problems_listed_are_bounded_and_the_rest_counted(
     rows += [f"B{i},03/04/2025,,C1,,,Dr X,Single Session,Completed,,extra" for i in range(50)]
     result = assert_rejected_unchanged(priced, appts(*rows))
     listed = [(p.line, p.column) for p in result.errors]
-    assert listed == [(2, "Date"), (2, "Treatment"), (3, "Booking ID"), (3, "Date"),
-                      (3, "Treatment"), (None, None)]  # fmt: skip
+    assert listed == [
+        (2, "Date"),
+        (2, "Treatment"),
+        (3, "Booking ID"),
+        (3, "Date"),
+        (3, "Treatment"),
+        (None, None),
+    ]
     assert result.errors[-1].reason.startswith("6,051 problems in all; the first 5 by line")
     assert (result.problem_count, result.rejected, result.rows_read) == (6_051, 3_052, 3_052)
     stored = priced.scalar(

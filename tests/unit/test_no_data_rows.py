@@ -11,7 +11,7 @@ import pytest
 from test_ingest import CLINICAL, PRICES, snapshot, xlsx_bytes
 
 from clinic.ingest import KINDS, import_file, preview
-from clinic.ingest.load import NO_ROWS
+from clinic.ingest.stage import NO_ROWS
 from clinic.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,10 +96,21 @@ def test_cli_exits_2_with_the_sentence(tmp_path, kind):
     file = tmp_path / "export.csv"
     file.write_bytes(files(kind)["header only"])
     done = subprocess.run(
-        [sys.executable, "-m", "clinic", "import", kind, str(file), "--db",
-         str(tmp_path / "s.duckdb")],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "clinic",
+            "import",
+            kind,
+            str(file),
+            "--db",
+            str(tmp_path / "s.duckdb"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert NO_ROWS in done.stderr
     assert "Traceback" not in done.stderr

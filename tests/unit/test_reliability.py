@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from clinic import audit, backup, cli, config, demo, metrics
-from clinic.ingest import import_file, reader
-from clinic.ingest.reader import Unreadable, _may_hold_long_line, check_limits
+from clinic.ingest import import_file, scan, textfile
+from clinic.ingest.limits import check_limits, may_hold_long_line
+from clinic.ingest.textfile import Unreadable
 from clinic.store import Store, StoreBusy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,14 +73,27 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert done.returncode == 0, done.stderr
     assert not template.with_name(template.name + ".wal").exists()
     rows = sum(1 for _ in paths["appointments"].open(encoding="utf-8")) - 1
-    return {"folder": folder, "env": env, "file": paths["appointments"], "template": template,
-            "rows": rows}  # fmt: skip
+    return {
+        "folder": folder,
+        "env": env,
+        "file": paths["appointments"],
+        "template": template,
+        "rows": rows,
+    }
 
 
 def _import_cmd(big: dict, db: Path) -> list[str]:
     """The command line of the big import into db."""
-    return [sys.executable, "-m", "clinic", "import", "appointments", str(big["file"]), "--db",
-            str(db)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "clinic",
+        "import",
+        "appointments",
+        str(big["file"]),
+        "--db",
+        str(db),
+    ]
 
 
 def _size(path: Path) -> int:
@@ -94,9 +108,12 @@ def _run_until(big: dict, db: Path, trigger: Callable[[float, int, int], bool]) 
     """Run the big import, SIGKILL it when trigger(seconds, wal_size, db_size) says so."""
     wal = db.with_name(db.name + ".wal")
     proc = subprocess.Popen(
-        _import_cmd(big, db), cwd=ROOT, env=big["env"], stdout=subprocess.DEVNULL,
+        _import_cmd(big, db),
+        cwd=ROOT,
+        env=big["env"],
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     started = time.perf_counter()
     while proc.poll() is None:
         if trigger(time.perf_counter() - started, _size(wal), _size(db)):
@@ -143,8 +160,9 @@ def test_killed_import_leaves_before_or_after(big, tmp_path, capsys):
     clean = tmp_path / "clean.duckdb"
     shutil.copy2(big["template"], clean)
     started = time.perf_counter()
-    subprocess.run(_import_cmd(big, clean), cwd=ROOT, env=big["env"], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        _import_cmd(big, clean), cwd=ROOT, env=big["env"], check=True, capture_output=True
+    )
     seconds = time.perf_counter() - started
     after = _snapshot(clean)
     assert after[0] == big["rows"] and after[1] == before[1] + 1 and after != before
@@ -402,7 +420,16 @@ def test_long_line_prefilter_never_misses_a_long_line():
         lengths = [rng.randint(0, 2 * limit) for _ in range(rng.randint(1, 6))]
         data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if rng.random() < 0.5 else b"")
         if max(lengths) > limit:
-            assert _may_hold_long_line(data, limit), (limit, lengths)
+            assert may_hold_long_line(data, limit), (limit, lengths)
+
+
+def _mixed_line_endings(data: bytes | str) -> bool:
+    """True when a file mixes CRLF, LF or CR line ends (only LF-only or CRLF-only are safe)."""
+    cr, crlf, lf = ("\r", "\r\n", "\n") if isinstance(data, str) else (b"\r", b"\r\n", b"\n")
+    if cr not in data:  # most exports have no CR at all: one memchr-speed scan and done
+        return False
+    n = data.count(cr)
+    return not (data.count(crlf) == n == data.count(lf))
 
 
 def test_chunked_scan_answers_as_the_whole_file_checks(
@@ -414,7 +441,7 @@ def test_chunked_scan_answers_as_the_whole_file_checks(
     path = tmp_path / "f.csv"
     for _ in range(1000):
         limit = rng.randint(8, 64)
-        monkeypatch.setattr(reader, "_CHUNK", rng.randint(1, 64))
+        monkeypatch.setattr(textfile, "CHUNK", rng.randint(1, 64))
         # Lines ending all CRLF, all LF or either; now and then a NUL, a lone CR, a long line.
         ends = rng.choice([[b"\r\n"], [b"\n"], [b"\r\n", b"\n"]])
         sizes = [
@@ -423,11 +450,11 @@ def test_chunked_scan_answers_as_the_whole_file_checks(
         lines = [bytes(rng.choices(b"x\x00\r", weights=[300, 1, 1], k=n)) for n in sizes]
         data = b"".join(line + rng.choice(ends) for line in lines)
         path.write_bytes(data)
-        found = reader._scan(path, limit)
+        found = scan.scan_file(path, limit)
         assert found.sha256 == hashlib.sha256(data).hexdigest()
         assert found.binary == (b"\x00" in data)
-        whole = reader._mixed_line_endings(data) or _may_hold_long_line(data, limit)
-        assert found.reread == whole, (limit, reader._CHUNK, data)
+        whole = _mixed_line_endings(data) or may_hold_long_line(data, limit)
+        assert found.reread == whole, (limit, textfile.CHUNK, data)
 
 
 def _file_size_limit(limit: int) -> Callable[[], None]:
@@ -446,9 +473,13 @@ def test_full_disk_during_an_import_gives_a_sentence_and_keeps_the_store(big, tm
     shutil.copy2(big["template"], db)
     before = _snapshot(db)
     done = subprocess.run(
-        _import_cmd(big, db), cwd=ROOT, env=big["env"], capture_output=True, text=True,
+        _import_cmd(big, db),
+        cwd=ROOT,
+        env=big["env"],
+        capture_output=True,
+        text=True,
         preexec_fn=_file_size_limit(db.stat().st_size + 64 * 1024),
-    )  # fmt: skip
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert "try again" in done.stderr
@@ -491,8 +522,11 @@ def test_store_reopens_after_the_engine_invalidates_it(tmp_path):
     env = dict(os.environ, CLINIC_KEY_FILE=str(tmp_path / "k.key"), PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-c", _ENGINE_FAILS, str(tmp_path / "s.duckdb")],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["failed"] and "opens the store again" in out["failed"]
