@@ -38,8 +38,10 @@ def _explain(done) -> None:
     if done.unmapped:
         print(f"values to map before anything is imported ({len(done.unmapped):,}):")
         for u in done.unmapped:
-            print(f"  {u['column']} {u['value']!r}: {count(u['rows'], 'row')}, first on line "
-                  f"{u['first_line']}")  # fmt: skip
+            print(
+                f"  {u['column']} {u['value']!r}: {count(u['rows'], 'row')}, first on line "
+                f"{u['first_line']}"
+            )
         source = done.source or "SOURCE"
         print(f"  map each with: python -m clinic map value {source} COLUMN VALUE TERM (or skip)")
 

@@ -8,15 +8,17 @@ from clinic import audit
 from clinic.cli.output import OK, USAGE, CliError, emit, table
 from clinic.ingest import header_words as hw
 from clinic.ingest import value_maps
-from clinic.ingest.mapping import KINDS, columns
-from clinic.ingest.mappings import save_mapping
+from clinic.ingest.headers import KINDS, columns
+from clinic.ingest.saved_mappings import save_mapping
 from clinic.store import Store
 
 
 def map_value(args: argparse.Namespace, store: Store) -> int:
     """Save one value mapping; exit 2 when the column or the term is not ours."""
     try:
-        term = value_maps.save(store, args.source, args.column, args.value, args.term, user=args.user)
+        term = value_maps.save(
+            store, args.source, args.column, args.value, args.term, user=args.user
+        )
     except value_maps.MappingRefused as exc:
         raise CliError(str(exc), USAGE) from None
     what = "not ours: its rows are left out" if term == value_maps.SKIP else f"read as {term!r}"
@@ -38,9 +40,15 @@ def map_header(args: argparse.Namespace, store: Store) -> int:
         )
     for kind in kinds:
         save_mapping(store, args.source, kind, {args.header: args.column})
-    audit.log(store, user=args.user, role=None, action="map header", outcome="saved",
-              object=f"source:{args.source}",
-              details={"header": args.header, "column": args.column})  # fmt: skip
+    audit.log(
+        store,
+        user=args.user,
+        role=None,
+        action="map header",
+        outcome="saved",
+        object=f"source:{args.source}",
+        details={"header": args.header, "column": args.column},
+    )
     print(f"{args.source}: the header {args.header!r} is read as {args.column}.")
     return OK
 
@@ -57,14 +65,17 @@ def map_list(args: argparse.Namespace, store: Store) -> int:
         )
     ]
     cells = [[v["source"], "value", v["field"], v["value"], v["term"]] for v in values]
-    cells += [[h["source"], "header", h["kind"], h["header"], h["column"] or "(ignored)"]
-              for h in headers]  # fmt: skip
+    cells += [
+        [h["source"], "header", h["kind"], h["header"], h["column"] or "(ignored)"] for h in headers
+    ]
     emit(
         args,
         {"values": values, "headers": headers},
-        lambda: table(["source", "mapping", "column", "value", "read as"], cells)
-        if cells
-        else "No mappings saved.",
+        lambda: (
+            table(["source", "mapping", "column", "value", "read as"], cells)
+            if cells
+            else "No mappings saved."
+        ),
     )
     return OK
 

@@ -1,4 +1,4 @@
-"""Headers as words: camelCase, snake_case, kebab-case and punctuation alike; identifying by pattern."""
+"""Headers as words (camelCase, snake_case, kebab-case, punctuation alike); identifying ones."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ _IDENTIFYING_PAIRS = {
 
 
 def words(header: str) -> list[str]:
-    """The words of a header, lower case: `appointmentDate`, `appointment_date` and `Appointment-Date` agree."""
+    """A header's words, lower case: `appointmentDate`, `appointment_date`, `Appointment-Date`."""
     text = header.strip().lstrip("\ufeff")
     text = _UNIT.sub("", text) or text
     for symbol, word in _SYMBOLS.items():

@@ -1,4 +1,4 @@
-"""Booking-system profiles (clinic/data/vendors/*.json): loading, checking, and detection from a header."""
+"""Booking-system profiles (clinic/data/vendors/*.json): loading, checking, detecting."""
 
 from __future__ import annotations
 
@@ -19,9 +19,21 @@ VALUE_FIELDS = ("status", "service", "vein_type", "sclerosant", "form", "compres
 STATUS_TERMS = ("completed", "cancelled", "late cancellation", "no-show", "booked", "skip")
 ORDERS = ("day-first", "month-first", "iso", "detect")
 _KEYS = {
-    "name", "title", "kind", "documented", "signature", "columns", "identity", "drop",
-    "dates", "attendance", "values", "id_parts", "unused", "price",
-}  # fmt: skip
+    "name",
+    "title",
+    "kind",
+    "documented",
+    "signature",
+    "columns",
+    "identity",
+    "drop",
+    "dates",
+    "attendance",
+    "values",
+    "id_parts",
+    "unused",
+    "price",
+}
 
 
 class ProfileError(ValueError):
@@ -61,7 +73,7 @@ class Profile:
 
 def _alias_columns() -> dict[str, list[str]]:
     """The appointment columns of the alias table and their aliases."""
-    from clinic.ingest.mapping import aliases
+    from clinic.ingest.headers import aliases
 
     return aliases()["appointments"]["columns"]
 

@@ -47,8 +47,16 @@ def _check(store, field: str, term: str) -> str:
     raise MappingRefused(f"{term!r} is not one of our words for {field}: use {shown}, or skip.")
 
 
-def save(store, source: str, field: str, value: str, term: str, *, user: str | None = None,
-         role: str | None = None) -> str:  # fmt: skip
+def save(
+    store,
+    source: str,
+    field: str,
+    value: str,
+    term: str,
+    *,
+    user: str | None = None,
+    role: str | None = None,
+) -> str:
     """Save `value` of `field` from `source` as `term` (or 'skip'); audited; returns the term."""
     if not source.strip() or not hw.value_key(value):
         raise MappingRefused("A mapping needs a source name and a value with a letter or digit.")
@@ -70,14 +78,21 @@ def save(store, source: str, field: str, value: str, term: str, *, user: str | N
                 "at": datetime.now(UTC).replace(tzinfo=None),
             },
         )
-    audit.log(store, user=user, role=role, action="map value", outcome="saved",
-              object=f"source:{source.strip()}",
-              details={"field": field, "value": value.strip(), "term": stored})  # fmt: skip
+    audit.log(
+        store,
+        user=user,
+        role=role,
+        action="map value",
+        outcome="saved",
+        object=f"source:{source.strip()}",
+        details={"field": field, "value": value.strip(), "term": stored},
+    )
     return stored
 
 
-def remove(store, source: str, field: str, value: str, *, user: str | None = None,
-           role: str | None = None) -> bool:  # fmt: skip
+def remove(
+    store, source: str, field: str, value: str, *, user: str | None = None, role: str | None = None
+) -> bool:
     """Remove one saved mapping; audited; False when there was none."""
     params = {"source": source.strip(), "field": field, "value": hw.value_key(value)}
     with store.writer(wait=True, data=False) as cur:
@@ -91,9 +106,15 @@ def remove(store, source: str, field: str, value: str, *, user: str | None = Non
             " where source = $source and field = $field and value = $value",
             params,
         )
-    audit.log(store, user=user, role=role, action="map value",
-              outcome="removed" if found else "not found", object=f"source:{source.strip()}",
-              details={"field": field, "value": value.strip()})  # fmt: skip
+    audit.log(
+        store,
+        user=user,
+        role=role,
+        action="map value",
+        outcome="removed" if found else "not found",
+        object=f"source:{source.strip()}",
+        details={"field": field, "value": value.strip()},
+    )
     return bool(found)
 
 

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clinic import audit
-from clinic.ingest import mapping as mp
+from clinic.ingest import headers as mp
+from clinic.ingest import plan as plan_mod
 from clinic.ingest import profiles, translate, value_maps
-from clinic.ingest.load import ImportResult, Problem, run_import
-from clinic.ingest.mappings import load_mapping
-from clinic.ingest.reader import Unreadable, open_export
+from clinic.ingest.load import run_import
+from clinic.ingest.reader import open_export
+from clinic.ingest.results import ImportResult, Problem
+from clinic.ingest.saved_mappings import load_mapping
+from clinic.ingest.textfile import Unreadable
 
 
 class UnknownSource(ValueError):
@@ -60,7 +63,7 @@ class VendorImport:
 
 def choose(
     store, kind: str, headers: list[str], source: str | None
-) -> tuple[translate.Plan | None, str | None]:
+) -> tuple[plan_mod.Plan | None, str | None]:
     """The plan for a header (None for a kind without profiles) and the source its mappings use."""
     known = profiles.profiles()
     if source is not None and source not in known and not _has_saved(store, source):
@@ -74,7 +77,7 @@ def choose(
     detection = profiles.detect(headers, source if source in known else None)
     used_source = source or detection.profile.name
     saved = load_mapping(store, used_source, kind)
-    return translate.plan(detection, headers, saved), used_source
+    return plan_mod.plan(detection, headers, saved), used_source
 
 
 def _has_saved(store, source: str) -> bool:
@@ -89,7 +92,7 @@ def _has_saved(store, source: str) -> bool:
 def _plain_dropped(kind: str, headers: list[str], saved: dict | None) -> list[dict]:
     """The dropped and ignored headers of a file the importer reads as it is."""
     m = mp.detect(kind, headers, None, saved)
-    out = [{"header": h, "reason": translate.IDENTIFYING} for h in m.dropped]
+    out = [{"header": h, "reason": plan_mod.IDENTIFYING} for h in m.dropped]
     out += [{"header": h, "reason": "not used"} for h in m.ignored]
     return sorted(out, key=lambda d: headers.index(d["header"]))
 
@@ -115,12 +118,13 @@ def import_export(
     try:
         plan, used_source = choose(store, kind, text.headers, source)
         saved_values = bool(used_source and value_maps.loaded(store, used_source))
-        if plan is None or not translate.needed(plan, saved_values):
+        if plan is None or not plan_mod.needed(plan, saved_values):
             saved = load_mapping(store, source, kind) if source else None
             dropped = _plain_dropped(kind, text.headers, saved)
             text.close()
-            result = run_import(store, kind, source_file, file_name=name, user=user,
-                                source_system=source, role=role)  # fmt: skip
+            result = run_import(
+                store, kind, source_file, file_name=name, user=user, source_system=source, role=role
+            )
             detected = plan.detection.explain() if plan else None
             return VendorImport(
                 result, source or (plan and "generic"), detected, dropped_columns=dropped
@@ -131,8 +135,15 @@ def import_export(
             try:
                 done = translate.translate(cur, store, text, plan, used_source)
             except ValueError as exc:
-                result = ImportResult(None, kind, name, text.sha256, status="rejected",
-                                      errors=[Problem(None, None, None, str(exc))], problem_count=1)  # fmt: skip
+                result = ImportResult(
+                    None,
+                    kind,
+                    name,
+                    text.sha256,
+                    status="rejected",
+                    errors=[Problem(None, None, None, str(exc))],
+                    problem_count=1,
+                )
                 return _stopped(store, result, plan, used_source, user, role)
             try:
                 return _finish(store, cur, kind, name, text, plan, done, used_source, user, role)
@@ -145,13 +156,29 @@ def import_export(
 def _stopped(store, result: ImportResult, plan, source, user, role, done=None) -> VendorImport:
     """A file stopped before anything was written: audited, nothing stored."""
     out = VendorImport(
-        result, source, plan.detection.explain(),
-        unmapped=done.unmapped if done else [], left_out=done.left_out if done else 0,
-        dropped_columns=plan.dropped, patient_ref_from=plan.patient_ref_from(),
-    )  # fmt: skip
-    audit.log(store, user=user, role=role, action="import", outcome="rejected", object=None,
-              details={"kind": result.kind, "file_name": result.file_name, "source": source,
-                       "unmapped": len(out.unmapped), "problems": result.problem_count})  # fmt: skip
+        result,
+        source,
+        plan.detection.explain(),
+        unmapped=done.unmapped if done else [],
+        left_out=done.left_out if done else 0,
+        dropped_columns=plan.dropped,
+        patient_ref_from=plan.patient_ref_from(),
+    )
+    audit.log(
+        store,
+        user=user,
+        role=role,
+        action="import",
+        outcome="rejected",
+        object=None,
+        details={
+            "kind": result.kind,
+            "file_name": result.file_name,
+            "source": source,
+            "unmapped": len(out.unmapped),
+            "problems": result.problem_count,
+        },
+    )
     return out
 
 
@@ -159,25 +186,45 @@ def _finish(store, cur, kind, name, text, plan, done, source, user, role) -> Ven
     """Import a rewritten file, or report what stopped the rewrite."""
     if done.path is None:
         errors = [Problem(line, col, value, reason) for line, col, value, reason in done.problems]
-        result = ImportResult(None, kind, name, text.sha256, rows_read=done.rows_read,
-                              status="rejected", errors=errors,
-                              rejected=done.rows_read if errors else 0,
-                              problem_count=len(errors))  # fmt: skip
+        result = ImportResult(
+            None,
+            kind,
+            name,
+            text.sha256,
+            rows_read=done.rows_read,
+            status="rejected",
+            errors=errors,
+            rejected=done.rows_read if errors else 0,
+            problem_count=len(errors),
+        )
         return _stopped(store, result, plan, source, user, role, done)
     identity = {c: c for c in translate.OUT_COLUMNS}
-    result = run_import(store, kind, done.path, file_name=name, user=user, mapping=identity,
-                        source_system=source, role=role)  # fmt: skip
+    result = run_import(
+        store,
+        kind,
+        done.path,
+        file_name=name,
+        user=user,
+        mapping=identity,
+        source_system=source,
+        role=role,
+    )
     result.file_sha256 = text.sha256
     result.rows_read = done.rows_read
     _relabel(cur, result, plan)
     notes = [done.order_note] if done.order_note else []
     return VendorImport(
-        result, source, plan.detection.explain(), left_out=done.left_out,
-        dropped_columns=plan.dropped, patient_ref_from=plan.patient_ref_from(), notes=notes,
-    )  # fmt: skip
+        result,
+        source,
+        plan.detection.explain(),
+        left_out=done.left_out,
+        dropped_columns=plan.dropped,
+        patient_ref_from=plan.patient_ref_from(),
+        notes=notes,
+    )
 
 
-def _relabel(cur, result: ImportResult, plan: translate.Plan) -> None:
+def _relabel(cur, result: ImportResult, plan: plan_mod.Plan) -> None:
     """Problems of the rewritten file named by the original file's lines and headers."""
     for p in (*result.errors, *result.warnings):
         if p.line is not None and p.line >= 2:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from clinic import metrics
-from clinic.ingest import import_file, profiles, translate, value_maps
+from clinic.ingest import import_file, profiles, value_maps
+from clinic.ingest import plan as plan_mod
 from clinic.ingest.vendor_import import import_export
 from clinic.scope import Filters
 from clinic.store import Store
@@ -93,8 +94,13 @@ def test_dates_times_and_zones(priced: Store):
     for name in ("zenoti_appointments.csv", "fresha_appointments.csv", "cliniko_appointments.csv"):
         assert import_export(priced, "appointments", SAMPLES / name).status == "committed"
     rows = dict(
-        ((a, (str(d), str(t))) for a, d, t in priced.rows(
-            "select appointment_id, appointment_date, start_time from appointments")))  # fmt: skip
+        (
+            (a, (str(d), str(t)))
+            for a, d, t in priced.rows(
+                "select appointment_id, appointment_date, start_time from appointments"
+            )
+        )
+    )
     assert rows["INV-502/Additional Session/14:30"] == ("2026-01-14", "14:30:00")
     assert rows["F-1002"] == ("2026-01-16", "14:30:00")
     assert rows["5006"] == ("2026-06-10", "09:00:00")  # +0100 in June is 09:00 in London
@@ -150,8 +156,8 @@ def _identifying_values() -> set[str]:
     found: set[str] = set()
     for name in EXPECTED:
         headers = _header(name)
-        plan = translate.plan(profiles.detect(headers), headers)
-        dropped = {d["header"] for d in plan.dropped if d["reason"] == translate.IDENTIFYING}
+        plan = plan_mod.plan(profiles.detect(headers), headers)
+        dropped = {d["header"] for d in plan.dropped if d["reason"] == plan_mod.IDENTIFYING}
         for row in _cells(name):
             for h, cell in zip(headers, row, strict=True):
                 # Short cells are statuses of dropped columns ("None", "Final"), not identities.
@@ -161,13 +167,17 @@ def _identifying_values() -> set[str]:
 
 
 def test_identifying_values_never_reach_the_store(priced: Store, db_path: Path):
-    """Names, phones, e-mails and notes of every sample: in no table, nowhere in the file's bytes."""
+    """Names, phones, e-mails and notes of every sample: in no table, not in the file's bytes."""
     for name in EXPECTED:
         assert import_export(priced, "appointments", SAMPLES / name).status == "committed"
     values = _identifying_values()
     assert {"Ada Sample", "07700 900123", "ada.sample@example.com"} <= values
-    tables = [r[0] for r in priced.rows(
-        "select table_name from information_schema.tables where table_type = 'BASE TABLE'")]  # fmt: skip
+    tables = [
+        r[0]
+        for r in priced.rows(
+            "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        )
+    ]
     for table in tables:
         text = "\n".join(
             "|".join(str(c) for c in row) for row in priced.rows(f'select * from "{table}"')
@@ -186,8 +196,13 @@ def run(db: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CLINIC_DB": str(db)}
     return subprocess.run(
         [sys.executable, "-m", "clinic", *args, "--db", str(db)],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_cli_flow_end_to_end(tmp_path: Path):
@@ -199,8 +214,11 @@ def test_cli_flow_end_to_end(tmp_path: Path):
     assert stopped.returncode == 3, stopped.stderr
     doc = json.loads(stopped.stdout)
     assert doc["source"] == "zenoti" and doc["left_out"] == 0 and doc["inserted"] == 0
-    assert {u["value"] for u in doc["unmapped"]} == {"Anti-wrinkle Injections", "HydraFacial",
-                                                      "Dermal Filler"}  # fmt: skip
+    assert {u["value"] for u in doc["unmapped"]} == {
+        "Anti-wrinkle Injections",
+        "HydraFacial",
+        "Dermal Filler",
+    }
     assert set(doc["unmapped"][0]) == {"column", "value", "rows", "first_line"}
     assert {"header": "Guest Name", "reason": "identifying, dropped"} in doc["dropped_columns"]
     refused = run(db, "map", "value", "zenoti", "service", "HydraFacial", "Botox")

@@ -12,7 +12,8 @@ import pytest
 
 from clinic import sql
 from clinic.ingest import header_words as hw
-from clinic.ingest import profiles, translate
+from clinic.ingest import plan as plan_mod
+from clinic.ingest import profiles
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples" / "vendors"
 EXPECTED_PROFILE = {
@@ -94,8 +95,18 @@ def test_mask_emails_and_uk_phones():
 
 def test_value_key_matches_its_sql_twin():
     """header_words.value_key and the vendor_key macro read every value the same way."""
-    values = ["No-show", "NO_SHOW", " no  show ", "Closed (Cancelled)", "Pencilled-in", "CHECKED_IN",
-              "Anti-wrinkle Injections", "6 Week Review", "Crème", ""]  # fmt: skip
+    values = [
+        "No-show",
+        "NO_SHOW",
+        " no  show ",
+        "Closed (Cancelled)",
+        "Pencilled-in",
+        "CHECKED_IN",
+        "Anti-wrinkle Injections",
+        "6 Week Review",
+        "Crème",
+        "",
+    ]
     con = duckdb.connect()
     con.execute(sql.load("vendor_key")[0])
     got = [con.execute("select vendor_key($v)", {"v": v}).fetchone()[0] for v in values]
@@ -106,9 +117,21 @@ def test_every_profile_loads_and_every_file_is_one():
     """Each JSON file of the data folder is a valid profile named after its file."""
     table = profiles.profiles()
     files = {p.stem for p in profiles.VENDORS.glob("*.json")}
-    assert set(table) == files >= {
-        "fresha", "zenoti", "phorest", "cliniko", "pabau", "jane", "semble", "timely", "generic",
-    }  # fmt: skip
+    assert (
+        set(table)
+        == files
+        >= {
+            "fresha",
+            "zenoti",
+            "phorest",
+            "cliniko",
+            "pabau",
+            "jane",
+            "semble",
+            "timely",
+            "generic",
+        }
+    )
     for p in table.values():
         assert p.documented and p.title and p.kind == "appointments"
 
@@ -153,7 +176,7 @@ def test_our_own_format_stays_generic():
         headers = next(csv.reader(fh))
     found = profiles.detect(headers)
     assert found.profile.name == "generic"
-    assert not translate.needed(translate.plan(found, headers), saved_values=False)
+    assert not plan_mod.needed(plan_mod.plan(found, headers), saved_values=False)
 
 
 def test_forced_profile_and_unknown_name():
@@ -167,12 +190,12 @@ def test_forced_profile_and_unknown_name():
 def test_plan_prefers_location_over_branch_and_drops_identifying():
     """Two columns for one field: the preferred one is used, the other listed as not used."""
     headers = header("generic_appointments.csv")
-    plan = translate.plan(profiles.detect(headers), headers)
+    plan = plan_mod.plan(profiles.detect(headers), headers)
     assert plan.header("site") == "Location"
     reasons = {d["header"]: d["reason"] for d in plan.dropped}
     assert reasons["Branch"] == "not used: Location is used for site"
     for h in ("Client Name", "Phone", "Notes"):
-        assert reasons[h] == translate.IDENTIFYING
+        assert reasons[h] == plan_mod.IDENTIFYING
     assert plan.header("datetime") == "Date & Time" and plan.header("appointment_id") == "Ref #"
     assert plan.header("price") == "Price (£)" and plan.header("client_id") == "clientId"
     assert plan.patient_ref_from() == []  # a client id: nothing identifying is hashed
@@ -181,7 +204,7 @@ def test_plan_prefers_location_over_branch_and_drops_identifying():
 def test_plan_hashes_identity_when_there_is_no_client_id():
     """Without a client id the client's columns (not staff names) make the patient reference."""
     headers = ["Date", "Customer", "Customer Mobile", "Staff", "staff_first_name", "Service"]
-    plan = translate.plan(profiles.detect(headers, "timely"), headers)
+    plan = plan_mod.plan(profiles.detect(headers, "timely"), headers)
     assert plan.patient_ref_from() == ["Customer", "Customer Mobile"]
 
 
@@ -189,5 +212,5 @@ def test_saved_header_mapping_cannot_store_identifying_text():
     """A saved mapping may make a name column the client id (hashed), never a stored text."""
     headers = ["Date", "Client Name", "Status"]
     det = profiles.detect(headers, "generic")
-    assert translate.plan(det, headers, {"Client Name": "site"}).header("site") is None
-    assert translate.plan(det, headers, {"Client Name": "client_id"}).header("client_id")
+    assert plan_mod.plan(det, headers, {"Client Name": "site"}).header("site") is None
+    assert plan_mod.plan(det, headers, {"Client Name": "client_id"}).header("client_id")
