@@ -238,3 +238,35 @@ def test_cli_flow_end_to_end(tmp_path: Path):
     assert run(db, "map", "header", "zenoti", "Practitioner Code", "clinician").returncode == 0
     unknown = run(db, "import", "appointments", path, "--source", "nonesuch")
     assert unknown.returncode == 2 and "neither a booking system" in unknown.stderr
+
+
+# Cancelled rows of each sample as (late, in time, not recorded): a cancelled-at time under 48
+# hours before the start, or a "late" status, is late; a file that cannot say leaves it null.
+LATE = {
+    "fresha_appointments.csv": (1, 1, 0),
+    "zenoti_appointments.csv": (0, 0, 1),
+    "phorest_appointments.csv": (0, 0, 1),
+    "cliniko_appointments.csv": (1, 1, 0),
+    "pabau_appointments.csv": (1, 0, 1),
+    "jane_appointments.csv": (1, 1, 0),
+    "semble_bookings.csv": (0, 0, 1),
+    "timely_appointment_schedule.csv": (0, 0, 1),
+    "generic_appointments.csv": (2, 0, 0),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(LATE))
+def test_late_cancellations(priced: Store, name: str):
+    """appointments.late_cancellation: true, false, or null where the export cannot say."""
+    assert import_export(priced, "appointments", SAMPLES / name).status == "committed"
+    got = priced.rows(
+        """
+        select count(*) filter (where late_cancellation),
+               count(*) filter (where not late_cancellation),
+               count(*) filter (where late_cancellation is null)
+        from appointments where status = 'cancelled'
+        """
+    )[0]
+    assert got == LATE[name]
+    others = "select count(*) from appointments where status <> 'cancelled' and late_cancellation"
+    assert priced.rows(others)[0][0] == 0
