@@ -270,3 +270,21 @@ def test_late_cancellations(priced: Store, name: str):
     assert got == LATE[name]
     others = "select count(*) from appointments where status <> 'cancelled' and late_cancellation"
     assert priced.rows(others)[0][0] == 0
+
+
+def test_contact_details_in_side_effect_text_are_masked(priced: Store, tmp_path: Path):
+    """E-mail addresses and UK phone numbers in notes, action and outcome never reach the store."""
+    assert import_export(priced, "appointments", SAMPLES / "fresha_appointments.csv").status == (
+        "committed"
+    )
+    path = tmp_path / "effects.csv"
+    path.write_text(
+        "Appointment ID,Reported,Side Effect,Action,Outcome,Notes\n"
+        "F-1001,20/01/2026,bruising,Called 07700 900987,Settled,"
+        "Patient wrote from ada.sample@example.com; ring +44 20 7946 0018\n"
+    )
+    done = import_export(priced, "side-effects", path)
+    assert done.status == "committed", done.to_json()
+    action, outcome, notes = priced.rows("select action, outcome, notes from side_effects")[0]
+    assert action == "Called [phone removed]" and outcome == "Settled"
+    assert notes == "Patient wrote from [e-mail removed]; ring [phone removed]"

@@ -93,6 +93,20 @@ def test_mask_emails_and_uk_phones():
     assert "2 ml at 10:30" in masked
 
 
+def test_mask_matches_its_sql_twin():
+    """header_words.mask and the ingest_mask macro mask the same text the same way."""
+    texts = [
+        "Rang 07700 900123 and +44 7700 900456, wrote to a.b@example.co.uk; 2 ml at 10:30",
+        "Seen 03/04/2025, 0.5% foam, ref 12345, call 020 7946 0018",
+        "no contact details here",
+    ]
+    con = duckdb.connect()
+    con.execute(sql.load("ingest_macros")[0])
+    got = [con.execute("select ingest_mask($t)", {"t": t}).fetchone()[0] for t in texts]
+    assert got == [hw.mask(t) for t in texts]
+    assert "020 7946" not in got[1] and "03/04/2025" in got[1] and "12345" in got[1]
+
+
 def test_value_key_matches_its_sql_twin():
     """header_words.value_key and the vendor_key macro read every value the same way."""
     values = [
