@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from functools import cache
 
-from clinic import audit
+from clinic import audit, auth
 from clinic.config import DATA_FILES
 from clinic.ingest import header_words as hw
 from clinic.ingest.profiles import STATUS_TERMS, VALUE_FIELDS
@@ -58,6 +58,8 @@ def save(
     role: str | None = None,
 ) -> str:
     """Save `value` of `field` from `source` as `term` (or 'skip'); audited; returns the term."""
+    if role is not None:
+        auth.check_write(role, "appointments")
     if not source.strip() or not hw.value_key(value):
         raise MappingRefused("A mapping needs a source name and a value with a letter or digit.")
     stored = _check(store, field, term)
@@ -94,6 +96,8 @@ def remove(
     store, source: str, field: str, value: str, *, user: str | None = None, role: str | None = None
 ) -> bool:
     """Remove one saved mapping; audited; False when there was none."""
+    if role is not None:
+        auth.check_write(role, "appointments")
     params = {"source": source.strip(), "field": field, "value": hw.value_key(value)}
     with store.writer(wait=True, data=False) as cur:
         found = cur.execute(

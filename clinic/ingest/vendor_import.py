@@ -18,7 +18,7 @@ from clinic.ingest import plan as plan_mod
 from clinic.ingest import profiles, translate, value_maps
 from clinic.ingest.load import run_import
 from clinic.ingest.reader import open_export
-from clinic.ingest.results import ImportResult, Problem
+from clinic.ingest.results import ImportResult, Preview, Problem
 from clinic.ingest.saved_mappings import load_mapping
 from clinic.ingest.textfile import Unreadable
 
@@ -238,3 +238,86 @@ def _relabel(cur, result: ImportResult, plan: plan_mod.Plan) -> None:
                 p.column, p.column
             )
             p.column = plan.header(source_field) or p.column
+
+
+@dataclass
+class VendorPreview:
+    """What importing a booking system's export would do, written nowhere (the Upload page)."""
+
+    detected: str
+    source: str
+    mapping: dict[str, str | None]
+    dropped_columns: list[dict]
+    patient_ref_from: list[str]
+    unmapped: list[dict]
+    left_out: int
+    rows_read: int
+    problems: list[Problem]
+    notes: list[str]
+    preview: Preview | None  # the rewritten file's preview (sample, problems), when it was made
+
+
+def inspect(
+    store, kind: str, content: bytes, file_name: str, source: str | None = None, rows: int = 20
+) -> VendorPreview | None:
+    """The preview of an export that needs its profile; None when the plain importer reads it."""
+    try:
+        text = open_export(content, file_name, whole=True)
+    except Unreadable:
+        return None
+    try:
+        plan, used_source = choose(store, kind, text.headers, source)
+        saved_values = bool(used_source and value_maps.loaded(store, used_source))
+        if plan is None or not plan_mod.needed(plan, saved_values):
+            return None
+        with store.cursor() as cur:
+            try:
+                done = translate.translate(cur, store, text, plan, used_source)
+            except ValueError as exc:
+                problem = Problem(None, None, None, str(exc))
+                return _vendor_preview(plan, used_source, None, [problem], None)
+            try:
+                return _vendor_preview(
+                    plan,
+                    used_source,
+                    done,
+                    [Problem(*p) for p in done.problems],
+                    _rewritten_preview(store, cur, kind, file_name, plan, done, rows),
+                )
+            finally:
+                done.close()
+    finally:
+        text.close()
+
+
+def _rewritten_preview(store, cur, kind, file_name, plan, done, rows) -> Preview | None:
+    """The importer's own preview of the rewritten file, its problems named by the file's lines."""
+    from clinic.ingest.dryrun import run_preview
+
+    if done.path is None:
+        return None
+    identity = {c: c for c in translate.OUT_COLUMNS}
+    shown = run_preview(store, kind, done.path.read_bytes(), file_name, mapping=identity, rows=rows)
+    _relabel(
+        cur,
+        ImportResult(None, kind, file_name, "", errors=shown.problems, warnings=shown.warnings),
+        plan,
+    )
+    return shown
+
+
+def _vendor_preview(plan, source, done, problems, shown) -> VendorPreview:
+    """A VendorPreview from a plan and what its rewrite found."""
+    return VendorPreview(
+        detected=plan.detection.explain(),
+        source=source,
+        mapping=plan.mapping(),
+        dropped_columns=plan.dropped,
+        patient_ref_from=plan.patient_ref_from(),
+        unmapped=done.unmapped if done else [],
+        left_out=done.left_out if done else 0,
+        rows_read=done.rows_read if done else 0,
+        problems=problems,
+        notes=[done.order_note] if done and done.order_note else [],
+        preview=shown,
+    )
