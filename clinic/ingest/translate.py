@@ -268,11 +268,11 @@ def _order(cur, plan_: Plan, naive: list[str], zoned: list[str]) -> tuple[list, 
         ]
 
     if second:
-        return naive, zoned, "dates read month first (a date such as 11/13 settles it)"
+        return naive, zoned, "Dates read month first (a date such as 11/13 settles it)."
     note = (
-        "dates read day first (a date such as 13/11 settles it)"
+        "Dates read day first (a date such as 13/11 settles it)."
         if first
-        else "dates read day first: no date in the file settles the order, so the UK order is used"
+        else "Dates read day first: no date in the file settles the order, so the UK order is used."
     )
     return swap(naive), swap(zoned), note
 
