@@ -23,7 +23,7 @@ def _attach(page) -> None:
 
 
 def test_map_three_values_import_and_reupload_with_no_questions(page) -> None:
-    """Three foreign services mapped as not ours, the import leaves 4 rows out; then no questions."""
+    """Three foreign services mapped as not ours; 4 rows left out; a re-upload asks nothing."""
     login(page, USERS["manager"], next="/upload")
     _attach(page)
     choices = page.get_by_test_id("stSelectbox").filter(
