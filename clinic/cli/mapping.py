@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from clinic import audit
+from clinic import audit, sql
 from clinic.cli.output import OK, USAGE, CliError, emit, table
 from clinic.ingest import header_words as hw
 from clinic.ingest import value_maps
@@ -53,16 +53,18 @@ def map_header(args: argparse.Namespace, store: Store) -> int:
     return OK
 
 
+def _column_mappings(store: Store, source: str | None) -> list[tuple]:
+    """The saved header corrections (of one source, or all)."""
+    with store.cursor() as cur:
+        return sql.run(cur, "column_mappings_list", source=source).fetchall()
+
+
 def map_list(args: argparse.Namespace, store: Store) -> int:
     """List saved value and header mappings (of one source, or all)."""
     values = value_maps.listed(store, args.source)
     headers = [
         {"source": s, "kind": k, "header": h, "column": c}
-        for s, k, h, c in store.rows(
-            "select source, kind, header, canonical from column_mappings"
-            " where $source is null or source = $source order by source, kind, header",
-            {"source": args.source},
-        )
+        for s, k, h, c in _column_mappings(store, args.source)
     ]
     cells = [[v["source"], "value", v["field"], v["value"], v["term"]] for v in values]
     cells += [

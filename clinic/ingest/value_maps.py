@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from functools import cache
 
-from clinic import audit, auth
+from clinic import audit, auth, sql
 from clinic.config import DATA_FILES
 from clinic.ingest import header_words as hw
 from clinic.ingest.profiles import STATUS_TERMS, VALUE_FIELDS
@@ -29,7 +29,8 @@ def terms(store, field: str) -> list[str]:
     if field == "status":
         return [t for t in STATUS_TERMS if t != SKIP]
     if field == "service":
-        return [r[0] for r in store.rows("select item from items order by item")]
+        with store.cursor() as cur:
+            return [r[0] for r in sql.run(cur, "price_items").fetchall()]
     return list(vocabulary()[field])
 
 
@@ -64,21 +65,16 @@ def save(
         raise MappingRefused("A mapping needs a source name and a value with a letter or digit.")
     stored = _check(store, field, term)
     with store.writer(wait=True, data=False) as cur:
-        cur.execute(
-            """
-            insert or replace into value_mappings
-                (source, field, value, shown, term, saved_by, saved_at)
-            values ($source, $field, $value, $shown, $term, $user, $at)
-            """,
-            {
-                "source": source.strip(),
-                "field": field,
-                "value": hw.value_key(value),
-                "shown": value.strip(),
-                "term": stored,
-                "user": user,
-                "at": datetime.now(UTC).replace(tzinfo=None),
-            },
+        sql.run(
+            cur,
+            "value_mappings_save",
+            source=source.strip(),
+            field=field,
+            value=hw.value_key(value),
+            shown=value.strip(),
+            term=stored,
+            user=user,
+            at=datetime.now(UTC).replace(tzinfo=None),
         )
     audit.log(
         store,
@@ -100,16 +96,7 @@ def remove(
         auth.check_write(role, "appointments")
     params = {"source": source.strip(), "field": field, "value": hw.value_key(value)}
     with store.writer(wait=True, data=False) as cur:
-        found = cur.execute(
-            "select count(*) from value_mappings"
-            " where source = $source and field = $field and value = $value",
-            params,
-        ).fetchone()[0]
-        cur.execute(
-            "delete from value_mappings"
-            " where source = $source and field = $field and value = $value",
-            params,
-        )
+        found = len(sql.run(cur, "value_mappings_remove", **params).fetchall())
     audit.log(
         store,
         user=user,
@@ -124,20 +111,13 @@ def remove(
 
 def listed(store, source: str | None = None) -> list[dict]:
     """Saved value mappings (of one source, or all), as {source, field, value, term, ...}."""
-    rows = store.rows(
-        """
-        select source, field, shown, term, saved_by, saved_at from value_mappings
-        where $source is null or source = $source
-        order by source, field, value
-        """,
-        {"source": source},
-    )
+    with store.cursor() as cur:
+        rows = sql.run(cur, "value_mappings_list", source=source).fetchall()
     keys = ("source", "field", "value", "term", "saved_by", "saved_at")
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def loaded(store, source: str) -> list[tuple[str, str, str]]:
     """(field, matched value, term) of one source, for the translation."""
-    return store.rows(
-        "select field, value, term from value_mappings where source = $source", {"source": source}
-    )
+    with store.cursor() as cur:
+        return sql.run(cur, "value_mappings_of_source", source=source).fetchall()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clinic import audit
+from clinic import audit, sql
 from clinic.ingest import headers as mp
 from clinic.ingest import plan as plan_mod
 from clinic.ingest import profiles, translate, value_maps
@@ -82,11 +82,8 @@ def choose(
 
 def _has_saved(store, source: str) -> bool:
     """Whether any header or value mapping is saved under `source`."""
-    query = (
-        "select 1 from column_mappings where source = $s"
-        " union all select 1 from value_mappings where source = $s limit 1"
-    )
-    return bool(store.rows(query, {"s": source}))
+    with store.cursor() as cur:
+        return bool(sql.run(cur, "mappings_of_source", source=source).fetchall())
 
 
 def _plain_dropped(kind: str, headers: list[str], saved: dict | None) -> list[dict]:
