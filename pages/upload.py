@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from clinic.ui import admin, cached, say, session, upload, widgets
+from clinic.ui import admin, cached, say, session, upload, vendors, widgets
 
 user = session.require("upload")
 
@@ -15,6 +15,10 @@ upload_tab, record_tab, history_tab = st.tabs(
 with upload_tab:
     kind = st.selectbox("What does the file hold?", upload.import_kinds(user.role),
                         format_func=widgets.label, key="u_kind")  # fmt: skip
+    system = vendors.DETECT
+    if kind == "appointments":
+        system = st.selectbox("Booking system", vendors.systems(), key="u_system",
+                              format_func=vendors.system_label)  # fmt: skip
     source = st.text_input(
         "Source system (optional, e.g. Phorest)", key="u_source",
         help="A saved column mapping for this system is applied automatically.",
@@ -25,7 +29,17 @@ with upload_tab:
     )  # fmt: skip
     if uploaded is not None:
         content = uploaded.getvalue()
-        preview = upload.preview(kind, content, uploaded.name, source)
+        named = source if system == vendors.DETECT else system
+        handled, found = vendors.preview(kind, content, uploaded.name, named)
+        if found is not None:
+            choices = vendors.show(found, f"u_vendor_{uploaded.file_id}")
+            vendors.offer_save(found, choices)
+            why = vendors.blocked(found)
+            if st.button(
+                "Import", type="primary", disabled=bool(why), key="u_import_vendor", help=why
+            ):
+                vendors.show_result(vendors.run(kind, content, uploaded.name, named))
+        preview = None if handled else upload.preview(kind, content, uploaded.name, source)
         if preview is not None:
             st.subheader("Column mapping")
             st.caption("Correct a column by choosing its meaning; leave blank to ignore it.")

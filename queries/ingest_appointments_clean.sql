@@ -25,6 +25,9 @@ maps as (
         (select map(list(term), list(canonical)) from vocab where field = 'compression')
             as compression,
         (select map(list(term), list(canonical)) from vocab where field = 'funding') as funding,
+        -- yes/no words: the vocabulary's medical_attention list serves every yes/no column.
+        (select map(list(term), list(canonical)) from vocab where field = 'medical_attention')
+            as yes_no,
 ),
 
 allowed as (
@@ -58,6 +61,7 @@ typed as (
         ingest_blank(raw.r_treated_area) as treated_area,
         ingest_lookup(maps.compression, raw.r_compression) as compression,
         ingest_lookup(maps.funding, raw.r_funding) as funding,
+        ingest_lookup(maps.yes_no, raw.r_late_cancellation)::boolean as late_cancellation,
     from raw
     cross join maps
 ),
@@ -136,6 +140,10 @@ final as (
                 then 'unknown funding ''' || trim(r_funding) || ''': use one of '
                     || (select terms from allowed where field = 'funding')
         end as e_funding,
+        case
+            when late_cancellation is null and ingest_blank(r_late_cancellation) is not null
+                then 'not yes or no: use yes/no, true/false or y/n'
+        end as e_late_cancellation,
     from typed
 )
 

@@ -79,3 +79,11 @@ create or replace temp macro ingest_minutes(s) as (
                 )
     end
 );
+
+-- E-mail addresses and UK telephone numbers in kept free text (side-effect notes, action,
+-- outcome) become a placeholder on import: a note may carry someone's contact details. The same
+-- patterns as clinic.ingest.header_words (EMAIL, UK_PHONE); a unit test keeps them equal.
+create or replace temp macro ingest_mask(s) as regexp_replace(
+    regexp_replace(s, '[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}', '[e-mail removed]', 'g'),
+    '(\+44\s?\(?0?\)?\s?|\b0)(\d[\s\-]?){9,10}\b', '[phone removed]', 'g'
+);

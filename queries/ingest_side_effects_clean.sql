@@ -49,11 +49,11 @@ typed as (
             as medical_attention,
         ingest_date(raw.r_onset_date) as onset_date,
         ingest_date(raw.r_resolved_date) as resolved_date,
-        ingest_blank(raw.r_action) as action,
-        ingest_blank(raw.r_outcome) as outcome,
+        ingest_mask(ingest_blank(raw.r_action)) as action,
+        ingest_mask(ingest_blank(raw.r_outcome)) as outcome,
         ingest_blank(raw.r_reported_by) as reported_by,
         -- Free text kept exactly as given (auditors search it); only an empty cell is null.
-        case when trim(raw.r_notes) <> '' then raw.r_notes end as notes,
+        case when trim(raw.r_notes) <> '' then ingest_mask(raw.r_notes) end as notes,
         sessions.appointment_id is not null as session_known,
     from raw
     cross join maps

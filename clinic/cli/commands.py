@@ -69,6 +69,7 @@ GROUPS = (
     Group("users", "manage accounts", "users_command"),
     Group("audit", "check or show the audit trail", "audit_command"),
     Group("sso", "single-sign-on roles", "sso_command"),
+    Group("map", "value and header mappings saved per source system", "map_command"),
 )
 
 # In the order `clinic --help` lists them.
@@ -90,9 +91,37 @@ COMMANDS = (
             opt("kind", help="appointments | side-effects | prices"),
             opt("file", help="the CSV or XLSX export"),
             opt("--user", help="who is importing (recorded in the import history)"),
-            opt("--source", help="the source system whose saved column mapping applies"),
+            opt(
+                "--source",
+                help="the booking system (fresha, zenoti ...) or source of saved mappings; "
+                "detected from the header when left out",
+            ),
             JSON,
         ),
+    ),
+    Command(
+        ("map", "value"),
+        "read a source's value as one of our words (TERM 'skip': leave its rows out)",
+        "clinic.cli.mapping:map_value",
+        (opt("source"), opt("column"), opt("value"), opt("term"), opt("--user")),
+    ),
+    Command(
+        ("map", "header"),
+        "read a source's header as one of our columns",
+        "clinic.cli.mapping:map_header",
+        (opt("source"), opt("header"), opt("column"), opt("--user")),
+    ),
+    Command(
+        ("map", "list"),
+        "list saved mappings",
+        "clinic.cli.mapping:map_list",
+        (opt("--source"), JSON),
+    ),
+    Command(
+        ("map", "remove"),
+        "remove a saved value mapping",
+        "clinic.cli.mapping:map_remove",
+        (opt("source"), opt("column"), opt("value"), opt("--user")),
     ),
     Command(
         ("undo",),

@@ -22,6 +22,30 @@ def _problem(p: ingest.Problem) -> str:
     return f"  {where}{column}:{value} {p.reason}"
 
 
+def _explain(done) -> None:
+    """What the profile did: which system, the columns dropped, values no mapping knows."""
+    if done.detected:
+        print(done.detected)
+    for note in done.notes:
+        print(f"  {note}")
+    for d in done.dropped_columns:
+        if d["reason"].startswith("identifying"):
+            print(f"  {d['header']}: {d['reason']}")
+    if done.patient_ref_from:
+        print(f"  patient reference: a keyed hash of {', '.join(done.patient_ref_from)}")
+    if done.left_out:
+        print(f"  {count(done.left_out, 'row')} left out (mapped as not ours)")
+    if done.unmapped:
+        print(f"values to map before anything is imported ({len(done.unmapped):,}):")
+        for u in done.unmapped:
+            print(
+                f"  {u['column']} {u['value']!r}: {count(u['rows'], 'row')}, first on line "
+                f"{u['first_line']}"
+            )
+        source = done.source or "SOURCE"
+        print(f"  map each with: python -m clinic map value {source} COLUMN VALUE TERM (or skip)")
+
+
 def import_file(args: argparse.Namespace, store: Store) -> int:
     """Import one export file; exit 0 committed, 2 unreadable, 3 rejected."""
     if args.kind not in ingest.KINDS:
@@ -29,9 +53,15 @@ def import_file(args: argparse.Namespace, store: Store) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"there is no file {path}.", USAGE)
-    result = ingest.import_file(store, args.kind, path, user=args.user, source_system=args.source)
+    from clinic.ingest.vendor_import import UnknownSource, import_export
+
+    try:
+        done = import_export(store, args.kind, path, source=args.source, user=args.user)
+    except UnknownSource as exc:
+        raise CliError(str(exc), USAGE) from None
+    result = done.result
     if args.json:
-        print_json(result.to_json())
+        print_json(done.to_json())
     else:
         print(
             f"{result.status}: {result.kind} from {result.file_name} (import {result.import_id}): "
@@ -47,6 +77,7 @@ def import_file(args: argparse.Namespace, store: Store) -> int:
             print(f"warnings ({len(result.warnings):,}):")
             for p in result.warnings[:_SHOWN]:
                 print(_problem(p))
+        _explain(done)
     if result.status == "unreadable":
         if not args.json:
             print(f"clinic: {result.errors[0].reason}", file=sys.stderr)

@@ -43,6 +43,7 @@ TARGETS = {
             "treated_area",
             "compression",
             "funding",
+            "late_cancellation",
         ),
         "appointment id",
     ),

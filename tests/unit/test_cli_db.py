@@ -34,6 +34,10 @@ COMMANDS: list[list[str]] = [
     ["backup", "{tmp}/backup"],
     ["restore", "{tmp}/not-a-backup"],
     ["sso", "set", "a@clinic.example", "auditor"],
+    ["map", "value", "fresha", "status", "Walked out", "no-show"],
+    ["map", "header", "fresha", "Team Lead", "clinician"],
+    ["map", "list"],
+    ["map", "remove", "fresha", "status", "Walked out"],
 ]
 
 
@@ -47,7 +51,7 @@ def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> set[
 
 def _depth(command: list[str]) -> int:
     """How many words name the command ("users add" = 2)."""
-    return 2 if command[0] in ("report", "export", "users", "audit", "sso") else 1
+    return 2 if command[0] in ("report", "export", "users", "audit", "sso", "map") else 1
 
 
 def _placements(command: list[str], flag: list[str]) -> dict[str, list[str]]:

@@ -21,6 +21,13 @@ CONTRACT_KEYS = {
     "unchanged",
     "rejected",
     "errors",
+    # Issue 18: the profile used, values no mapping knows, rows left out, columns dropped.
+    "source",
+    "detected",
+    "unmapped",
+    "left_out",
+    "dropped_columns",
+    "patient_ref_from",
 }
 PRICES = b"Item,Kind,Price,Valid From\nSingle Session,treatment,\xa3150.00,2023-01-01\n"
 APPTS = (
