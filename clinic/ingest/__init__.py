@@ -13,7 +13,6 @@ from clinic.ingest.job import run_import
 from clinic.ingest.results import ImportResult, Preview, PriceEffect, Problem
 from clinic.ingest.saved_mappings import load_mapping, save_mapping
 from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo
-from clinic.notify.alerts import after_import
 
 __all__ = [
     "KINDS",
@@ -62,7 +61,6 @@ def import_file(
         progress=progress,
         role=role,
     )
-    after_import(store, result)  # serious events e-mailed at once; never fails the import
     return result
 
 
@@ -117,5 +115,4 @@ def record_side_effect(
         record_kind="manual",
         role=role,
     )
-    after_import(store, result)
     return result

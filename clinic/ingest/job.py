@@ -29,6 +29,7 @@ from clinic.ingest.write import (
     record_import,
     upsert,
 )
+from clinic.notify.alerts import after_import
 from clinic.store import as_task
 
 KINDS = headers.KINDS
@@ -101,6 +102,9 @@ def run_import(
         (job.text if job else text).close()  # _attempts closes each file it replaces
     where = f"import:{result.import_id}"
     audit_event(store, user, "import", result.status, where, _details(result))
+    # Here, not in a caller: every path (a file, a side effect typed in, a booking system's export
+    # through its profile) ends in this function, and each must alert.
+    after_import(store, result)  # serious events e-mailed at once; never fails the import
     return result
 
 

@@ -16,7 +16,7 @@ from clinic import audit, sql
 from clinic.ingest import headers as mp
 from clinic.ingest import plan as plan_mod
 from clinic.ingest import profiles, translate, value_maps
-from clinic.ingest.load import run_import
+from clinic.ingest.job import run_import
 from clinic.ingest.reader import open_export
 from clinic.ingest.results import ImportResult, Preview, Problem
 from clinic.ingest.saved_mappings import load_mapping
