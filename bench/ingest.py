@@ -16,6 +16,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -29,37 +30,111 @@ PRICES = (
     "6 Week Review,follow-up,£0.00,2023-01-01\n"
 )
 
-_EXPORT = """
-copy (
-    select
-        'APT-' || i as "Booking ID",
-        strftime(date '2023-01-01' + (i % 1000)::int, '%d/%m/%Y') as "Date",
-        printf('%02d:%02d', 9 + i % 9, (i % 4) * 15) as "Time",
-        'C' || (i // 3) as "Customer ID",
-        ['Grace', 'Siân', 'Amelia', 'Olivia'][1 + i % 4] || ' '
-            || ['Smith', 'Brown', 'Patel'][1 + i % 3] as "Name",
-        'client' || (i // 3) || '@example.co.uk' as "E-mail",
-        ['Dr Amara Patel', 'Dr Ben Okafor', 'Nurse Chloe Evans'][1 + i % 3] as "Therapist",
-        ['Single Session', 'Additional Session', 'Compression Socks', '6 Week Review'][1 + i % 4]
-            as "Treatment",
-        ['Completed', 'Completed', 'Attended', 'DNA', 'Cancelled'][1 + i % 5] as "Status",
-        case when i % 4 = 0 then '' when i % 4 = 1 then '£150.00' else '£1,20' || (i % 10) || '.50'
-            end as "Amount",
-        ['Ealing', 'Chiswick'][1 + i % 2] as "Clinic",
-        ['Spider', 'Reticular', 'Varicose', ''][1 + i % 4] as "Vein Type",
-        ['Asclera', 'STS', 'Polidocanol', ''][1 + i % 4] as "Sclerosant",
-        ['foam', 'liquid', '', ''][1 + i % 4] as "Form",
-        ['Bought', 'Own', 'None', ''][1 + i % 4] as "Compression",
-    from range($n) t(i)
-) to '{path}' (header, delimiter ',')
-"""
+# The columns of every shape, in the file's order: SQL over `i` (the row number, 0..n-1).
+_COLUMNS = {
+    "Booking ID": "'APT-' || i",
+    "Date": "strftime(date '2023-01-01' + (i % 1000)::int, '%d/%m/%Y')",
+    "Time": "printf('%02d:%02d', 9 + i % 9, (i % 4) * 15)",
+    "Customer ID": "'C' || (i // 3)",
+    "Name": "['Grace', 'Siân', 'Amelia', 'Olivia'][1 + i % 4] || ' ' "
+    "|| ['Smith', 'Brown', 'Patel'][1 + i % 3]",
+    "E-mail": "'client' || (i // 3) || '@example.co.uk'",
+    "Therapist": "['Dr Amara Patel', 'Dr Ben Okafor', 'Nurse Chloe Evans'][1 + i % 3]",
+    "Treatment": "['Single Session', 'Additional Session', 'Compression Socks', "
+    "'6 Week Review'][1 + i % 4]",
+    "Status": "['Completed', 'Completed', 'Attended', 'DNA', 'Cancelled'][1 + i % 5]",
+    "Amount": "case when i % 4 = 0 then '' when i % 4 = 1 then '£150.00' "
+    "else '£1,20' || (i % 10) || '.50' end",
+    "Clinic": "['Ealing', 'Chiswick'][1 + i % 2]",
+    "Vein Type": "['Spider', 'Reticular', 'Varicose', ''][1 + i % 4]",
+    "Sclerosant": "['Asclera', 'STS', 'Polidocanol', ''][1 + i % 4]",
+    "Form": "['foam', 'liquid', '', ''][1 + i % 4]",
+    "Compression": "['Bought', 'Own', 'None', ''][1 + i % 4]",
+}
+
+# A number in 0..k-1 that looks random and is the same on every run (DuckDB's hash of the row
+# number and a salt, so two columns never move together).
+_RANDOM = "(hash(i, '{salt}') % {k})::int"
+_SEVEN_YEARS = 2557  # days from 1 January 2019 to 31 December 2025
+_PATIENTS = 333_333
 
 
-def make_export(path: Path, rows: int) -> None:
-    """Write the synthetic vendor export with DuckDB's COPY."""
-    con = duckdb.connect()
-    # COPY takes no bound target path; the path is our own temp file name, never user input.
-    con.execute(_EXPORT.replace("$n", str(int(rows))).format(path=str(path).replace("'", "''")))
+@dataclass(frozen=True)
+class Shape:
+    """One kind of export: the columns that differ from the bench's own, its order and quoting."""
+
+    about: str
+    columns: dict[str, str] = field(default_factory=dict)
+    order: str | None = None  # SQL over i: the rows are written in this order
+    quote: tuple[str, ...] = ()  # columns quoted on every row
+
+
+# Every shape is 1M rows of the same columns; each differs from "bench" in one respect, except
+# "patients", the export of issue 22 (many of them at once).
+SHAPES = {
+    "bench": Shape("clients in runs of three, 1,000 days from 2023, 75% of amounts present"),
+    "years": Shape(
+        "each row on a random day of seven years (2019-2025)",
+        {"Date": f"strftime(date '2019-01-01' + {_RANDOM.format(salt='d', k=_SEVEN_YEARS)}, "
+                 "'%d/%m/%Y')"},
+    ),
+    "shuffled": Shape("the bench's rows in random order", order=_RANDOM.format(salt="o", k=2**31)),
+    "quoted": Shape(
+        'every amount present and quoted, like "£1,120.00" and "£150.00"',
+        {"Amount": "case when i % 3 = 0 then '£150.00' "
+                   "else '£1,' || lpad((i % 1000)::varchar, 3, '0') || '.00' end"},
+        quote=("Amount",),
+    ),
+    "decade": Shape(
+        "a decade of days (3,653 from 2016)",
+        {"Date": "strftime(date '2016-01-01' + (i % 3653)::int, '%d/%m/%Y')"},
+    ),
+    "patients": Shape(
+        f"{_PATIENTS:,} clients with about three appointments each, each on a random day of "
+        "seven years; reviews and DNAs mixed in; every amount quoted",
+        {
+            "Customer ID": f"'C' || {_RANDOM.format(salt='c', k=_PATIENTS)}",
+            "E-mail": f"'client' || {_RANDOM.format(salt='c', k=_PATIENTS)} || '@example.co.uk'",
+            "Date": f"strftime(date '2019-01-01' + {_RANDOM.format(salt='d', k=_SEVEN_YEARS)}, "
+                    "'%d/%m/%Y')",
+            "Treatment": "['Single Session', 'Single Session', 'Additional Session', "
+            "'6 Week Review', '6 Week Review', 'Compression Socks'][1 + "
+            + _RANDOM.format(salt="t", k=6) + "]",
+            "Status": "['Completed', 'Completed', 'Completed', 'Completed', 'DNA', 'Cancelled', "
+            "'Booked'][1 + " + _RANDOM.format(salt="s", k=7) + "]",
+            "Amount": "['£150.00', '£1,120.00', '£120.00', '£0.00', '£25.00'][1 + "
+            + _RANDOM.format(salt="a", k=5) + "]",
+        },
+        quote=("Amount",),
+    ),
+}
+
+
+def vendor_shapes() -> dict[str, Shape]:
+    """Shapes written as a vendor's system exports them (none yet).
+
+    The hook for the vendor profiles of issue 18: once they exist, one shape per profile (its
+    headers, status words, date and money formats) joins SHAPES here, so every bench run covers
+    the exports clinics actually have.
+    """
+    return {}
+
+
+def make_export(path: Path, rows: int, shape: str = "bench") -> None:
+    """Write one shape of the synthetic vendor export with DuckDB's COPY."""
+    s = {**SHAPES, **vendor_shapes()}[shape]
+    columns = {**_COLUMNS, **s.columns}
+    select = ", ".join(f'{expr} as "{name}"' for name, expr in columns.items())
+    order = f" order by {s.order}" if s.order else ""
+    quoted = ", ".join(f'"{c}"' for c in s.quote)
+    quote = f", force_quote ({quoted})" if s.quote else ""
+    con = duckdb.connect(config={"enable_progress_bar": False})
+    # COPY takes no bound parameters; every piece here is our own text, never user input.
+    target = str(path).replace("'", "''")
+    con.execute(
+        f"copy (select {select} from range({int(rows)}) t(i){order}) "
+        f"to '{target}' (header, delimiter ','{quote})"
+    )
     con.close()
 
 
