@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 DB      := data/clinic.duckdb
 PORT    ?= 8501
 
-.PHONY: run test test-unit test-app test-e2e lint format bench soak browser clean
+.PHONY: run test test-unit test-app test-e2e lint format bench soak browser proxies poppler clean
 
 $(BIN)/.installed: requirements.txt
 	@echo "Setting up $(VENV) from requirements.txt ..."
@@ -24,6 +24,22 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's caddy and nginx for the deployment tests: tests/e2e/test_deploy.py runs their
+# validators on deploy/ and the dashboard behind each (openssl makes the test's certificate).
+# The tests run their own instances on free ports, so where systemd runs, the services the
+# packages start are stopped and disabled.
+proxies:
+	@{ command -v caddy && command -v openssl && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's caddy and nginx for the deployment tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy nginx openssl >/dev/null; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now caddy nginx >/dev/null 2>&1 || true; fi; }
+
+# poppler-utils (pdftotext, pdfinfo, pdftoppm): the governance pack's tests read the PDF with them.
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing Debian's poppler-utils for the PDF tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
 # init --demo prints the one-time passwords last, so they stay right above the server's lines.
 $(DB): | $(BIN)/.installed
 	@$(BIN)/python -m clinic init --demo --db $(DB)
@@ -32,17 +48,17 @@ run: $(BIN)/.installed | $(DB)
 	@echo "Serving the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
 	@$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
-test: $(BIN)/.installed-dev browser
+test: $(BIN)/.installed-dev browser proxies poppler
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-test-unit: $(BIN)/.installed-dev
+test-unit: $(BIN)/.installed-dev browser poppler
 	$(BIN)/python -m pytest tests/unit
 
 test-app: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest tests/app
 
-test-e2e: $(BIN)/.installed-dev browser
+test-e2e: $(BIN)/.installed-dev browser proxies
 	$(BIN)/python -m pytest tests/e2e
 
 lint: $(BIN)/.installed-dev

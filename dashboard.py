@@ -2,18 +2,19 @@
 
 `streamlit run` first imports this file to find `app`, the ASGI server: Streamlit's own server
 wrapped with our login, logout and download routes, an access gate and security headers
-(clinic/web.py, told about Streamlit's runtime by clinic/ui_server.py). Streamlit then runs the
+(clinic/web/, told about Streamlit's runtime by clinic/ui/server.py). Streamlit then runs the
 same file as `__main__` for every browser session, which draws the page.
 """
 
 import streamlit as st
 
-from clinic import ui, web
+from clinic import web
+from clinic.ui import cached, session
 
 if __name__ != "__main__":
-    from clinic import ui_server
+    from clinic.ui import server
 
-    hooks = ui_server.hooks()
+    hooks = server.hooks()
     app = st.App(
         __file__,
         routes=web.routes(hooks=hooks),
@@ -22,20 +23,20 @@ if __name__ != "__main__":
     )
 else:
     st.set_page_config(page_title="Vein clinic analytics", page_icon="🩺", layout="wide")
-    user = ui.current_user()
+    user = session.current_user()
     # Every page is registered, so each page's own role check answers a URL outside the role
     # with the access message; only the role's pages are visible in the menu.
     pages = {
         key: st.Page(
             file,
-            title=ui.page_title(key, user.role),
+            title=session.page_title(key, user.role),
             url_path=url_path,
             icon=icon,
-            visibility="visible" if ui.can(user.role, key) else "hidden",
+            visibility="visible" if session.can(user.role, key) else "hidden",
         )
-        for key, _title, file, url_path, icon in ui.PAGES
+        for key, _title, file, url_path, icon in session.PAGES
     }
-    first = pages[ui.pages_for(user.role)[0][0]]
+    first = pages[session.pages_for(user.role)[0][0]]
     # "/" opens the role's first page, so every page keeps its own URL (/overview too).
     home = st.Page(
         lambda: st.switch_page(first, query_params=st.query_params.to_dict()),
@@ -44,6 +45,6 @@ else:
         visibility="hidden",
     )
     navigation = st.navigation([home, *pages.values()])
-    ui.account_sidebar(user)
-    ui.demo_notice()
+    session.account_sidebar(user)
+    cached.demo_notice()
     navigation.run()

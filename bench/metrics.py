@@ -95,7 +95,7 @@ def functions() -> dict[str, Callable[[Store], object]]:
         "spc": lambda s: m.spc(s, F),
         "serious_events(page of 200)": lambda s: m.serious_events(s, F, 200),
         "complication_records(text)": lambda s: m.complication_records(
-            s, m.RecordFilter(text="note t1")
+            s, m.Filters(text="note t1")
         ),
         "kpis": lambda s: m.kpis(s, Y, AS_OF),
         "monthly_series": lambda s: m.monthly_series(s, F),

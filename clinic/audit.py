@@ -34,11 +34,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from clinic import config, sql
 from clinic.store import Store
+
+if TYPE_CHECKING:  # pandas loads with the first DataFrame fetched: an import needs none
+    import pandas as pd
 
 GENESIS = "0" * 64
 MAX_VALUE_CHARS = 200

@@ -24,17 +24,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
 
 from clinic import audit
+
+# The role matrix lives in clinic.roles (light: the CLI's parser offers the roles); callers
+# keep saying auth.can, auth.ROLES ...
+from clinic.roles import AUDIT_SCOPE as AUDIT_SCOPE
+from clinic.roles import FOLLOWUPS_CALL_LIST_ONLY as FOLLOWUPS_CALL_LIST_ONLY
+from clinic.roles import PAGES as PAGES
+from clinic.roles import PAGES_BY_ROLE as PAGES_BY_ROLE
+from clinic.roles import ROLES as ROLES
+from clinic.roles import WRITE_PAGE as WRITE_PAGE
+from clinic.roles import NotAllowed as NotAllowed
+from clinic.roles import can as can
+from clinic.roles import check_write as check_write
 from clinic.store import Store
 
-ROLES = ("admin", "manager", "staff", "auditor")
+if TYPE_CHECKING:  # pandas loads with the first DataFrame fetched: an import needs none
+    import pandas as pd
+
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 # zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable" against an online
@@ -48,55 +62,6 @@ REFUSED = (
     " repeated failures."
 )
 
-# The role matrix of docs/CONTRACTS.md "Roles", as data.
-PAGES = (
-    "overview",
-    "revenue",
-    "follow-ups",
-    "complications",
-    "records",
-    "upload",
-    "prices",
-    "audit",
-    "accounts",
-)
-PAGES_BY_ROLE: dict[str, frozenset[str]] = {
-    "admin": frozenset(PAGES),
-    "manager": frozenset(
-        {"overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"}
-    ),
-    "staff": frozenset({"follow-ups", "upload", "audit"}),
-    "auditor": frozenset({"overview", "complications", "records", "audit"}),
-}
-# Roles that see only the review call list on the Follow-ups page (no compliance rates).
-FOLLOWUPS_CALL_LIST_ONLY = frozenset({"staff"})
-# What the "Imports and audit trail" page shows each role: the whole trail, the imports
-# table only, or only the imports this user made.
-AUDIT_SCOPE: dict[str, str] = {
-    "admin": "all",
-    "auditor": "all",
-    "manager": "imports",
-    "staff": "own-imports",
-}
-
-# Writes follow the role matrix too: the page whose roles may make each kind of write. An
-# import of a kind, its undo and a side effect recorded on screen ("manual") are writes of that
-# kind; account changes belong to Accounts.
-WRITE_PAGE = {
-    "appointments": "upload",
-    "side-effects": "upload",
-    "manual": "upload",
-    "prices": "prices",
-    "accounts": "accounts",
-}
-_WRITE_WORDS = {
-    "appointments": "appointments",
-    "side-effects": "side-effect reports",
-    "manual": "side-effect reports",
-    "prices": "the price list",
-    "accounts": "accounts",
-}
-
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's current recommended parameters
 _lock = threading.Lock()
 _dummy_hash: str | None = None
@@ -104,24 +69,6 @@ _dummy_hash: str | None = None
 
 class AuthError(ValueError):
     """An account operation that cannot be done; the message is a sentence for the user."""
-
-
-class NotAllowed(PermissionError):
-    """A write the role may not make (whatever page it came from); the message is a sentence."""
-
-
-def check_write(role: str | None, what: str) -> None:
-    """Raise NotAllowed unless `role` may make writes of `what` (a WRITE_PAGE key).
-
-    The pages hide what a role may not do; this is the check the writes themselves make, with
-    the role of the person the UI serves. None is the command line, run by whoever holds the
-    store's files (already able to change anything).
-    """
-    if role is not None and not can(role, WRITE_PAGE[what]):
-        raise NotAllowed(
-            f"Your role ({role}) may not change {_WRITE_WORDS[what]}; ask a manager or an "
-            "administrator."
-        )
 
 
 class PasswordPolicyError(AuthError):
@@ -171,11 +118,6 @@ def lockout_minutes() -> int:
 def idle_minutes() -> int:
     """Idle time after which a web session ends (env CLINIC_IDLE_MINUTES, default 30)."""
     return _setting("CLINIC_IDLE_MINUTES", 30)
-
-
-def can(role: str | None, page: str) -> bool:
-    """Whether a role may open a page (page keys as in PAGES)."""
-    return page in PAGES_BY_ROLE.get(role or "", frozenset())
 
 
 def _now() -> datetime:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from clinic import sql
+from clinic import formats, sql
 from clinic.store import Store, StoreError
 
 # The clinician and sclerosant who report side effects two to two and a half times as often as
@@ -159,6 +159,6 @@ def _summary(store: Store, end: date, seconds: float) -> str:
         f"Demo data: {sessions:,} treatment sessions ({booked:,} booked ahead) of {patients:,} "
         f"patients, {others.get('follow-up', 0):,} follow-up visits, "
         f"{others.get('product', 0):,} sock sales, {reports:,} side-effect reports; "
-        f"{clinicians} clinicians at {sites} sites, {first:%d/%m/%Y} to {end:%d/%m/%Y} "
+        f"{clinicians} clinicians at {sites} sites, {formats.day(first)} to {formats.day(end)} "
         f"(generated and imported in {seconds:.1f} s)."
     )

@@ -62,7 +62,7 @@ def safe_csv(df: pd.DataFrame) -> bytes:
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
 
-def complications_csv(store: Store, r: metrics.RecordFilter, *, user: str | None = None) -> bytes:
+def complications_csv(store: Store, r: metrics.Filters, *, user: str | None = None) -> bytes:
     """Every complication record matching r as safe CSV; the export goes in the audit trail."""
     df, total = metrics.complication_records(store, r, limit=None)
     data = safe_csv(df)

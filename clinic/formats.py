@@ -36,6 +36,14 @@ MEASURE_LABELS = {
     "compression": "Compression recorded",
 }
 
+# Codes the store keeps that people read as words (a value not listed is shown as it is).
+WORDS = {
+    "self-pay": "Self-pay",
+    "nhs": "NHS",
+    "insurance": "Insurance",
+    "not recorded": "Not recorded",
+}
+
 
 def _missing(value: object) -> bool:
     """Whether a value is empty (None, NaN, NaT, blank text)."""
@@ -59,6 +67,15 @@ def day(value: object) -> str:
     if _missing(value):
         return EMPTY
     return f"{_when(value):{DAY}}"
+
+
+def read_day(text: str) -> date:
+    """A date typed or linked: ISO 2025-04-03 or UK 03/04/2025 (3 April, never read as US)."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return datetime.strptime(text, DAY).date()  # raises ValueError if neither
 
 
 def uk_time(value: object) -> datetime | None:
@@ -123,3 +140,8 @@ def label(name: object) -> str:
         return ""
     text = str(name)
     return MEASURE_LABELS.get(text, text.replace("_", " ").capitalize())
+
+
+def word(value: object) -> str:
+    """A stored code as people say it (nhs -> NHS); any other value as it is."""
+    return WORDS.get(str(value), str(value))

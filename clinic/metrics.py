@@ -7,54 +7,27 @@ Money is summed as DECIMAL in SQL, rounded to pence there and returned as float 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from clinic import facts, formats, stats
+from clinic import facts, formats, scope, stats
+from clinic.dimensions import COMPLICATIONS_BY, REVENUE_BY
+from clinic.scope import Filters
 from clinic.stats import funnel_curve  # noqa: F401  (re-exported for the pages)
 from clinic.store import Store
 
-REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
 REVENUE_MONTHLY_DIMS = ("session_type", "clinician", "site", "funding", "kind")
-COMPLICATIONS_BY = ("effect", "clinician", "sclerosant", "form", "vein_type", "month")
 COMPLIANCE_BY = ("month", "clinician")
 MEASURES = ("review_6w", "check_2w", "spacing", "compression")
 RATE_COLUMNS = ["eligible", "met", "rate", "ci_low", "ci_high"]
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Session filters: date range (inclusive, None = open), site and clinician (None = all)."""
-
-    start: date | None = None
-    end: date | None = None
-    site: str | None = None
-    clinician: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordFilter:
-    """Filters of the complication records (dates on reported_date; None = any)."""
-
-    start: date | None = None
-    end: date | None = None
-    effect: str | None = None
-    severity: str | None = None
-    serious: bool | None = None
-    clinician: str | None = None
-    sclerosant: str | None = None
-    form: str | None = None
-    vein_type: str | None = None
-    site: str | None = None
-    text: str | None = None
-
-
 def _params(f: Filters) -> dict:
-    """The bound parameters every session-filtered query takes."""
-    return {"start": f.start, "end": f.end, "site": f.site, "clinician": f.clinician}
+    """The bound parameter every session-filtered query takes: the `$scope` struct."""
+    return {"scope": scope.session_scope(f)}
 
 
 def _query(store: Store, name: str, **params: object) -> pd.DataFrame:
@@ -259,7 +232,7 @@ def serious_events(store: Store, f: Filters, limit: int | None = None) -> tuple[
     return df, total
 
 
-def _record_params(r: RecordFilter) -> dict:
+def _record_params(r: Filters) -> dict:
     """Bound parameters of the complication-record queries."""
     return {
         "start": r.start,
@@ -277,7 +250,7 @@ def _record_params(r: RecordFilter) -> dict:
 
 
 def complication_records(
-    store: Store, r: RecordFilter, limit: int | None = 50, offset: int = 0
+    store: Store, r: Filters, limit: int | None = 50, offset: int = 0
 ) -> tuple[pd.DataFrame, int]:
     """Filtered report rows (newest first, one page; limit None = all) and the total count."""
     p = _record_params(r)
@@ -323,15 +296,12 @@ def _none_if_nan(value: float) -> float | None:
 
 
 def previous_period(f: Filters) -> Filters:
-    """The period of the same length immediately before f (same site and clinician)."""
+    """The period of the same length immediately before f (the same other filters)."""
     if f.start is None or f.end is None:
         raise ValueError("A previous period needs both a start and an end date.")
     days = (f.end - f.start).days + 1
-    return Filters(
-        start=f.start - timedelta(days=days),
-        end=f.start - timedelta(days=1),
-        site=f.site,
-        clinician=f.clinician,
+    return dataclasses.replace(
+        f, start=f.start - timedelta(days=days), end=f.start - timedelta(days=1)
     )
 
 
@@ -364,9 +334,7 @@ def describe_period(
     else:
         span = f"all {what} in the store ({uk(first)} to {uk(last)})"
     parts = [span]
-    parts += [
-        f"{name} {value}" for name, value in (("site", f.site), ("clinician", f.clinician)) if value
-    ]
+    parts += scope.named_choices(f)
     parts.append(f"as of {uk(as_of)}")
     return ", ".join(parts)
 
@@ -382,6 +350,7 @@ def monthly_series(store: Store, f: Filters) -> pd.DataFrame:
 OPTION_FIELDS = (
     "sites",
     "clinicians",
+    "fundings",
     "effects",
     "sclerosants",
     "forms",

@@ -11,13 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import wraps
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import duckdb
-import pandas as pd
 
 from clinic import sql
 from clinic.config import QUERIES, db_path, duckdb_memory_mb
+
+if TYPE_CHECKING:  # pandas loads with the first DataFrame fetched (.df()): an import needs none
+    import pandas as pd
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -1,4 +1,4 @@
-"""Counts and money in sentences people read: "1 problem", "2 problems", "£1,234.50"."""
+"""Counts in sentences people read: "1 problem", "2 problems" (money: clinic.formats.money)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,3 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def were(n: int) -> str:
     """The verb that agrees with a count: "1 row was", "2 rows were"."""
     return "was" if n == 1 else "were"
-
-
-def pounds(amount: float) -> str:
-    """Money as a sentence shows it: £1,234.50 (a minus sign before the pound sign)."""
-    return f"{'-' if amount < 0 else ''}£{abs(amount):,.2f}"

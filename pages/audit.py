@@ -2,26 +2,26 @@
 
 import streamlit as st
 
-from clinic import ui
+from clinic.ui import admin, cached, session, widgets
 
-user = ui.require("audit")
+user = session.require("audit")
 
-title = ui.page_title("audit", user.role)
+title = session.page_title("audit", user.role)
 st.title(title)
-own = ui.imports_owner(user)
+own = session.imports_owner(user)
 heading = "Imports" if own is None else "Your imports"
 if heading != title:
     st.subheader(heading)
-ui.table(ui.imports(own), "table_audit_imports", "No imports yet.")
+widgets.table(admin.imports(own), "table_audit_imports", "No imports yet.")
 
-if user.role in ui.AUDIT_ROLES:
+if user.role in session.AUDIT_ROLES:
     st.subheader("Who did what")
     a, b, c, d = st.columns(4)
-    start = a.date_input("From", value=None, format=ui.UK_DATE, key="a_from")
-    end = b.date_input("To", value=None, format=ui.UK_DATE, key="a_to")
+    start = a.date_input("From", value=None, format=widgets.UK_DATE, key="a_from")
+    end = b.date_input("To", value=None, format=widgets.UK_DATE, key="a_to")
     who = c.text_input("User", key="a_user")
     action = d.text_input("Action", key="a_action")
-    entries = ui.audit_entries(start, end, who, action)
-    ui.table(entries, "table_audit", "No entries match.")
-    if not ui.is_empty(entries):
-        ui.download("Download (CSV)", entries, "audit-trail.csv", key="download_audit")
+    entries = admin.audit_entries(start, end, who, action)
+    widgets.table(entries, "table_audit", "No entries match.")
+    if not cached.is_empty(entries):
+        widgets.download("Download (CSV)", entries, "audit-trail.csv", key="download_audit")

@@ -2,45 +2,49 @@
 
 import streamlit as st
 
-from clinic import charts, ui
+from clinic import charts, metrics
+from clinic.ui import cached, filters, session, widgets
+from clinic.words import count
 
-user = ui.require("follow-ups")
-f = ui.filters()
-as_of = ui.as_of()
+user = session.require("follow-ups")
+f = filters.sidebar()
+as_of = cached.as_of()
 
 st.title("Follow-ups")
-st.caption(ui.describe(f))
+st.caption(filters.describe(f))
 
-if user.role in ui.COMPLIANCE_ROLES:
+if user.role in session.COMPLIANCE_ROLES:
     target = st.slider(
         "Target", min_value=0.5, max_value=1.0, value=0.8, step=0.05, format="percent",
         key="compliance_target",
     )  # fmt: skip
-    summary = ui.data("compliance", f, as_of)
-    ui.table(summary, "table_compliance", "No sessions in this range.")
-    monthly = ui.data("compliance_by", f, as_of, "month")
-    ui.chart(
+    summary = cached.data(metrics.compliance, f, as_of)
+    widgets.table(summary, "table_compliance", "No sessions in this range.")
+    monthly = cached.data(metrics.compliance_by, f, as_of, "month")
+    widgets.chart(
         charts.compliance_over_time(
-            monthly, target, title="Monthly compliance (95% interval)", partial=ui.partial(f)
+            monthly, target, title="Monthly compliance (95% interval)", partial=filters.partial(f)
         ),
         key="chart_compliance",
     )
-    by_clinician = ui.data("compliance_by", f, as_of, "clinician")
+    by_clinician = cached.data(metrics.compliance_by, f, as_of, "clinician")
     with st.expander("By clinician"):
-        ui.table(by_clinician, "table_compliance_clinician", "No sessions in this range.")
+        widgets.table(by_clinician, "table_compliance_clinician", "No sessions in this range.")
 
 st.subheader("Call list: reviews due and overdue")
 shown = 500  # the most overdue first; the download holds everyone
-calls = ui.data("call_list", f, as_of, shown)
+calls = cached.data(metrics.call_list, f, as_of, shown)
 total = calls[1] if calls else 0
 if total > shown:
     st.caption(f"The {shown:,} most overdue of {total:,}; download the list for everyone.")
-ui.table(calls[0] if calls else None, "table_call_list", "Nobody is due or overdue for a review.")
+widgets.table(
+    calls[0] if calls else None, "table_call_list", "Nobody is due or overdue for a review."
+)
 if total:
-    ui.download(
-        f"Download the call list ({ui.count(total, 'row')}, CSV)",
-        lambda: ui.data("call_list", f, as_of)[0],
+    widgets.download(
+        f"Download the call list ({count(total, 'row')}, CSV)",
+        lambda: cached.data(metrics.call_list, f, as_of)[0],
         "call-list.csv",
         key="download_call_list",
     )
-    ui.audit_once("view_call_list", rows=total)
+    session.audit_once("view_call_list", rows=total)

@@ -2,19 +2,21 @@
 
 import streamlit as st
 
-from clinic import formats, ui
+from clinic import formats, metrics
+from clinic.ui import cached, filters, session, widgets
+from clinic.words import count
 
-user = ui.require("overview")
-f = ui.filters()
-as_of = ui.as_of()
+user = session.require("overview")
+f = filters.sidebar()
+as_of = cached.as_of()
 
 st.title("Overview")
-st.caption(ui.describe(f))
+st.caption(filters.describe(f))
 
-now = ui.data("kpis", f, as_of)
-earlier = ui.previous(f)
-before = ui.data("kpis", earlier, as_of) if now and earlier else None
-series = ui.data("monthly_series", f)
+now = cached.data(metrics.kpis, f, as_of)
+earlier = filters.previous(f)
+before = cached.data(metrics.kpis, earlier, as_of) if now and earlier else None
+series = cached.data(metrics.monthly_series, f)
 
 if not now:
     st.stop()
@@ -22,35 +24,35 @@ if not now["sessions"]:
     st.info("No sessions in this range: widen the dates or upload an export.")
 
 prev = before or {}
-show_revenue = user.role in ui.REVENUE_ROLES
+show_revenue = user.role in session.REVENUE_ROLES
 tiles = st.columns(4 if show_revenue else 3, gap="medium")
-ui.tile(
+widgets.tile(
     tiles[0], "Treatment sessions", f"{now['sessions']:,}", now["sessions"], prev.get("sessions"),
-    chart_data=ui.spark(series, "sessions", f), chart_type="bar",
+    chart_data=widgets.spark(series, "sessions", f), chart_type="bar",
 )  # fmt: skip
 position = 1
 if show_revenue:
-    ui.tile(
+    widgets.tile(
         tiles[1], "Revenue", formats.money(now["revenue_gbp"], pence=False), now["revenue_gbp"],
-        prev.get("revenue_gbp"), chart_data=ui.spark(series, "revenue_gbp", f), chart_type="line",
-        help="Rounded to the pound; the Revenue page shows pence.",
+        prev.get("revenue_gbp"), chart_data=widgets.spark(series, "revenue_gbp", f),
+        chart_type="line", help="Rounded to the pound; the Revenue page shows pence.",
     )  # fmt: skip
     position = 2
 review = now["review_6w"]
-ui.tile(
-    tiles[position], "Six-week review attended", ui.percent(review["rate"]), review["rate"],
+widgets.tile(
+    tiles[position], "Six-week review attended", widgets.percent(review["rate"]), review["rate"],
     prev.get("review_6w", {}).get("rate"), percent_points=True,
-    help=f"{review['met']:,} of {ui.count(review['eligible'], 'session')} whose review window "
+    help=f"{review['met']:,} of {count(review['eligible'], 'session')} whose review window "
     "has closed.",
 )  # fmt: skip
 comp = now["complication_rate"]
-ui.tile(
-    tiles[position + 1], "Complication rate", ui.percent(comp["rate"]), comp["rate"],
+widgets.tile(
+    tiles[position + 1], "Complication rate", widgets.percent(comp["rate"]), comp["rate"],
     prev.get("complication_rate", {}).get("rate"), percent_points=True, delta_color="inverse",
-    help=f"{comp['events']:,} of {ui.count(comp['eligible'], 'completed session')} had a "
+    help=f"{comp['events']:,} of {count(comp['eligible'], 'completed session')} had a "
     "reported side effect.",
-    chart_data=ui.spark(series, "complication_rate", f), chart_type="line",
+    chart_data=widgets.spark(series, "complication_rate", f), chart_type="line",
 )  # fmt: skip
 st.caption(
-    f"Changes are against the previous period of the same length. {ui.spark_note(series, f)}"
+    f"Changes are against the previous period of the same length. {widgets.spark_note(series, f)}"
 )

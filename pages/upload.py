@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from clinic import ui
+from clinic.ui import admin, cached, say, session, upload, widgets
 
-user = ui.require("upload")
+user = session.require("upload")
 
 st.title("Upload")
 
@@ -13,80 +13,80 @@ upload_tab, record_tab, history_tab = st.tabs(
 )
 
 with upload_tab:
-    kind = st.selectbox("What does the file hold?", ui.import_kinds(user.role),
-                        format_func=ui.label, key="u_kind")  # fmt: skip
+    kind = st.selectbox("What does the file hold?", upload.import_kinds(user.role),
+                        format_func=widgets.label, key="u_kind")  # fmt: skip
     source = st.text_input(
         "Source system (optional, e.g. Phorest)", key="u_source",
         help="A saved column mapping for this system is applied automatically.",
     )  # fmt: skip
     uploaded = st.file_uploader(
         "Export file (CSV or XLSX)", type=["csv", "xlsx"], key="u_file",
-        max_upload_size=ui.max_upload_mb(),
+        max_upload_size=upload.max_upload_mb(),
     )  # fmt: skip
     if uploaded is not None:
         content = uploaded.getvalue()
-        preview = ui.preview(kind, content, uploaded.name, source)
+        preview = upload.preview(kind, content, uploaded.name, source)
         if preview is not None:
             st.subheader("Column mapping")
             st.caption("Correct a column by choosing its meaning; leave blank to ignore it.")
             edited = st.data_editor(
-                ui.mapping_frame(preview.mapping),
+                upload.mapping_frame(preview.mapping),
                 key=f"u_mapping_{kind}_{uploaded.file_id}",
                 hide_index=True,
                 disabled=["header"],
-                column_config=ui.mapping_columns(kind),
+                column_config=upload.mapping_columns(kind),
             )
-            mapping = ui.mapping_from(edited)
+            mapping = upload.mapping_from(edited)
             if mapping != dict(preview.mapping):
-                preview = ui.preview(kind, content, uploaded.name, source, mapping)
-            named = ui.plain(source) if source else "(give it a name above)"  # typed text
+                preview = upload.preview(kind, content, uploaded.name, source, mapping)
+            named = say.plain(source) if source else "(give it a name above)"  # typed text
             save = st.checkbox(
                 f"Save this mapping for source system {named}",
                 key="u_save_mapping", disabled=not source,
             )  # fmt: skip
-            ui.show_preview(preview)
-            sure = ui.kind_change_confirmed(
+            upload.show_preview(preview)
+            sure = upload.kind_change_confirmed(
                 preview.price_effect if preview else None, key=f"u_kind_ok_{uploaded.file_id}"
             )
-            why = "Fix the problems listed above first." if ui.blocked(preview) else None
+            why = "Fix the problems listed above first." if upload.blocked(preview) else None
             why = why or (None if sure else "Confirm the change of kind above first.")
             go = st.button("Import", type="primary", disabled=bool(why), key="u_import", help=why)
             if go:
                 if save and source:
-                    ui.save_mapping(source, kind, mapping)
-                result = ui.run_import(kind, content, uploaded.name, mapping, source)
-                ui.show_result(result)
+                    upload.save_mapping(source, kind, mapping)
+                result = upload.run_import(kind, content, uploaded.name, mapping, source)
+                upload.show_result(result)
 
 with record_tab:
-    opts = ui.options()
+    opts = cached.options()
     with st.form("side_effect_form", clear_on_submit=False):
         a, b = st.columns(2)
         appointment = a.text_input("Appointment ID of the session", key="se_appointment")
-        reported = b.date_input("Reported on", value=ui.as_of(), format=ui.UK_DATE,
+        reported = b.date_input("Reported on", value=cached.as_of(), format=widgets.UK_DATE,
                                 key="se_reported")  # fmt: skip
         # No clinical defaults: effect, severity and medical attention are what the caller said.
         effect = a.selectbox("Effect", opts.get("effects", []), index=None,
                              placeholder="Choose the effect reported", key="se_effect")  # fmt: skip
-        severity = b.selectbox("Severity", ui.SEVERITIES, index=None, placeholder="Not assessed",
-                               key="se_severity")  # fmt: skip
+        severity = b.selectbox("Severity", upload.SEVERITIES, index=None,
+                               placeholder="Not assessed", key="se_severity")  # fmt: skip
         attention = a.selectbox("Needed medical attention", ["yes", "no"], index=None,
                                 placeholder="Not known", key="se_attention")  # fmt: skip
-        onset = b.date_input("Onset", value=None, format=ui.UK_DATE, key="se_onset")
+        onset = b.date_input("Onset", value=None, format=widgets.UK_DATE, key="se_onset")
         notes = st.text_area("Notes", key="se_notes", max_chars=2000)
         submitted = st.form_submit_button("Record side effect", key="se_submit")
     if submitted:
-        ui.record_side_effect(
+        upload.record_side_effect(
             appointment_id=appointment, reported_date=reported, effect=effect,
             severity=severity, medical_attention=attention, onset_date=onset, notes=notes,
         )  # fmt: skip
 
 with history_tab:
-    history = ui.imports(ui.imports_owner(user))
-    ui.table(history, "table_imports", "No imports yet.")
-    undoable = ui.undoable(history)
+    history = admin.imports(session.imports_owner(user))
+    widgets.table(history, "table_imports", "No imports yet.")
+    undoable = upload.undoable(history)
     if undoable:
         chosen = st.selectbox("Undo an import", undoable, key="u_undo_id",
                               format_func=lambda i: f"Import {i}")  # fmt: skip
         sure = st.checkbox(f"Yes, undo import {chosen}", key="u_undo_confirm")
         if st.button("Undo", disabled=not sure, key="u_undo"):
-            ui.undo(chosen)
+            upload.undo(chosen)

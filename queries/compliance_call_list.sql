@@ -2,17 +2,13 @@
 -- varicose veins, two-week check (day 1..14) is due (window open on $as_of) or overdue (window
 -- closed in the last 28 days) with no follow-up attended or booked inside the window
 -- (review_covered / check_covered, computed at write time in queries/facts_session_rows.sql).
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $as_of, $limit (rows returned, most overdue first; null = all).
 -- Grain: one row per session per check; total_rows = rows before the limit.
 with sessions as not materialized (
     select *
-    from session_facts
-    where
-        ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('session_facts', $scope)
 ),
 
 -- A window is open or closed within the last 28 days exactly when its session falls in the

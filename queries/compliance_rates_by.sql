@@ -1,19 +1,15 @@
 -- Follow-up compliance counts of the four measures (docs/METRICS.md).
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $as_of (the date the figures are for), $by: month | clinician | all.
 -- Grain: one row per value of the $by key, eligible/met column pairs per measure.
 -- Sessions after $as_of are not counted at all (they had not happened yet).
 -- Reads session_days (session_facts summed per day and dimension, same numbers).
 with sessions as (
     select *
-    from session_days
+    from in_scope('session_days', $scope)
     where
         appointment_date <= $as_of
-        and
-    ($start::date is null or appointment_date >= $start)
-    and ($end::date is null or appointment_date <= $end)
-    and ($site::varchar is null or site = $site)
-    and ($clinician::varchar is null or clinician = $clinician)
 ),
 
 keyed as (

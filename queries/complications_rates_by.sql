@@ -1,17 +1,13 @@
 -- Complication rate: completed treatment sessions with at least one linked report (or, with
 -- $serious, at least one serious report) over completed treatment sessions.
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $serious (boolean), $by: clinician | sclerosant | form | vein_type | month | site | all.
 -- Grain: one row per value of the $by key; an unrecorded value is 'not recorded'.
 -- Reads session_days (session_facts summed per day and dimension, same numbers).
 with sessions as (
     select *
-    from session_days
-    where
-    ($start::date is null or appointment_date >= $start)
-    and ($end::date is null or appointment_date <= $end)
-    and ($site::varchar is null or site = $site)
-    and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('session_days', $scope)
 ),
 
 keyed as (

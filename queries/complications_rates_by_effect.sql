@@ -1,27 +1,18 @@
 -- Complication rate per effect: reports of that effect linked to completed treatment sessions in
 -- range, over all completed treatment sessions in range (docs/METRICS.md "Complications").
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $serious (boolean: only serious reports = serious term or medical attention).
 -- Grain: one row per effect with at least one report.
 with eligible as (
     select coalesce(sum(sessions), 0)::bigint as sessions,
-    from session_days
-    where
-        ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('session_days', $scope)
 ),
 
 -- report_facts: one row per report of a completed treatment session, with that session's date.
 reports as (
     select effect, is_serious,
-    from report_facts
-    where
-        ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('report_facts', $scope)
 ),
 
 final as (

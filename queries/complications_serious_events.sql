@@ -1,7 +1,8 @@
 -- Serious side-effect reports (serious term or medical attention) of sessions in range.
 -- report_facts links each report to the completed treatment session every complication rate
 -- counts, so this list and the rates above it describe the same sessions.
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $limit (rows returned, newest first; null = all).
 -- Grain: one row per report; total_rows = rows before the limit.
 -- Not materialized: a count and a top-N over two cheap scans cost less than sorting a copy.
@@ -19,13 +20,8 @@ with serious as not materialized (
         form,
         vein_type,
         outcome,
-    from report_facts
-    where
-        is_serious
-        and ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('report_facts', $scope)
+    where is_serious
 ),
 
 final as (

@@ -36,6 +36,7 @@ final as (
         s.concentration_pct,
         s.volume_ml,
         s.treated_area,
+        s.funding,
     from side_effects as e
     inner join sessions as s on s.appointment_id = e.appointment_id
     left join effect_terms as t on t.effect = e.effect

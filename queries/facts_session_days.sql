@@ -23,6 +23,7 @@ final as (
         sclerosant,
         form,
         vein_type,
+        funding,
         count(*) as sessions,
         count(*) filter (where review_met) as review_met,
         count(*) filter (where is_varicose) as varicose,

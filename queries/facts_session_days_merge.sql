@@ -24,6 +24,7 @@ delta as (
         sclerosant,
         form,
         vein_type,
+        funding,
         sum(sign) as sessions,
         sum(sign) filter (where review_met) as review_met,
         sum(sign) filter (where is_varicose) as varicose,
@@ -50,6 +51,7 @@ stored as (
             and d.sclerosant is not distinct from x.sclerosant
             and d.form is not distinct from x.form
             and d.vein_type is not distinct from x.vein_type
+            and d.funding is not distinct from x.funding
 ),
 
 final as (
@@ -71,9 +73,10 @@ final as (
         coalesce(sum(events), 0)::bigint as events,
         coalesce(sum(serious_events), 0)::bigint as serious_events,
         coalesce(sum(socks_met), 0)::bigint as socks_met,
+        funding,
         max(stored_rowid) as stored_rowid,
     from (select * from stored union all by name select * from delta)
-    group by appointment_date, month, site, clinician, sclerosant, form, vein_type
+    group by appointment_date, month, site, clinician, sclerosant, form, vein_type, funding
 )
 
 select * from final;

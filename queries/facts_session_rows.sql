@@ -36,6 +36,7 @@ patient_rows as not materialized (
         concentration_pct,
         volume_ml,
         treated_area,
+        funding,
     from appointments
     where $everything
     union all
@@ -55,6 +56,7 @@ patient_rows as not materialized (
         concentration_pct,
         volume_ml,
         treated_area,
+        funding,
     from appointments
     where not $everything and patient_ref in (select patient_ref from scope)
 ),
@@ -74,6 +76,7 @@ sessions as (
         concentration_pct,
         volume_ml,
         treated_area,
+        coalesce(funding, 'not recorded') as funding,
         lag(appointment_date) over (
             partition by patient_ref order by appointment_date, appointment_id
         ) as prev_session_date,

@@ -1,5 +1,5 @@
 -- Distinct values for the filter widgets.
--- Sites and clinicians are those of completed treatment sessions and revenue lines, the clinical
+-- Sites, clinicians and fundings are those of completed treatment sessions and revenue lines, the clinical
 -- values those of completed treatment sessions: the values any figure can be filtered by (a
 -- clinician who only has bookings, cancellations or free follow-ups appears in no figure). Read
 -- from the daily sums, a few hundred thousand rows, rather than every appointment (0.3-0.6 s at
@@ -14,6 +14,10 @@ with figure_values as (
     select 'clinicians', clinician, from session_days
     union
     select 'clinicians', clinician, from revenue_days
+    union
+    select 'fundings', funding, from session_days
+    union
+    select 'fundings', funding, from revenue_days
     union
     select 'sclerosants', sclerosant, from session_days
     union

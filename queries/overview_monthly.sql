@@ -1,25 +1,16 @@
 -- Monthly sparkline series: completed treatment sessions, revenue, complication rate.
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql).
 -- Grain: one row per month with any revenue or treatment session.
 -- Reads the daily sums session_days and revenue_days (same numbers as the row-level facts).
 with sessions as (
     select *
-    from session_days
-    where
-        ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('session_days', $scope)
 ),
 
 lines as (
     select *
-    from revenue_days
-    where
-        ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('revenue_days', $scope)
 ),
 
 treated as (

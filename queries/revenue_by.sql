@@ -1,5 +1,6 @@
 -- Revenue and revenue-earning appointments grouped by one dimension (docs/METRICS.md "Revenue").
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all),
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $by: session_type | month | clinician | site | funding | kind | all;
 --         $monthly: also split by month (for stacked charts).
 -- Grain: one row per value of the $by key (key = 'all' when $by = 'all'), per month when
@@ -7,12 +8,7 @@
 -- Reads revenue_days (revenue lines summed per day and dimension, same numbers).
 with lines as (
     select *
-    from revenue_days
-    where
-    ($start::date is null or appointment_date >= $start)
-    and ($end::date is null or appointment_date <= $end)
-    and ($site::varchar is null or site = $site)
-    and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('revenue_days', $scope)
 ),
 
 keyed as (

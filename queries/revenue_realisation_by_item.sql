@@ -1,21 +1,17 @@
 -- Price realisation: what completed treatment and product appointments were charged against the
 -- list price valid on their date.
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql).
 -- Grain: one row per item. Appointments without a list price on their date are left out
 -- (nothing to compare against).
 -- Reads revenue_days (revenue lines summed per day and dimension, same numbers).
 with lines as (
     select *
-    from revenue_days
+    from in_scope('revenue_days', $scope)
     where
         status = 'completed'
         and kind in ('treatment', 'product')
         and listed_lines > 0
-        and
-    ($start::date is null or appointment_date >= $start)
-    and ($end::date is null or appointment_date <= $end)
-    and ($site::varchar is null or site = $site)
-    and ($clinician::varchar is null or clinician = $clinician)
 ),
 
 final as (

@@ -2,16 +2,12 @@
 -- the same patient has a completed product sale (any item of kind 'product', so a renamed sock
 -- item needs no code change) on the same day (`socks_met`, computed at write time in
 -- queries/facts_session_rows.sql).
--- Params: $start, $end (session date, inclusive, null = open), $site, $clinician (null = all).
+-- Params: $scope (the sessions in scope: dates inclusive, site, clinician, funding; see the
+--         macro in_scope, queries/schema/100_sessions_in_scope.sql).
 -- Grain: one row.
 with sessions as (
     select sessions, socks_met,
-    from session_days
-    where
-        ($start::date is null or appointment_date >= $start)
-        and ($end::date is null or appointment_date <= $end)
-        and ($site::varchar is null or site = $site)
-        and ($clinician::varchar is null or clinician = $clinician)
+    from in_scope('session_days', $scope)
 ),
 
 final as (

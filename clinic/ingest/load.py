@@ -290,13 +290,19 @@ def _read_csv(cur: duckdb.DuckDBPyConnection, text: TextFile, numbered: Renumber
 
 
 def _clean_select(
-    kind: str, text: TextFile, m: mp.Mapping, store_path: Path, numbered: Renumbered | None = None
+    kind: str,
+    text: TextFile,
+    m: mp.Mapping,
+    store_path: Path,
+    numbered: Renumbered | None = None,
+    *,
+    lines: bool = True,
 ) -> tuple[str, dict[str, object]]:
     """The query (and its parameters) that parses and cleans the file in one pass.
 
-    Row i is record i of the file (or, from a renumbered copy, carries its `line`); blank
-    records stay (flagged) so the line numbering holds. Raw text is kept only where a value is
-    rejected.
+    Each row carries its `line` (from a renumbered copy, the copy's own; `lines=False`, for the
+    one-pass load that lists no line, none); blank records stay (flagged) so the line numbering
+    holds. Raw text is kept only where a value is rejected.
     """
     n = len(text.headers)
     present = {c: i for i, c in m.canonical.items()}
@@ -312,6 +318,10 @@ def _clean_select(
     projections.append(f"coalesce({', '.join(f'c{i}' for i in range(n))}) is null as blank_record")
     if numbered:
         projections.append("line")
+    elif lines:
+        # Numbered in the read, before the cleaning query's joins, which may reorder rows (hash
+        # joins on a store with data): an empty OVER keeps the reader's order (record 1 = line 2).
+        projections.append("(row_number() over () + 1)::bigint as line")
     # Never the raw client id, even in the record of a rejected file.
     kept = [
         f"case when e_{c} is not null then r_{c} end as v_{c}" for c in cols if c != "client_id"
@@ -367,7 +377,7 @@ def _load_direct(
     t = TARGETS[kind]
     if cur.execute(f"select exists (select 1 from {t.table})").fetchone()[0]:
         raise _NotClean
-    select, params = _clean_select(kind, text, m, store_path)
+    select, params = _clean_select(kind, text, m, store_path, lines=False)
     bad = " or ".join(f"e_{c} is not null" for c in mp.columns(kind))
     cols = ", ".join(t.columns)
     try:
@@ -484,17 +494,11 @@ def _stage(
         any_cell = f"coalesce({', '.join(f'c{i}' for i in range(n))}) is not null"
         loaded = cur.execute(f"select count(*) from ingest_file where {any_cell}").fetchone()[0]
     else:
-        # Rows stay in file order, so rowid gives the line (a renumbered copy carries it). A
-        # view cannot take bound parameters; `base` is an integer we computed, never file text.
-        if numbered:
-            source = "select * from ingest_cleaned"
-        else:
-            base = cur.execute("select coalesce(min(rowid), 0) from ingest_cleaned").fetchone()[0]
-            source = f"select (rowid - {int(base)} + 2)::bigint as line, * from ingest_cleaned"
+        # Every row carries its line from the read (_clean_select), not from its place here.
         cur.execute(
-            f"""
+            """
             create or replace temp view ingest_clean as
-            select * exclude (blank_record) from ({source}) where not blank_record
+            select * exclude (blank_record) from ingest_cleaned where not blank_record
             """
         )
         loaded = cur.execute("select count(*) from ingest_clean").fetchone()[0]

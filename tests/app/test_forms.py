@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clinic import auth, formats, ui
+from clinic import auth, formats
 from clinic.store import open_store
+from clinic.ui import admin, filters, say, session, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ def test_menu_and_page_give_each_page_one_name(seeded: Path, open_app, role: str
         for info in at._registered_pages.values()
         if info.get("script_path")
     }
-    for key, _title, file, _url, _icon in ui.pages_for(role):
+    for key, _title, file, _url, _icon in session.pages_for(role):
         at.switch_page(file).run()
         assert at.title[0].value == menu[Path(file).name], (role, key)
     expected = "Audit trail" if role in ("admin", "auditor") else "Imports"
@@ -49,7 +50,7 @@ def test_new_account_has_no_default_role(seeded: Path, open_app) -> None:
     at = open_app("admin", "pages/accounts.py")
     assert at.selectbox(key="acc_role").value is None
     _fill_account(at, "newbie", None)
-    assert [e.value for e in at.error] == [ui.NO_ROLE]
+    assert [e.value for e in at.error] == [admin.NO_ROLE]
     assert open_store(seeded).rows("select username from accounts where username = 'newbie'") == []
     assert at.text_input(key="acc_name").value == "newbie"  # kept, to add the role and retry
     _fill_account(at, "newbie", "staff")
@@ -85,7 +86,7 @@ def test_side_effect_form_has_no_clinical_default(seeded: Path, open_app) -> Non
     for key in ("se_effect", "se_severity", "se_attention"):
         assert at.selectbox(key=key).value is None, key
     _phone_report(at, "A7", None, "rang on Monday")
-    assert [e.value for e in at.error] == [ui.NO_EFFECT]
+    assert [e.value for e in at.error] == [upload.NO_EFFECT]
     assert _reports(seeded) == []
     at.selectbox(key="se_effect").set_value("bruising")
     at.button(key="se_submit").click().run()
@@ -148,7 +149,7 @@ def test_one_problem_is_one_problem_and_its_reason_is_readable(seeded: Path, ope
 @pytest.mark.parametrize("role", auth.ROLES)
 def test_empty_cells_are_blank_in_every_table(seeded: Path, open_app, role: str) -> None:
     """Every table of every page a role sees shows a missing value as the empty mark, never None."""
-    for _key, _title, file, _url, _icon in ui.pages_for(role):
+    for _key, _title, file, _url, _icon in session.pages_for(role):
         at = open_app(role, file)
         for frame in at.dataframe:
             shown = frame.proto.placeholder if frame.proto.HasField("placeholder") else "None"
@@ -209,7 +210,7 @@ def test_changing_an_items_kind_is_confirmed(seeded: Path, open_app) -> None:
     at = open_app("manager", "pages/prices.py")
     at.selectbox(key="p_item").set_value("Compression Socks").run()
     at.selectbox(key="p_kind:Compression Socks").set_value("treatment").run()
-    assert ui.kind_change_sentence("Compression Socks", "product", "treatment") in [
+    assert upload.kind_change_sentence("Compression Socks", "product", "treatment") in [
         w.value for w in at.warning
     ]
     assert at.button(key="p_submit").disabled
@@ -272,7 +273,7 @@ def test_upload_changing_a_kind_waits_for_a_tick(seeded: Path, open_app) -> None
     at.selectbox(key="u_kind").set_value("prices").run()
     data = b"Item,Kind,Price,Valid From\nCompression Socks,treatment,30,2026-06-01\n"
     at.file_uploader(key="u_file").set_value(("socks.csv", data, "text/csv")).run()
-    assert ui.kind_change_sentence("Compression Socks", "product", "treatment") in [
+    assert upload.kind_change_sentence("Compression Socks", "product", "treatment") in [
         w.value for w in at.warning
     ]
     assert at.button(key="u_import").disabled
@@ -359,7 +360,7 @@ def test_records_filters_go_into_the_url_and_back(seeded: Path) -> None:
 def test_records_say_how_a_typed_date_applies(seeded: Path) -> None:
     """Streamlit applies a typed date when focus leaves the box, not on Enter: the page says so."""
     at = _open_records()
-    assert ui.TYPED_DATE_HELP in [c.value for c in at.caption]
+    assert filters.TYPED_DATE_HELP in [c.value for c in at.caption]
 
 
 def test_sidebar_link_takes_uk_dates(seeded: Path, open_app) -> None:
@@ -372,7 +373,7 @@ def test_sidebar_link_takes_uk_dates(seeded: Path, open_app) -> None:
 
 def test_names_in_sentences_are_shown_literally() -> None:
     """An item, account or appointment named like a markdown link is shown as that text."""
-    assert ui.plain("[x](https://evil.example) *Socks* <b>") == (
+    assert say.plain("[x](https://evil.example) *Socks* <b>") == (
         r"\[x\]\(https\:\/\/evil\.example\) \*Socks\* \<b\>"
     )
-    assert ui.plain("Single Session 2") == "Single Session 2"
+    assert say.plain("Single Session 2") == "Single Session 2"

@@ -15,13 +15,16 @@ import pytest
 from screen import screen_problems
 from streamlit.testing.v1 import AppTest
 
-from clinic import auth, cli, metrics, ui
+from clinic import auth, cli, metrics
 from clinic.store import open_store
+from clinic.ui import session, widgets
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CASES = [(role, page[2]) for role in auth.ROLES for page in ui.pages_for(role)]
-FORBIDDEN = [(role, p[2]) for role in auth.ROLES for p in ui.PAGES if not ui.can(role, p[0])]
+CASES = [(role, page[2]) for role in auth.ROLES for page in session.pages_for(role)]
+FORBIDDEN = [
+    (role, p[2]) for role in auth.ROLES for p in session.PAGES if not session.can(role, p[0])
+]
 
 
 def _no_errors(at: AppTest) -> None:
@@ -55,23 +58,23 @@ def test_page_runs_on_empty_store(empty: Path, open_app, role: str, page: str) -
 @pytest.mark.parametrize("role", auth.ROLES)
 def test_every_page_checks_the_role(seeded: Path, open_app, role: str) -> None:
     """Each page opens for the roles of the matrix; for the others it shows only the message."""
-    for key, _title, file, _url, _icon in ui.PAGES:
+    for key, _title, file, _url, _icon in session.PAGES:
         at = open_app(role, file)
         assert not at.exception, (role, key)
-        denied = [e.value for e in at.error] == [ui.ACCESS_MESSAGE]
-        assert denied is not ui.can(role, key), (role, key)
+        denied = [e.value for e in at.error] == [session.ACCESS_MESSAGE]
+        assert denied is not session.can(role, key), (role, key)
         if denied:
             assert not at.get("plotly_chart") and not at.dataframe and not at.metric
 
 
 def test_menu_has_every_page_of_the_role_matrix() -> None:
     """The menu lists exactly the pages of auth's role matrix, in the contract's order."""
-    assert tuple(p[0] for p in ui.PAGES) == auth.PAGES
+    assert tuple(p[0] for p in session.PAGES) == auth.PAGES
 
 
 def test_titles_and_url_paths() -> None:
     """Page titles and URL paths are the ones the contract names."""
-    assert [(p[1], p[3]) for p in ui.PAGES] == [
+    assert [(p[1], p[3]) for p in session.PAGES] == [
         ("Overview", "overview"),
         ("Revenue", "revenue"),
         ("Follow-ups", "follow-ups"),
@@ -91,7 +94,7 @@ def test_forbidden_page_shows_access_message(seeded: Path, role: str, page: str)
     at.session_state["user"] = {"username": f"x-{role}", "role": role}
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == [ui.ACCESS_MESSAGE]
+    assert [e.value for e in at.error] == [session.ACCESS_MESSAGE]
     assert not at.get("plotly_chart")
     assert not at.dataframe
     assert not at.metric
@@ -151,7 +154,7 @@ def test_revenue_numbers_equal_metrics(seeded: Path, open_app) -> None:
     """The Revenue table equals metrics.revenue (months shown as dates) and the total of £485."""
     at = open_app("manager", "pages/revenue.py", QUERY)
     shown = _frame_with(at, ["month", "sessions", "revenue_gbp"])
-    expected = ui.displayed(metrics.revenue(open_store(seeded), F, "month"))
+    expected = widgets.displayed(metrics.revenue(open_store(seeded), F, "month"))
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
     # 120 + socks 25 + charged 110 + 100 + 130 (the price rose on 01/03/2026); cancelled = 0.
     assert shown["revenue_gbp"].sum() == pytest.approx(485.0)
@@ -160,7 +163,7 @@ def test_revenue_numbers_equal_metrics(seeded: Path, open_app) -> None:
 def test_follow_up_numbers_equal_metrics(seeded: Path, open_app) -> None:
     """The compliance summary equals metrics.compliance (measures in words), same filters."""
     at = open_app("manager", "pages/follow-ups.py", QUERY)
-    expected = ui.displayed(
+    expected = widgets.displayed(
         metrics.compliance(open_store(seeded), F, date.fromisoformat("2026-06-30"))
     )
     shown = _frame_with(at, list(expected.columns))
@@ -319,11 +322,11 @@ def test_pages_are_thin(path: Path) -> None:
 
 
 def test_every_page_checks_its_role_first() -> None:
-    """Each page's first statement after imports is `user = ui.require("<its key>")`."""
-    for key, _title, file, _url, _icon in ui.PAGES:
+    """Each page's first statement after imports is `user = session.require("<its key>")`."""
+    for key, _title, file, _url, _icon in session.PAGES:
         tree = ast.parse((ROOT / file).read_text(encoding="utf-8"))
         body = [n for n in tree.body if not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr)]
-        assert ast.unparse(body[0]) == f"user = ui.require({key!r})", file
+        assert ast.unparse(body[0]) == f"user = session.require({key!r})", file
 
 
 def _report(db: Path, *args: str) -> pd.DataFrame:
@@ -349,5 +352,5 @@ def _report(db: Path, *args: str) -> pd.DataFrame:
 def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, columns) -> None:
     """The table a manager sees equals `clinic report --json` (as shown) for the same filters."""
     shown = _frame_with(open_app("manager", page, QUERY), columns).reset_index(drop=True)
-    reported = ui.displayed(_report(seeded, *args)[columns])
+    reported = widgets.displayed(_report(seeded, *args)[columns])
     pd.testing.assert_frame_equal(shown, reported, check_dtype=False, atol=1e-9)

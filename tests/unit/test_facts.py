@@ -35,7 +35,10 @@ def _frame(store: Store, text: str) -> pd.DataFrame:
 def assert_facts_match_views(store: Store) -> None:
     """The fact tables hold exactly what the 010 views compute from the current data."""
     assert facts.is_fresh(store)
-    added = "socks_met, review_covered, check_covered, concentration_pct, volume_ml, treated_area"
+    added = (
+        "socks_met, review_covered, check_covered, concentration_pct, volume_ml, treated_area, "
+        "funding"
+    )
     sessions = _frame(store, f"select * exclude ({added}) from session_facts")
     pd.testing.assert_frame_equal(sessions, _frame(store, _old_view("treatment_sessions")))
     details = "appointment_id, concentration_pct, volume_ml, treated_area"
@@ -56,7 +59,8 @@ def assert_facts_match_views(store: Store) -> None:
             e.outcome, coalesce(t.serious, false) or coalesce(e.medical_attention, false)
                 as is_serious,
             s.appointment_id, s.patient_ref, s.appointment_date, s.clinician, s.site,
-            s.sclerosant, s.form, s.vein_type, a.concentration_pct, a.volume_ml, a.treated_area
+            s.sclerosant, s.form, s.vein_type, a.concentration_pct, a.volume_ml, a.treated_area,
+            coalesce(a.funding, 'not recorded') as funding
         from side_effects as e
         join ({_old_view("treatment_sessions")}) as s using (appointment_id)
         join appointments as a using (appointment_id)
@@ -103,6 +107,7 @@ def assert_days_match(store: Store) -> None:
             count(*) filter (where has_event) as events,
             count(*) filter (where has_serious_event) as serious_events,
             count(*) filter (where socks_met) as socks_met,
+            funding,
         from session_facts
         group by all
     """

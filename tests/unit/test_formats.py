@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -110,3 +112,33 @@ def test_percent() -> None:
 def test_a_uk_day_starts_at_uk_midnight(day: date, utc: datetime) -> None:
     """Filtering stored UTC times by a UK day starts at UK midnight, summer time included."""
     assert formats.utc_start_of(day) == utc
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2025-04-03", date(2025, 4, 3)),
+        ("03/04/2025", date(2025, 4, 3)),
+        (" 31/12/2026 ", date(2026, 12, 31)),
+    ],
+)
+def test_read_day_reads_iso_and_uk_day_first(text: str, day: date) -> None:
+    """A typed or linked date: ISO, or UK with the day first (03/04 is 3 April)."""
+    assert formats.read_day(text) == day
+
+
+@pytest.mark.parametrize("text", ["04/13/2025", "31/02/2026", "yesterday", ""])
+def test_read_day_refuses_what_is_not_a_uk_or_iso_date(text: str) -> None:
+    """A US-order date, an impossible date or words are refused, never guessed."""
+    with pytest.raises(ValueError):
+        formats.read_day(text)
+
+
+def test_one_money_and_one_date_formatter() -> None:
+    """Sentences, pages and reports format money and days through clinic.formats only: no module
+    writes its own £ format or day pattern (the CLI's argument parser reads, it does not write)."""
+    root = Path(__file__).resolve().parents[2]
+    own = re.compile(r"£\{|:%d/%m/%Y|strftime\(\s*\"%d/%m/%Y")
+    for path in [*(root / "clinic").rglob("*.py"), *(root / "pages").glob("*.py")]:
+        if path.name != "formats.py":
+            assert not own.search(path.read_text(encoding="utf-8")), path

@@ -496,18 +496,18 @@ def test_serious_events(comp_store: Store) -> None:
 
 def test_complication_records_filters(comp_store: Store) -> None:
     """Records: all 5; paging; serious 2; effect; clinician; reported date range."""
-    df, total = m.complication_records(comp_store, m.RecordFilter())
+    df, total = m.complication_records(comp_store, m.Filters())
     assert total == 5 and df["report_id"].tolist() == ["E5", "E4", "E1", "E2", "E3"]
-    page, total = m.complication_records(comp_store, m.RecordFilter(), limit=2, offset=2)
-    past, past_total = m.complication_records(comp_store, m.RecordFilter(), limit=2, offset=50)
+    page, total = m.complication_records(comp_store, m.Filters(), limit=2, offset=2)
+    past, past_total = m.complication_records(comp_store, m.Filters(), limit=2, offset=50)
     assert past.empty and past_total == total  # a page past the end still knows the total
-    none, none_total = m.complication_records(comp_store, m.RecordFilter(effect="nerve damage"))
+    none, none_total = m.complication_records(comp_store, m.Filters(effect="nerve damage"))
     assert none.empty and none_total == 0
     assert total == 5 and page["report_id"].tolist() == ["E1", "E2"]
-    assert m.complication_records(comp_store, m.RecordFilter(serious=True))[1] == 2
-    assert m.complication_records(comp_store, m.RecordFilter(effect="bruising"))[1] == 2
-    assert m.complication_records(comp_store, m.RecordFilter(clinician="Dr A"))[1] == 4
-    r = m.RecordFilter(start=date(2024, 2, 1), end=date(2024, 2, 20))
+    assert m.complication_records(comp_store, m.Filters(serious=True))[1] == 2
+    assert m.complication_records(comp_store, m.Filters(effect="bruising"))[1] == 2
+    assert m.complication_records(comp_store, m.Filters(clinician="Dr A"))[1] == 4
+    r = m.Filters(start=date(2024, 2, 1), end=date(2024, 2, 20))
     assert sorted(m.complication_records(comp_store, r)[0]["report_id"]) == ["E1", "E2", "E4"]
 
 
@@ -555,14 +555,14 @@ def test_complication_records_equal_their_definition(comp_store: Store, chosen: 
     report(comp_store, "E6", "V1", "bruising", reported="2024-03-03")
     keys = ("serious", "clinician", "site", "vein_type", "form", "effect")
     expected = comp_store.rows(_RECORDS_BY_DEFINITION, {k: chosen.get(k) for k in keys})
-    df, total = m.complication_records(comp_store, m.RecordFilter(**chosen), limit=None)
+    df, total = m.complication_records(comp_store, m.Filters(**chosen), limit=None)
     got = [
         (r.report_id, None if pd.isna(r.session_date) else r.session_date,
          None if pd.isna(r.clinician) else r.clinician)
         for r in df.itertuples()
     ]  # fmt: skip
     assert got == expected and total == len(expected)
-    page, page_total = m.complication_records(comp_store, m.RecordFilter(**chosen), 2, 1)
+    page, page_total = m.complication_records(comp_store, m.Filters(**chosen), 2, 1)
     assert page["report_id"].tolist() == [r[0] for r in expected[1:3]]
     assert page_total == len(expected)
 
@@ -576,11 +576,11 @@ def test_record_pages_are_slices_of_the_whole_list(comp_store: Store) -> None:
     """Every (limit, offset) page is that slice of the full list, reports sharing a day included."""
     for i in range(17):
         report(comp_store, f"F{i:02d}", "R1", "bruising", reported=f"2024-04-{1 + i % 4:02d}")
-    whole, total = m.complication_records(comp_store, m.RecordFilter(), limit=None)
+    whole, total = m.complication_records(comp_store, m.Filters(), limit=None)
     assert total == len(whole) == 22
     for limit in (1, 3, 5, 8):
         for offset in range(0, total + 1):
-            page, page_total = m.complication_records(comp_store, m.RecordFilter(), limit, offset)
+            page, page_total = m.complication_records(comp_store, m.Filters(), limit, offset)
             assert page_total == total
             expected = whole.iloc[offset : offset + limit]
             assert _cells(page) == _cells(expected), (limit, offset)
@@ -588,7 +588,7 @@ def test_record_pages_are_slices_of_the_whole_list(comp_store: Store) -> None:
 
 def test_record_text_search_treats_wildcards_literally(comp_store: Store) -> None:
     """'100%' matches only E1 (a LIKE would match E2 too); 'd_y' nothing; other text any case."""
-    find = lambda t: m.complication_records(comp_store, m.RecordFilter(text=t))[0]  # noqa: E731
+    find = lambda t: m.complication_records(comp_store, m.Filters(text=t))[0]  # noqa: E731
     assert find("100%")["report_id"].tolist() == ["E1"]
     assert find("d_y")["report_id"].tolist() == []  # a LIKE would match "day" in E1
     assert find("gp_SEEN")["report_id"].tolist() == ["E4"]

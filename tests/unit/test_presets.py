@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from clinic.ui import PRESETS, preset_range
+from clinic.ui.filters import PRESETS, preset_range
 
 DAYS = st.dates(min_value=date(2001, 1, 1), max_value=date(2099, 12, 31))
 MONTH_ENDS = st.builds(

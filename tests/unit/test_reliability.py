@@ -246,7 +246,7 @@ def test_cli_maps_busy_to_exit_4(loaded, monkeypatch, capsys):
     store = loaded["store"]
     release, thread = _hold_writer(store)
     # The CLI opens its own Store; hand it this real one, whose writer another thread holds.
-    monkeypatch.setattr(cli, "Store", lambda _path: store)
+    monkeypatch.setattr("clinic.cli.session.Store", lambda _path: store)
     # cli.main closes its store when done; this one is closed by its fixture after the release.
     monkeypatch.setattr(store, "close", lambda: None)
     try:

@@ -1,4 +1,4 @@
-"""Commands of the command line: report revenue|compliance|complications, export complications."""
+"""`report revenue|compliance|complications` and `export complications`."""
 
 from __future__ import annotations
 
@@ -13,20 +13,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinic import config, formats, metrics
-from clinic.cli import OK, USAGE, CliError, _date, _emit
+from clinic import config, export, formats, metrics
+from clinic.cli.output import OK, USAGE, CliError, emit, table
 from clinic.store import Store
-
-Handler = Callable[[argparse.Namespace, Store], int]
-
-REPORT_REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
 
 
 def _filters(args: argparse.Namespace) -> metrics.Filters:
-    """Session filters from --from/--to/--site/--clinician, refusing an inverted range."""
+    """Session filters from --from/--to/--site/--clinician/--funding, refusing an inverted range."""
     if args.start and args.end and args.start > args.end:
         raise CliError("--from must not be after --to.", USAGE)
-    return metrics.Filters(start=args.start, end=args.end, site=args.site, clinician=args.clinician)
+    return metrics.Filters(
+        start=args.start,
+        end=args.end,
+        site=args.site,
+        clinician=args.clinician,
+        funding=args.funding,
+    )
 
 
 def _json_value(value: object) -> object:
@@ -88,16 +90,12 @@ def _table(df: pd.DataFrame, heading: str) -> Callable[[], str]:
             [_show(v, c) for c, v in zip(df.columns, row, strict=True)]
             for row in df.itertuples(index=False, name=None)
         ]
-        head = list(df.columns)
-        widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(head)]
-        lines = [heading, "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-        lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
-        return "\n".join(lines)
+        return f"{heading}\n{table(list(df.columns), cells, right=True)}"
 
     return render
 
 
-def cmd_report(args: argparse.Namespace, store: Store) -> int:
+def report(args: argparse.Namespace, store: Store) -> int:
     """Print one report of the contract as a table or, with --json, as a list of rows."""
     f = _filters(args)
     as_of = getattr(args, "as_of", None) or config.as_of()
@@ -113,19 +111,17 @@ def cmd_report(args: argparse.Namespace, store: Store) -> int:
     heading = f"{_title(args)}, {metrics.describe_period(f, as_of, metrics.date_bounds(store))}"
     if args.json:
         print(heading, file=sys.stderr)
-    _emit(args, _rows(df), _table(df, heading))
+    emit(args, _rows(df), _table(df, heading))
     return OK
 
 
-def cmd_export(args: argparse.Namespace, store: Store) -> int:
+def export_complications(args: argparse.Namespace, store: Store) -> int:
     """Write complication records as safe CSV to --out or stdout."""
     if args.start and args.end and args.start > args.end:
         raise CliError("--from must not be after --to.", USAGE)
-    r = metrics.RecordFilter(
+    r = metrics.Filters(
         start=args.start, end=args.end, effect=args.effect, clinician=args.clinician
     )
-    from clinic import export
-
     try:
         user = getpass.getuser()
     except Exception:  # no login name in some containers; the export is still audited
@@ -150,45 +146,3 @@ def _write_out(path: Path, data: bytes) -> None:
             fh.write(data)
     except OSError as exc:
         raise CliError(f"Could not write {path}: {exc.strerror}.", USAGE) from None
-
-
-def _range_options(p: argparse.ArgumentParser) -> None:
-    """--from/--to (ISO or UK dates) plus --site/--clinician session filters."""
-    p.add_argument("--from", dest="start", type=_date, help="first session date (inclusive)")
-    p.add_argument("--to", dest="end", type=_date, help="last session date (inclusive)")
-    p.add_argument("--site", help="only this site")
-    p.add_argument("--clinician", help="only this clinician")
-
-
-def register(
-    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
-) -> dict[str, Handler]:
-    """Add this area's subcommands; return their handlers by command name."""
-    report = sub.add_parser("report", parents=[common], help="revenue, compliance, complications")
-    reports = report.add_subparsers(dest="report", required=True)
-
-    p = reports.add_parser("revenue", parents=[common], help="revenue by a dimension")
-    _range_options(p)
-    p.add_argument("--by", choices=REPORT_REVENUE_BY, default="session_type")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
-
-    p = reports.add_parser("compliance", parents=[common], help="follow-up compliance")
-    _range_options(p)
-    p.add_argument("--as-of", dest="as_of", type=_date, help="figures as of this date (today)")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
-
-    p = reports.add_parser("complications", parents=[common], help="complication rates")
-    _range_options(p)
-    p.add_argument("--by", choices=metrics.COMPLICATIONS_BY, default=None)
-    p.add_argument("--serious", action="store_true", help="serious reports only")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
-
-    export = sub.add_parser("export", parents=[common], help="export records as CSV")
-    exports = export.add_subparsers(dest="export", required=True)
-    p = exports.add_parser("complications", parents=[common], help="complication records")
-    p.add_argument("--from", dest="start", type=_date, help="first reported date (inclusive)")
-    p.add_argument("--to", dest="end", type=_date, help="last reported date (inclusive)")
-    p.add_argument("--effect", help="only this side-effect term")
-    p.add_argument("--clinician", help="only sessions of this clinician")
-    p.add_argument("--out", help="file to write (default: stdout)")
-    return {"report": cmd_report, "export": cmd_export}

@@ -1,0 +1,9 @@
+"""The dimensions a report may be grouped by: allow-lists of group-by columns.
+
+Light on purpose: the command line offers them as choices without loading the metrics.
+"""
+
+from __future__ import annotations
+
+REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
+COMPLICATIONS_BY = ("effect", "clinician", "sclerosant", "form", "vein_type", "month")
