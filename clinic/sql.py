@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 from clinic.config import QUERIES
+
+if TYPE_CHECKING:
+    import duckdb
 
 # `$name` outside quotes and comments; good enough for our own hand-written files.
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
@@ -40,3 +44,9 @@ def bind(name: str, params: dict | None = None) -> tuple[str, dict]:
         extra = sorted(given - expected)
         raise QueryParamsError(f"query {name!r}: missing parameters {missing}, unexpected {extra}")
     return text, dict(params or {})
+
+
+def run(cur: duckdb.DuckDBPyConnection, name: str, **params: object) -> duckdb.DuckDBPyConnection:
+    """Run queries/NAME.sql on a cursor with exactly its parameters, bound; the cursor to fetch."""
+    text, bound = bind(name, params)
+    return cur.execute(text, bound)

@@ -101,7 +101,7 @@ class Store:
                 try:
                     # A ceiling for the whole instance (pages and imports together): past it
                     # DuckDB spills what it can to <store>.tmp; an import's own sorts and hash
-                    # tables are capped lower, per cursor (ingest.load._prepare).
+                    # tables are capped lower, per cursor (ingest.stage.prepare).
                     limit = {"memory_limit": f"{duckdb_memory_mb()}MB"}
                     self._con = duckdb.connect(
                         str(self.path), read_only=self.read_only, config=limit

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from clinic.ingest.load import (
-    KINDS,
-    ImportResult,
-    Preview,
-    PriceEffect,
-    Problem,
-    run_import,
-    run_preview,
-)
-from clinic.ingest.mappings import load_mapping, save_mapping
+# `mapping`: the name the UI's upload flow imports the header matching by (clinic.ingest.headers).
+from clinic.ingest import headers as mapping
+from clinic.ingest.headers import KINDS, columns
+from clinic.ingest.load import run_import
+from clinic.ingest.results import ImportResult, Preview, PriceEffect, Problem
+from clinic.ingest.saved_mappings import load_mapping, save_mapping
 from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo
 
 __all__ = [
@@ -27,8 +25,10 @@ __all__ = [
     "UndoRefused",
     "UndoResult",
     "UnknownImport",
+    "columns",
     "import_file",
     "load_mapping",
+    "mapping",
     "preview",
     "record_side_effect",
     "save_mapping",
@@ -77,6 +77,10 @@ def preview(
     rows: int = 20,
 ) -> Preview:
     """What importing `data` would do (mapping, sample, every problem), writing nothing."""
+    # Loaded here: the preview's sample table is the importer's only use of pandas, and a
+    # command-line import should not pay for loading it.
+    from clinic.ingest.dryrun import run_preview
+
     return run_preview(
         store, kind, data, file_name, mapping=mapping, source_system=source_system, rows=rows
     )
@@ -97,9 +101,6 @@ def record_side_effect(
     store, fields: dict, *, user: str | None = None, role: str | None = None
 ) -> ImportResult:
     """Record a side effect reported by phone: validated like an import, kept as kind 'manual'."""
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     names = list(fields)

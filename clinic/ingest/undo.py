@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinic import auth, facts
-from clinic.ingest.load import TARGETS, _audit
+from clinic.ingest.load import audit_event
+from clinic.ingest.targets import TARGETS
 from clinic.store import as_task
 from clinic.words import were
 
@@ -54,7 +55,7 @@ def _check_role(store, import_id: int, kind: str, owner: str | None, user, role)
                 f"made by {owner or 'someone else'}."
             )
     except auth.NotAllowed as exc:
-        _audit(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
+        audit_event(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
         raise
 
 
@@ -133,10 +134,10 @@ def undo(store, import_id: int, *, user: str | None = None, role: str | None = N
             )
             facts.refresh(cur)
     except UndoRefused as exc:
-        _audit(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
+        audit_event(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})
         raise
     result = UndoResult(int(import_id), kind, int(removed), int(restored))
-    _audit(
+    audit_event(
         store,
         user,
         "undo",

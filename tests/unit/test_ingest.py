@@ -21,8 +21,10 @@ from clinic.ingest import (
     reader,
     record_side_effect,
     save_mapping,
+    scan,
     undo,
 )
+from clinic.ingest.textfile import Scan
 from clinic.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -368,13 +370,13 @@ def test_big_file_deleted_during_the_import(
 ):
     """A big file deleted before the checks beside the parse read it: a sentence, no rows."""
     path = _big_export(tmp_path, _LAST + b"\n")
-    real = reader._scan
+    real = scan.scan_file
 
-    def deleted_first(file: Path, limit: int) -> reader.Scan:
+    def deleted_first(file: Path, limit: int) -> Scan:
         file.unlink()
         return real(file, limit)
 
-    monkeypatch.setattr(reader, "_scan", deleted_first)
+    monkeypatch.setattr(reader, "scan_file", deleted_first)
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
     assert result.status == "unreadable", result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import hostile
-from clinic.ingest import import_file, load
+from clinic.ingest import import_file, stage
 from clinic.store import Store
 
 # Above the child's RSS once the store is open (about 170 MB): an import of any of these small
@@ -55,7 +55,7 @@ def test_the_import_memory_limit_binds_only_the_import(tmp_path, monkeypatch):
         result = import_file(store, "prices", hostile.PRICES, progress=progress)
         assert result.status == "committed" and seen and set(seen) == {(None,)}
         with store.writer() as cur:  # the import's own cursor, as _prepare leaves it
-            load._prepare(cur)
+            stage.prepare(cur)
             limit = cur.execute("select current_setting('operator_memory_limit')").fetchone()[0]
         assert limit == "95.3 MiB"  # 100 MB
     finally:

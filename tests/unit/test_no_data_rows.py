@@ -11,7 +11,7 @@ import pytest
 from test_ingest import CLINICAL, PRICES, snapshot, xlsx_bytes
 
 from clinic.ingest import KINDS, import_file, preview
-from clinic.ingest.load import NO_ROWS
+from clinic.ingest.stage import NO_ROWS
 from clinic.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

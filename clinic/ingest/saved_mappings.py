@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clinic.ingest.mapping import KINDS, columns, normalise
+from clinic.ingest.headers import KINDS, columns, normalise
 
 
 def save_mapping(store, source_system: str, kind: str, mapping: dict[str, str | None]) -> None:
