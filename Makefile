@@ -50,6 +50,7 @@ run: $(BIN)/.installed | $(DB)
 
 test: $(BIN)/.installed-dev browser proxies poppler
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 test-unit: $(BIN)/.installed-dev browser poppler

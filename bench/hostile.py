@@ -191,8 +191,12 @@ def xlsx_bomb(size: int) -> bytes:
 
 def xlsx_far_cell(_size: int, dimension: str | None = "A1:XFD1048576") -> bytes:
     """A header and one cell in the last column of the last row (XFD1048576): a huge sheet."""
-    rows = iter([_xml_row(1, HEADER.rstrip("\n").split(",")), '<row r="1048576">'
-                 '<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'])  # fmt: skip
+    rows = iter(
+        [
+            _xml_row(1, HEADER.rstrip("\n").split(",")),
+            '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+        ]
+    )
     return workbook(rows, dimension)
 
 

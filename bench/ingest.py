@@ -238,10 +238,22 @@ def _timed_in_child(method: str, workdir: Path, export: Path, r: int, rows: int)
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "bench.ingest", "--child", method, str(workdir), str(export),
-         str(r), str(rows)],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench.ingest",
+            "--child",
+            method,
+            str(workdir),
+            str(export),
+            str(r),
+            str(rows),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
 
 

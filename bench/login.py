@@ -62,20 +62,41 @@ def run(root: Path, attempts: int) -> dict[str, object]:
         env = {**os.environ, "CLINIC_DB": str(db), "CLINIC_KEY_FILE": str(Path(folder) / "k")}
         env["PYTHONPATH"] = str(root)
         subprocess.run(
-            [sys.executable, "-c",
-             "import sys; from clinic import auth; from clinic.store import Store;"
-             "s = Store(sys.argv[1]); auth.add_user(s, 'bench', 'staff', sys.argv[2]);"
-             "auth.add_user(s, 'bench2', 'staff', sys.argv[2]); s.close()",
-             str(db), PASSWORD],
-            cwd=root, env=env, check=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "import sys; from clinic import auth; from clinic.store import Store;"
+                "s = Store(sys.argv[1]); auth.add_user(s, 'bench', 'staff', sys.argv[2]);"
+                "auth.add_user(s, 'bench2', 'staff', sys.argv[2]); s.close()",
+                str(db),
+                PASSWORD,
+            ],
+            cwd=root,
+            env=env,
+            check=True,
+        )
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:

@@ -172,11 +172,23 @@ def cold_start(browser, db: Path | None) -> float:
     if db is None:
         port = e2e.free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "bench/one_chart.py",
-             "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "bench/one_chart.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         while True:
             try:

@@ -18,6 +18,9 @@ Details carry identifiers and counts only, never clinical free text: `log` drops
 "notes", "comment", "free_text" (and secrets such as "password" or "token") before writing, and
 records which key names it dropped under "_dropped". Long string values are cut to 200
 characters. No code path updates or deletes audit_log rows.
+
+Over 400 lines: writing a row and verifying the trail share the row's canonical form, the key and
+the anchor file; apart, each would need the other's internals. Much of it is verify's sentences.
 """
 
 from __future__ import annotations
@@ -165,22 +168,19 @@ def _insert(
     """Insert one keyed row after `prev`; its hash."""
     logged_at = _now()
     digest = _row_hash(prev, seq, logged_at, user, role, action, outcome, object_, details, key)
-    cur.execute(
-        "insert into audit_log (seq, logged_at, username, role, action, outcome, object,"
-        " details, prev_hash, hash) values ($seq, $at, $user, $role, $action, $outcome,"
-        " $object, $details, $prev, $hash)",
-        {
-            "seq": seq,
-            "at": logged_at,
-            "user": user,
-            "role": role,
-            "action": action,
-            "outcome": outcome,
-            "object": object_,
-            "details": details,
-            "prev": prev,
-            "hash": digest,
-        },
+    sql.run(
+        cur,
+        "audit_log_add",
+        seq=seq,
+        at=logged_at,
+        user=user,
+        role=role,
+        action=action,
+        outcome=outcome,
+        object=object_,
+        details=details,
+        prev=prev,
+        hash=digest,
     )
     return digest
 
@@ -267,9 +267,17 @@ def log(
                     # The first keyed row of a store with plain rows: mark the switch-over.
                     switch = {"plain_rows": last[0]}
                     prev = _insert(
-                        cur, key, prev, seq, None, None, SWITCH_ACTION, "ok", None,
+                        cur,
+                        key,
+                        prev,
+                        seq,
+                        None,
+                        None,
+                        SWITCH_ACTION,
+                        "ok",
+                        None,
                         _clean(switch),
-                    )  # fmt: skip
+                    )
                     written.append((seq, prev))
                     seq += 1
                 digest = _insert(
@@ -365,9 +373,14 @@ def verify(store: Store) -> VerifyResult:
             keyed_from,
         )
     return VerifyResult(
-        True, n, None, _checked(n, keyed_from, anchored, last_anchored, checked), keyed_from,
-        anchored, **checked,
-    )  # fmt: skip
+        True,
+        n,
+        None,
+        _checked(n, keyed_from, anchored, last_anchored, checked),
+        keyed_from,
+        anchored,
+        **checked,
+    )
 
 
 def _checked(

@@ -12,6 +12,9 @@ A refused login gets one sentence whatever the reason (unknown name, wrong passw
 account), so the login form tells nobody which accounts exist; the audit trail keeps the reason.
 A locked-out administrator gets back in with `python -m clinic users unlock NAME` (or
 `users reset-password NAME`, which also clears the lock).
+
+Over 400 lines: accounts, logins and web sessions share one lock, one short-transaction helper
+and the account row; the role matrix already lives in clinic.roles.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
 
-from clinic import audit
+from clinic import audit, sql
 
 # The role matrix lives in clinic.roles (light: the CLI's parser offers the roles); callers
 # keep saying auth.can, auth.ROLES ...
@@ -227,11 +230,7 @@ def add_user(
     with _tx(store) as cur:
         if _account(cur, name):
             raise AuthError(f"A user called {name!r} already exists.")
-        cur.execute(
-            "insert into accounts (username, role, password_hash, email, created_at)"
-            " values ($name, $role, $hash, $email, $at)",
-            {"name": name, "role": role, "hash": digest, "email": email, "at": _now()},
-        )
+        sql.run(cur, "accounts_add", name=name, role=role, hash=digest, email=email, at=_now())
     _log_change(store, actor, "account-add", name, {"role": role})
     return User(name, role, email)
 
@@ -247,11 +246,7 @@ def _set_disabled(store: Store, name: str, disabled: bool, actor: User | None) -
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
-        cur.execute(
-            "update accounts set disabled = $d, failed_logins = 0, locked_until = null"
-            " where username = $name",
-            {"d": disabled, "name": name},
-        )
+        sql.run(cur, "accounts_set_disabled", name=name, disabled=disabled)
         if disabled:
             _end_sessions(cur, name)
     _log_change(store, actor, "account-disable" if disabled else "account-enable", name)
@@ -275,11 +270,7 @@ def reset_password(store: Store, name: str, password: str, *, actor: User | None
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
-        cur.execute(
-            "update accounts set password_hash = $hash, failed_logins = 0, locked_until = null"
-            " where username = $name",
-            {"hash": digest, "name": name},
-        )
+        sql.run(cur, "accounts_reset_password", name=name, hash=digest)
         _end_sessions(cur, name)
     _log_change(store, actor, "account-reset-password", name)
 
@@ -289,10 +280,7 @@ def unlock_user(store: Store, name: str, *, actor: User | None = None) -> None:
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
-        cur.execute(
-            "update accounts set failed_logins = 0, locked_until = null where username = $name",
-            {"name": name},
-        )
+        sql.run(cur, "accounts_unlock", name=name)
     _log_change(store, actor, "account-unlock", name)
 
 
@@ -303,9 +291,7 @@ def set_role(store: Store, name: str, role: str, *, actor: User | None = None) -
     with _tx(store) as cur:
         if not _account(cur, name):
             raise AuthError(f"There is no user called {name!r}.")
-        cur.execute(
-            "update accounts set role = $role where username = $name", {"role": role, "name": name}
-        )
+        sql.run(cur, "accounts_set_role", name=name, role=role)
     _log_change(store, actor, "account-role", name, {"role": role})
 
 
@@ -377,31 +363,17 @@ def authenticate(store: Store, name: str, password: str) -> AuthResult:
         return AuthResult(None, "This account is disabled; ask an administrator.")
     if ok:
         with _tx(store) as cur:
-            cur.execute(
-                "update accounts set failed_logins = 0, locked_until = null where username = $name",
-                {"name": username},
-            )
+            sql.run(cur, "accounts_unlock", name=username)
             if _hasher.check_needs_rehash(stored):
-                cur.execute(
-                    "update accounts set password_hash = $hash where username = $name",
-                    {"hash": _hasher.hash(password), "name": username},
-                )
+                sql.run(cur, "accounts_rehash", name=username, hash=_hasher.hash(password))
         audit.log(store, user=username, role=role, action="login", outcome="ok", object=username)
         return AuthResult(User(username, role, email), "")
     with _tx(store) as cur:
-        failed = cur.execute(
-            "update accounts set failed_logins = failed_logins + 1 where username = $name"
-            " returning failed_logins",
-            {"name": username},
-        ).fetchone()[0]
+        failed = sql.run(cur, "accounts_count_failure", name=username).fetchone()[0]
         lock_until = None
         if failed >= lockout_attempts():
             lock_until = now + timedelta(minutes=lockout_minutes())
-            cur.execute(
-                "update accounts set failed_logins = 0, locked_until = $until"
-                " where username = $name",
-                {"until": lock_until, "name": username},
-            )
+            sql.run(cur, "accounts_lock", name=username, until=lock_until)
     audit.log(
         store,
         user=username,
@@ -438,10 +410,8 @@ def create_session(store: Store, username: str) -> str:
         found = _account(cur, username)
         if found is None or found[4]:
             raise AuthError(f"There is no active user called {username!r}.")
-        cur.execute(
-            "insert into web_sessions (token_sha256, username, role, created_at, last_seen_at)"
-            " values ($h, $name, $role, $at, $at)",
-            {"h": _token_hash(token), "name": username, "role": found[1], "at": now},
+        sql.run(
+            cur, "web_sessions_add", hash=_token_hash(token), name=username, role=found[1], at=now
         )
     return token
 
@@ -471,16 +441,7 @@ def user_for_session(store: Store, token: str | None) -> User | None:
             ended = "disabled"
         elif role != session_role:
             ended = "role-changed"
-        if ended:
-            cur.execute(
-                "update web_sessions set revoked_at = $at where token_sha256 = $h",
-                {"at": now, "h": digest},
-            )
-        else:
-            cur.execute(
-                "update web_sessions set last_seen_at = $at where token_sha256 = $h",
-                {"at": now, "h": digest},
-            )
+        sql.run(cur, "web_sessions_revoke" if ended else "web_sessions_seen", hash=digest, at=now)
     if ended:
         audit.log(
             store,
@@ -501,11 +462,7 @@ def revoke_session(store: Store, token: str | None) -> User | None:
         return None
     digest = _token_hash(token)
     with _tx(store) as cur:
-        found = cur.execute(
-            "update web_sessions set revoked_at = $at"
-            " where token_sha256 = $h and revoked_at is null returning username, role",
-            {"at": _now(), "h": digest},
-        ).fetchone()
+        found = sql.run(cur, "web_sessions_revoke", hash=digest, at=_now()).fetchone()
     if found is None:
         return None
     audit.log(store, user=found[0], role=found[1], action="logout", outcome="ok", object=found[0])
@@ -514,13 +471,7 @@ def revoke_session(store: Store, token: str | None) -> User | None:
 
 def _end_sessions(cur: duckdb.DuckDBPyConnection, name: str) -> int:
     """Inside a transaction: mark every live web session of an account ended; how many."""
-    return len(
-        cur.execute(
-            "update web_sessions set revoked_at = $at"
-            " where username = $name and revoked_at is null returning 1",
-            {"at": _now(), "name": name},
-        ).fetchall()
-    )
+    return len(sql.run(cur, "web_sessions_end_all", name=name, at=_now()).fetchall())
 
 
 def revoke_user_sessions(store: Store, name: str, *, actor: User | None = None) -> int:
@@ -551,8 +502,5 @@ def set_sso_role(store: Store, email: str, role: str, *, actor: User | None = No
     if "@" not in email:
         raise AuthError(f"{email!r} is not an e-mail address.")
     with _tx(store) as cur:
-        cur.execute(
-            "insert or replace into sso_roles (email, role, updated_at) values ($e, $r, $at)",
-            {"e": email, "r": role, "at": _now()},
-        )
+        sql.run(cur, "sso_roles_set", email=email, role=role, at=_now())
     _log_change(store, actor, "sso-role", email, {"role": role})

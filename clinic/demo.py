@@ -107,8 +107,7 @@ def generate_exports(
 def _mark_demo(store: Store) -> None:
     """Record in the store that its data is synthetic."""
     with store.writer(wait=True, data=False) as cur:
-        cur.execute("delete from store_meta where key = 'demo'")
-        cur.execute("insert into store_meta (key, value) values ('demo', 'true')")
+        sql.run(cur, "store_meta_mark_demo")
 
 
 def is_demo(store: Store) -> bool:

@@ -78,8 +78,7 @@ def _mark(cur: duckdb.DuckDBPyConnection) -> None:
     store.writer() bumps data_version by one on commit, so the facts match version + 1. Were
     that ever to change, the facts would only look behind and be rebuilt: slower, never wrong.
     """
-    cur.execute("delete from facts_state")
-    cur.execute("insert into facts_state select version + 1 from data_version")
+    sql.run(cur, "facts_mark")
 
 
 # Report tables, keyed by patient like the session rows: a scoped refresh replaces the scope's.
@@ -147,17 +146,8 @@ def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
 
     merged = sql.load("facts_session_days_merge")[0]
     cur.execute(f"create or replace temp table facts_days_merged as {merged}")
-    cur.execute(
-        "delete from session_days where rowid in (select stored_rowid from facts_days_merged)"
-    )
-    cur.execute(
-        "insert into session_days "
-        "select * exclude (stored_rowid) from facts_days_merged where sessions > 0"
-    )
-
-    cur.execute(
-        "delete from revenue_days where appointment_date in (select day from facts_scope_days)"
-    )
+    sql.run(cur, "facts_session_days_apply")
+    sql.run(cur, "facts_revenue_days_clear")
     _insert(cur, "revenue_days", "facts_revenue_days", everything=False)
 
 
@@ -188,14 +178,7 @@ def note_import(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int) -> No
         "facts_scope_of_import", {"kind": _KINDS[kind], "import_id": int(import_id)}
     )
     cur.execute(f"create or replace temp table facts_import_scope as {text}", params)
-    cur.execute(
-        "insert into facts_scope_patients "
-        "select patient_ref from facts_import_scope where patient_ref is not null"
-    )
-    cur.execute(
-        "insert into facts_scope_days select day from facts_import_scope where day is not null"
-    )
-    cur.execute("drop table facts_import_scope")
+    sql.run(cur, "facts_scope_add")
 
 
 def refresh(cur: duckdb.DuckDBPyConnection) -> None:

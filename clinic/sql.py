@@ -46,7 +46,10 @@ def bind(name: str, params: dict | None = None) -> tuple[str, dict]:
     return text, dict(params or {})
 
 
-def run(cur: duckdb.DuckDBPyConnection, name: str, **params: object) -> duckdb.DuckDBPyConnection:
+def run(
+    cur: duckdb.DuckDBPyConnection, name: str, /, **params: object
+) -> duckdb.DuckDBPyConnection:
     """Run queries/NAME.sql on a cursor with exactly its parameters, bound; the cursor to fetch."""
+    # Positional-only, so that a query may name a parameter $name.
     text, bound = bind(name, params)
     return cur.execute(text, bound)

@@ -23,8 +23,13 @@ from clinic.store import Store, StoreError
 log = logging.getLogger(__name__)
 
 # Keys Streamlit needs for a single ("default") provider in the [auth] section of secrets.
-REQUIRED_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
-                 "server_metadata_url")  # fmt: skip
+REQUIRED_KEYS = (
+    "redirect_uri",
+    "cookie_secret",
+    "client_id",
+    "client_secret",
+    "server_metadata_url",
+)
 # Streamlit's identity cookie; large identities are split into `_streamlit_user_1`, ...
 IDENTITY_COOKIE = "_streamlit_user"
 # The HTML login page links here; clinic.web sends the browser on to Streamlit's OIDC route

@@ -193,7 +193,7 @@ class Store:
                 try:
                     yield cur
                     if data:
-                        cur.execute("update data_version set version = version + 1")
+                        sql.run(cur, "data_version_bump")
                     cur.commit()
                 except duckdb.InterruptException:
                     cur.rollback()
@@ -236,10 +236,7 @@ class Store:
                 cur.begin()
                 try:
                     cur.execute(path.read_text(encoding="utf-8"))
-                    cur.execute(
-                        "insert into schema_version (version, name) values ($v, $n)",
-                        {"v": version, "n": path.stem},
-                    )
+                    sql.run(cur, "schema_version_add", version=version, name=path.stem)
                     cur.commit()
                 except BaseException:
                     cur.rollback()

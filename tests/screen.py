@@ -23,9 +23,18 @@ UK_FORMATS = {
     "datetime": {formats.TABLE_TIME},
 }
 TEXT_ELEMENTS = (
-    "title", "header", "subheader", "markdown", "caption", "info", "success", "warning",
-    "error", "exception", "text",
-)  # fmt: skip
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "info",
+    "success",
+    "warning",
+    "error",
+    "exception",
+    "text",
+)
 
 
 def _is_dated(values: pd.Series) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clinic import sql
 from clinic.ingest.headers import KINDS, columns, normalise
 
 
@@ -15,17 +16,13 @@ def save_mapping(store, source_system: str, kind: str, mapping: dict[str, str | 
         raise ValueError(f"not a column of {kind}: {', '.join(bad)}")
     with store.writer(wait=True, data=False) as cur:
         for header, canonical in mapping.items():
-            cur.execute(
-                """
-                insert or replace into column_mappings (source, kind, header, canonical)
-                values ($source, $kind, $header, $canonical)
-                """,
-                {
-                    "source": source_system,
-                    "kind": kind,
-                    "header": normalise(header),
-                    "canonical": canonical,
-                },
+            sql.run(
+                cur,
+                "column_mappings_save",
+                source=source_system,
+                kind=kind,
+                header=normalise(header),
+                canonical=canonical,
             )
 
 

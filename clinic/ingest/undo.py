@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clinic import auth, facts
+from clinic import auth, facts, sql
 from clinic.ingest.load import audit_event
 from clinic.ingest.targets import TARGETS
 from clinic.store import as_task
@@ -128,10 +128,8 @@ def undo(store, import_id: int, *, user: str | None = None, role: str | None = N
                 {"id": import_id},
             ).fetchone()[0]
             cur.execute(f"delete from {table}_history where replaced_by = $id", {"id": import_id})
-            cur.execute(
-                "update imports set status = 'undone', message = $m where import_id = $id",
-                {"id": import_id, "m": f"undone by {user or 'unknown user'}"},
-            )
+            message = f"undone by {user or 'unknown user'}"
+            sql.run(cur, "imports_undone", id=import_id, message=message)
             facts.refresh(cur)
     except UndoRefused as exc:
         audit_event(store, user, "undo", "refused", f"import:{import_id}", {"reason": str(exc)})

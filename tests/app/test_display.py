@@ -25,8 +25,9 @@ def _chart(at, title: str) -> dict:
     raise AssertionError(f"no chart titled {title!r}")
 
 
-@pytest.mark.parametrize(("role", "page"), [("manager", "pages/upload.py"),
-                                            ("auditor", "pages/audit.py")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "page"), [("manager", "pages/upload.py"), ("auditor", "pages/audit.py")]
+)
 def test_import_counts_are_numbers_and_times_are_uk(
     seeded: Path, open_app, role: str, page: str
 ) -> None:
@@ -38,8 +39,10 @@ def test_import_counts_are_numbers_and_times_are_uk(
         assert config[count]["type_config"] == {"type": "number", "format": formats.TABLE_COUNT}
     for stamp in ("started_at", "finished_at"):
         assert config[stamp]["type_config"] == {
-            "type": "datetime", "format": formats.TABLE_TIME, "timezone": "Europe/London",
-        }  # fmt: skip
+            "type": "datetime",
+            "format": formats.TABLE_TIME,
+            "timezone": "Europe/London",
+        }
     assert str(imports.value["started_at"].dt.tz) == "Europe/London"
 
 
@@ -97,11 +100,17 @@ def test_pchart_marks_the_partial_month(seeded: Path, open_app) -> None:
 
 def test_revenue_colours_do_not_move_with_the_filters(seeded: Path, open_app) -> None:
     """Filtering out an item leaves the others' colours as they were (the fixed colour map)."""
-    every = legend_colours(_chart(open_app("manager", "pages/revenue.py", PARTIAL_MAY),
-                                  "Monthly revenue by session type"))  # fmt: skip
-    chelsea = legend_colours(_chart(open_app("manager", "pages/revenue.py",
-                                             {**PARTIAL_MAY, "site": "Chelsea"}),
-                                    "Monthly revenue by session type"))  # fmt: skip
+    every = legend_colours(
+        _chart(
+            open_app("manager", "pages/revenue.py", PARTIAL_MAY), "Monthly revenue by session type"
+        )
+    )
+    chelsea = legend_colours(
+        _chart(
+            open_app("manager", "pages/revenue.py", {**PARTIAL_MAY, "site": "Chelsea"}),
+            "Monthly revenue by session type",
+        )
+    )
     assert set(chelsea) < set(every)
     assert {name: every[name] for name in chelsea} == chelsea
     assert every == {name: charts.SERIES_COLOURS[name] for name in every}

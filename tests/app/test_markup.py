@@ -24,8 +24,11 @@ REFUSED = "The link named a {} this store does not have: showing every {}."
 
 def _markdown_shown(at: AppTest) -> list[str]:
     """The markdown source of every text element a page drew (captions, alerts, labels...)."""
-    texts = [e.value for kind in ("caption", "markdown", "info", "warning", "error", "success")
-             for e in getattr(at, kind)]  # fmt: skip
+    texts = [
+        e.value
+        for kind in ("caption", "markdown", "info", "warning", "error", "success")
+        for e in getattr(at, kind)
+    ]
     texts += [w.label for w in (*at.selectbox, *at.checkbox, *at.text_input)]
     texts += [m.label for m in at.metric] + [m.proto.help for m in at.metric]
     return [str(t) for t in texts]

@@ -73,9 +73,11 @@ def test_sample_export_imports(empty: Path, open_app) -> None:
     at = _upload(open_app, "prices", "price_list.csv", (SAMPLES / "price_list.csv").read_bytes())
     at.button(key="u_import").click().run()
     at = _upload(
-        open_app, "appointments", "appointments.csv",
+        open_app,
+        "appointments",
+        "appointments.csv",
         (SAMPLES / "appointments_export.csv").read_bytes(),
-    )  # fmt: skip
+    )
     assert not at.exception
     at.button(key="u_import").click().run()
     assert not at.exception

@@ -69,17 +69,25 @@ class Server:
         self._log = self.log.open("wb")
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "dashboard.py",
-                "--server.headless", "true",
-                "--server.port", str(self.port),
-                "--server.address", "127.0.0.1",
-                "--server.fileWatcherType", "none",
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
             ],
             cwd=ROOT,
             env=full_env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -144,16 +152,24 @@ def _seed(db: Path) -> None:
             "select appointment_id, appointment_date from appointments"
             " where kind = 'treatment' and status = 'completed'"
             " and appointment_date between $start and $end order by appointment_id limit $n",
-            {"start": AS_OF - timedelta(days=200), "end": AS_OF - timedelta(days=30),
-             "n": len(HOSTILE_NOTES)},
-        )  # fmt: skip
+            {
+                "start": AS_OF - timedelta(days=200),
+                "end": AS_OF - timedelta(days=30),
+                "n": len(HOSTILE_NOTES),
+            },
+        )
         for (appointment, day), note in zip(sessions, HOSTILE_NOTES, strict=True):
             result = ingest.record_side_effect(
                 s,
-                {"appointment_id": appointment, "reported_date": day + timedelta(days=3),
-                 "effect": "bruising", "severity": "mild", "notes": note},
+                {
+                    "appointment_id": appointment,
+                    "reported_date": day + timedelta(days=3),
+                    "effect": "bruising",
+                    "severity": "mild",
+                    "notes": note,
+                },
                 user="e2e",
-            )  # fmt: skip
+            )
             assert result.status == "committed", result
     finally:
         s.close()

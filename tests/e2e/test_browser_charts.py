@@ -88,6 +88,9 @@ def test_funnel_names_do_not_overlap(narrow: Any) -> None:
     legend = _box(funnel, "g.legend")
     assert not any(_overlap(box, legend) for box in boxes)
     assert funnel.locator("g.legend text.legendtext").all_text_contents() == [
-        "95% limits", "99.8% limits", "within 95% limits", "beyond 95% limits",
+        "95% limits",
+        "99.8% limits",
+        "within 95% limits",
+        "beyond 95% limits",
         "beyond 99.8% limits",
-    ]  # fmt: skip
+    ]

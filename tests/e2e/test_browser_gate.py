@@ -102,10 +102,13 @@ def _put_file(url: str, session_id: str, file_id: str, cookies: str, size: int) 
         url,
         "PUT",
         f"/_stcore/upload_file/{session_id}/{file_id}",
-        {"Cookie": cookies, "X-Xsrftoken": token,
-         "Content-Type": "multipart/form-data; boundary=b"},
+        {
+            "Cookie": cookies,
+            "X-Xsrftoken": token,
+            "Content-Type": "multipart/form-data; boundary=b",
+        },
         body,
-    )  # fmt: skip
+    )
     return status
 
 
@@ -124,11 +127,12 @@ def test_websocket_without_a_session_is_refused(app) -> None:
     # A session that has ended opens no websocket either.
     token = web.logout_token({web.COOKIE: staff.split("=", 1)[1]})
     status, _, _ = _request(
-        app.url, "POST", "/auth/logout",
-        {"Cookie": staff, "Origin": app.url,
-         "Content-Type": "application/x-www-form-urlencoded"},
+        app.url,
+        "POST",
+        "/auth/logout",
+        {"Cookie": staff, "Origin": app.url, "Content-Type": "application/x-www-form-urlencoded"},
         f"token={token}".encode(),
-    )  # fmt: skip
+    )
     assert status == 303
     with pytest.raises(InvalidStatus), _streamlit_client(app.url, staff):
         pass

@@ -48,8 +48,14 @@ def test_manager_pages_draw_charts(page) -> None:
     login(page, USERS["manager"])
     settle(page)
     assert nav_links(page) == [
-        "Overview", "Revenue", "Follow-ups", "Complications", "Upload", "Prices", "Imports",
-    ]  # fmt: skip
+        "Overview",
+        "Revenue",
+        "Follow-ups",
+        "Complications",
+        "Upload",
+        "Prices",
+        "Imports",
+    ]
     counts = {name: _check_and_shoot(page, name, name) for name in MANAGER_PAGES}
     for name in ("revenue", "follow-ups", "complications"):
         assert counts[name] >= 1, f"{name} drew no chart: {counts}"

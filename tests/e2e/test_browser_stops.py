@@ -56,9 +56,12 @@ def _env(folder: Path, **extra: str) -> dict[str, str]:
 def _cli(args: list[str], env: dict[str, str]) -> None:
     """Run `python -m clinic ARGS`, which must succeed."""
     done = subprocess.run(
-        [sys.executable, "-m", "clinic", *args], cwd=ROOT, env={**os.environ, **env},
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "clinic", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -77,9 +80,12 @@ def _seed(folder: Path, env: dict[str, str], appointments: Path) -> None:
     _cli(["--db", db, "import", "side-effects", str(report)], env)
     add = subprocess.run(
         [sys.executable, "-m", "clinic", "--db", db, "users", "add", MANAGER, "--role", "manager"],
-        cwd=ROOT, env={**os.environ, **env}, input=PASSWORD + "\n", capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        input=PASSWORD + "\n",
+        capture_output=True,
         text=True,
-    )  # fmt: skip
+    )
     assert add.returncode == 0, add.stderr
 
 
@@ -145,16 +151,26 @@ def _assert_written(db: Path, rounds: list[int]) -> None:
     store = Store(db)
     try:
         for r in rounds:
-            assert store.scalar(
-                "select count(*) from appointments where appointment_id = $a", {"a": f"R{100 * r}"}
-            ) == 1  # fmt: skip
-            assert store.scalar(
-                "select count(*) from side_effects where notes = $n", {"n": f"stop test {r}"}
-            ) == 1  # fmt: skip
-            assert store.scalar(
-                "select count(*) from prices where item = 'Single Session' and price_gbp = $p",
-                {"p": 150 + r},
-            ) == 1  # fmt: skip
+            assert (
+                store.scalar(
+                    "select count(*) from appointments where appointment_id = $a",
+                    {"a": f"R{100 * r}"},
+                )
+                == 1
+            )
+            assert (
+                store.scalar(
+                    "select count(*) from side_effects where notes = $n", {"n": f"stop test {r}"}
+                )
+                == 1
+            )
+            assert (
+                store.scalar(
+                    "select count(*) from prices where item = 'Single Session' and price_gbp = $p",
+                    {"p": 150 + r},
+                )
+                == 1
+            )
         assert store.rows("select count(*) - count(distinct import_id) from imports") == [(0,)]
     finally:
         store.close()
@@ -214,17 +230,35 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _cli(["--db", str(db), "import", "prices", str(paths["prices"])], env)
     _cli(["--db", str(db), "import", "appointments", str(head)], env)
     add = subprocess.run(
-        [sys.executable, "-m", "clinic", "--db", str(db), "users", "add", MANAGER, "--role",
-         "manager"],
-        cwd=ROOT, env={**os.environ, **env}, input=PASSWORD + "\n", capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "clinic",
+            "--db",
+            str(db),
+            "users",
+            "add",
+            MANAGER,
+            "--role",
+            "manager",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        input=PASSWORD + "\n",
+        capture_output=True,
         text=True,
-    )  # fmt: skip
+    )
     assert add.returncode == 0, add.stderr
     after = folder / "after.duckdb"
     after.write_bytes(db.read_bytes())
     _cli(["--db", str(after), "import", "appointments", str(paths["appointments"])], env)
-    return {"folder": folder, "db": db, "file": paths["appointments"],
-            "before": _state(db), "after": _state(after)}  # fmt: skip
+    return {
+        "folder": folder,
+        "db": db,
+        "file": paths["appointments"],
+        "before": _state(db),
+        "after": _state(after),
+    }
 
 
 @pytest.mark.parametrize("wait", [0, 300], ids=["roll back at once", "let it finish"])
@@ -258,11 +292,14 @@ def test_sigterm_during_an_upload_leaves_before_or_after(
         assert state == big_export["after"]
         store = Store(db)
         try:  # finished means audited too: the server closed the store after the audit entry
-            assert store.scalar(
-                "select count(*) from audit_log a join imports i on a.object = 'import:'"
-                " || i.import_id where i.file_name = $f and a.outcome = 'committed'",
-                {"f": big_export["file"].name},
-            ) == 1  # fmt: skip
+            assert (
+                store.scalar(
+                    "select count(*) from audit_log a join imports i on a.object = 'import:'"
+                    " || i.import_id where i.file_name = $f and a.outcome = 'committed'",
+                    {"f": big_export["file"].name},
+                )
+                == 1
+            )
         finally:
             store.close()
     else:

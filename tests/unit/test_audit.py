@@ -291,8 +291,10 @@ def test_a_plain_trail_verifies_up_to_the_switch_to_the_key(store):
     _fill(store, 2)
     rows = store.rows("select seq, action, hash from audit_log order by seq")
     assert [(s, a) for s, a, _h in rows[3:]] == [
-        (4, audit.SWITCH_ACTION), (5, "login"), (6, "import")
-    ]  # fmt: skip
+        (4, audit.SWITCH_ACTION),
+        (5, "login"),
+        (6, "import"),
+    ]
     assert all(h.startswith(audit.KEYED) for _s, _a, h in rows[3:])
     result = audit.verify(store)
     assert result.ok and result.keyed_from == 4 and result.anchored == 3

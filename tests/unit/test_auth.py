@@ -128,8 +128,11 @@ def test_locked_and_unknown_accounts_get_the_same_answer(store, ann, monkeypatch
     assert unknown.reason == auth.REFUSED
     # The audit trail still says why, for the administrator.
     assert _actions(store)[-4:] == [
-        ("login", "locked"), ("login", "failed"), ("login", "locked"), ("login", "failed")
-    ]  # fmt: skip
+        ("login", "locked"),
+        ("login", "failed"),
+        ("login", "locked"),
+        ("login", "failed"),
+    ]
 
 
 def test_a_locked_out_admin_is_unlocked_from_the_command_line(

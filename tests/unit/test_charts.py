@@ -39,8 +39,9 @@ def _rates(frame: pd.DataFrame, events: str) -> pd.DataFrame:
 def compliance_frame(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
     """A compliance_by(month) frame from (month, measure, eligible, met) rows."""
     frame = pd.DataFrame(rows, columns=["month", "measure", "eligible", "met"])
-    return _rates(frame, "met")[["month", "measure", "eligible", "met", "rate", "ci_low",
-                                 "ci_high"]]  # fmt: skip
+    return _rates(frame, "met")[
+        ["month", "measure", "eligible", "met", "rate", "ci_low", "ci_high"]
+    ]
 
 
 def spc_frame(rows: list[tuple[str, int, int]]) -> pd.DataFrame:
@@ -272,11 +273,21 @@ def test_stacked_partial_month_is_hatched_and_the_legend_is_plain() -> None:
 # -- colours --------------------------------------------------------------------------------------
 def test_a_series_keeps_its_colour_across_charts() -> None:
     """An item has one colour whichever other items a chart holds (the two revenue charts too)."""
-    both = legend_colours(spec_of(charts.stacked_monthly(
-        revenue_frame(("Additional Session", "Compression Socks", "Single Session")),
-        "session_type")))  # fmt: skip
-    one = legend_colours(spec_of(charts.stacked_monthly(
-        revenue_frame(("Compression Socks", "Single Session")), "session_type")))  # fmt: skip
+    both = legend_colours(
+        spec_of(
+            charts.stacked_monthly(
+                revenue_frame(("Additional Session", "Compression Socks", "Single Session")),
+                "session_type",
+            )
+        )
+    )
+    one = legend_colours(
+        spec_of(
+            charts.stacked_monthly(
+                revenue_frame(("Compression Socks", "Single Session")), "session_type"
+            )
+        )
+    )
     assert {k: both[k] for k in one} == one
     kinds = revenue_frame(("product", "treatment")).rename(columns={"session_type": "kind"})
     by_kind = legend_colours(spec_of(charts.stacked_monthly(kinds, "kind")))
@@ -391,8 +402,10 @@ def test_spread_keeps_names_apart(wanted: list[float], gap: float) -> None:
 # -- rates, words, formats, toolbar ---------------------------------------------------------------
 def test_rate_bars_without_sessions_draw_no_bar() -> None:
     """A group with no sessions has no bar (not a bar at 0%) and no error bar."""
-    frame = _rates(pd.DataFrame({"vein_type": ["spider", "varicose"], "eligible": [40, 0],
-                                 "events": [4, 0]}), "events")  # fmt: skip
+    frame = _rates(
+        pd.DataFrame({"vein_type": ["spider", "varicose"], "eligible": [40, 0], "events": [4, 0]}),
+        "events",
+    )
     spec = spec_of(charts.rate_bars(frame, "vein_type", "By vein type"))
     bar = traces(spec)[0]
     by = dict(zip(values(bar["y"]), values(bar["x"]), strict=True))
@@ -409,12 +422,16 @@ def every_chart() -> dict[str, object]:
     funnel = funnel_frame()
     p = float(funnel["overall_rate"].iloc[0])
     effects = pd.DataFrame(
-        {"effect": ["bruising", "tape compression blister"], "eligible": [300, 300],
-         "events": [30, 2]}
-    )  # fmt: skip
+        {
+            "effect": ["bruising", "tape compression blister"],
+            "eligible": [300, 300],
+            "events": [30, 2],
+        }
+    )
     effects = _rates(effects, "events")
-    by_clinician = pd.DataFrame({"clinician": ["Dr A", "Dr B"], "sessions": [3, 4],
-                                 "revenue_gbp": [1234.5, 76592.0]})  # fmt: skip
+    by_clinician = pd.DataFrame(
+        {"clinician": ["Dr A", "Dr B"], "sessions": [3, 4], "revenue_gbp": [1234.5, 76592.0]}
+    )
     realisation = pd.DataFrame({"item": ["Single Session"], "realisation": [0.98]})
     return {
         "compliance": charts.compliance_over_time(issue_frame(), 0.8, "Monthly compliance"),
@@ -477,14 +494,25 @@ def test_band_check_fails_on_a_wedge() -> None:
     x = list(pd.to_datetime(part["month"] + "-01"))
     wedge = {
         "data": [
-            {"type": "scatter", "fill": "toself", "legendgroup": "check_2w",
-             "x": [str(v) for v in x + x[::-1]],
-             "y": [None if np.isnan(v) else v for v in list(part["ci_high"])
-                   + list(part["ci_low"][::-1])]},
-            {"type": "scatter", "mode": "lines+markers", "legendgroup": "check_2w",
-             "name": "Two-week check", "x": [str(v) for v in x],
-             "y": [None if np.isnan(v) else v for v in part["rate"]]},
+            {
+                "type": "scatter",
+                "fill": "toself",
+                "legendgroup": "check_2w",
+                "x": [str(v) for v in x + x[::-1]],
+                "y": [
+                    None if np.isnan(v) else v
+                    for v in list(part["ci_high"]) + list(part["ci_low"][::-1])
+                ],
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "legendgroup": "check_2w",
+                "name": "Two-week check",
+                "x": [str(v) for v in x],
+                "y": [None if np.isnan(v) else v for v in part["rate"]],
+            },
         ],
         "layout": {},
-    }  # fmt: skip
+    }
     assert band_problems(wedge)

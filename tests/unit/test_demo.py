@@ -322,9 +322,12 @@ def test_a_lost_password_is_reset_at_a_terminal_without_echo(db_path):
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "clinic", "users", "reset-password", "admin", "--db", str(db_path)],
-        stdin=follower, stdout=follower, stderr=follower, cwd=ROOT,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=ROOT,
         start_new_session=True,  # no controlling terminal but this one
-    )  # fmt: skip
+    )
     os.close(follower)
     try:
         out = _read_pty(leader, b"not shown): ")

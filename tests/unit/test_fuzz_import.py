@@ -116,11 +116,13 @@ def _check(store: Store, data: bytes, booking: str, column: str, cell: str) -> N
 def test_free_text_cells_import_or_are_refused(fuzz_store, area, clinician):
     """Arbitrary text in Area and Therapist: read back as written, or refused with a reason."""
     booking = f"F{next(_ids)}"
-    data = _csv([_HEAD, [booking, "03/04/2025", "C1", clinician, "Single Session", "Completed",
-                         area]])  # fmt: skip
+    data = _csv(
+        [_HEAD, [booking, "03/04/2025", "C1", clinician, "Single Session", "Completed", area]]
+    )
     _check(fuzz_store, data, booking, "treated_area", area)
-    if fuzz_store.scalar("select count(*) from appointments where appointment_id = $id",
-                         {"id": booking}):  # fmt: skip
+    if fuzz_store.scalar(
+        "select count(*) from appointments where appointment_id = $id", {"id": booking}
+    ):
         found = fuzz_store.scalar(
             "select clinician from appointments where appointment_id = $id", {"id": booking}
         )

@@ -663,8 +663,14 @@ def test_problems_listed_are_bounded_and_the_rest_counted(
     rows += [f"B{i},03/04/2025,,C1,,,Dr X,Single Session,Completed,,extra" for i in range(50)]
     result = assert_rejected_unchanged(priced, appts(*rows))
     listed = [(p.line, p.column) for p in result.errors]
-    assert listed == [(2, "Date"), (2, "Treatment"), (3, "Booking ID"), (3, "Date"),
-                      (3, "Treatment"), (None, None)]  # fmt: skip
+    assert listed == [
+        (2, "Date"),
+        (2, "Treatment"),
+        (3, "Booking ID"),
+        (3, "Date"),
+        (3, "Treatment"),
+        (None, None),
+    ]
     assert result.errors[-1].reason.startswith("6,051 problems in all; the first 5 by line")
     assert (result.problem_count, result.rejected, result.rows_read) == (6_051, 3_052, 3_052)
     stored = priced.scalar(

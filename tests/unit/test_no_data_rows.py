@@ -96,10 +96,21 @@ def test_cli_exits_2_with_the_sentence(tmp_path, kind):
     file = tmp_path / "export.csv"
     file.write_bytes(files(kind)["header only"])
     done = subprocess.run(
-        [sys.executable, "-m", "clinic", "import", kind, str(file), "--db",
-         str(tmp_path / "s.duckdb")],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "clinic",
+            "import",
+            kind,
+            str(file),
+            "--db",
+            str(tmp_path / "s.duckdb"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert NO_ROWS in done.stderr
     assert "Traceback" not in done.stderr

@@ -73,14 +73,27 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert done.returncode == 0, done.stderr
     assert not template.with_name(template.name + ".wal").exists()
     rows = sum(1 for _ in paths["appointments"].open(encoding="utf-8")) - 1
-    return {"folder": folder, "env": env, "file": paths["appointments"], "template": template,
-            "rows": rows}  # fmt: skip
+    return {
+        "folder": folder,
+        "env": env,
+        "file": paths["appointments"],
+        "template": template,
+        "rows": rows,
+    }
 
 
 def _import_cmd(big: dict, db: Path) -> list[str]:
     """The command line of the big import into db."""
-    return [sys.executable, "-m", "clinic", "import", "appointments", str(big["file"]), "--db",
-            str(db)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "clinic",
+        "import",
+        "appointments",
+        str(big["file"]),
+        "--db",
+        str(db),
+    ]
 
 
 def _size(path: Path) -> int:
@@ -95,9 +108,12 @@ def _run_until(big: dict, db: Path, trigger: Callable[[float, int, int], bool]) 
     """Run the big import, SIGKILL it when trigger(seconds, wal_size, db_size) says so."""
     wal = db.with_name(db.name + ".wal")
     proc = subprocess.Popen(
-        _import_cmd(big, db), cwd=ROOT, env=big["env"], stdout=subprocess.DEVNULL,
+        _import_cmd(big, db),
+        cwd=ROOT,
+        env=big["env"],
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     started = time.perf_counter()
     while proc.poll() is None:
         if trigger(time.perf_counter() - started, _size(wal), _size(db)):
@@ -144,8 +160,9 @@ def test_killed_import_leaves_before_or_after(big, tmp_path, capsys):
     clean = tmp_path / "clean.duckdb"
     shutil.copy2(big["template"], clean)
     started = time.perf_counter()
-    subprocess.run(_import_cmd(big, clean), cwd=ROOT, env=big["env"], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        _import_cmd(big, clean), cwd=ROOT, env=big["env"], check=True, capture_output=True
+    )
     seconds = time.perf_counter() - started
     after = _snapshot(clean)
     assert after[0] == big["rows"] and after[1] == before[1] + 1 and after != before
@@ -456,9 +473,13 @@ def test_full_disk_during_an_import_gives_a_sentence_and_keeps_the_store(big, tm
     shutil.copy2(big["template"], db)
     before = _snapshot(db)
     done = subprocess.run(
-        _import_cmd(big, db), cwd=ROOT, env=big["env"], capture_output=True, text=True,
+        _import_cmd(big, db),
+        cwd=ROOT,
+        env=big["env"],
+        capture_output=True,
+        text=True,
         preexec_fn=_file_size_limit(db.stat().st_size + 64 * 1024),
-    )  # fmt: skip
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert "try again" in done.stderr
@@ -501,8 +522,11 @@ def test_store_reopens_after_the_engine_invalidates_it(tmp_path):
     env = dict(os.environ, CLINIC_KEY_FILE=str(tmp_path / "k.key"), PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-c", _ENGINE_FAILS, str(tmp_path / "s.duckdb")],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["failed"] and "opens the store again" in out["failed"]

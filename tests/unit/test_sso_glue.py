@@ -108,14 +108,24 @@ def _call(
     if cookies:
         headers.append((b"cookie", cookies.encode()))
     if method == "POST":
-        headers += [(b"origin", b"http://testserver"),
-                    (b"content-type", b"application/x-www-form-urlencoded")]  # fmt: skip
+        headers += [
+            (b"origin", b"http://testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+        ]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query.encode(), "headers": headers, "client": ("127.0.0.1", 1),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
-    }  # fmt: skip
+    }
     sent: list[dict] = []
 
     async def receive() -> dict:

@@ -60,7 +60,7 @@ def writes(store: Store, round_: int) -> list[int]:
                 "effect": "bruising",
                 "severity": "mild",
             },
-        ),  # fmt: skip
+        ),
     ]
     for result in done:
         assert result.status == "committed", (result.kind, result.errors)
@@ -103,12 +103,18 @@ def test_writes_after_every_stop_of_a_process_holding_the_store(db_path, name):
     """
     seeded(db_path)
     child = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_stops; "
-         f"test_stops.hold_after_writes({str(db_path)!r})"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_stops; "
+            f"test_stops.hold_after_writes({str(db_path)!r})",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert child.stdout.readline().strip() == "ready"
         if name != "SIGINT":  # only a stop that skips DuckDB's checkpoint leaves the log
@@ -181,10 +187,18 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert cli(["import", kind, str(file), "--db", str(before)], env).returncode == 0
     after = folder / "after.duckdb"
     after.write_bytes(before.read_bytes())
-    assert cli(["import", "appointments", str(paths["appointments"]), "--db", str(after)],
-               env).returncode == 0  # fmt: skip
-    return {"env": env, "file": paths["appointments"], "before": before,
-            "states": {"before": counts(before), "after": counts(after)}}  # fmt: skip
+    assert (
+        cli(
+            ["import", "appointments", str(paths["appointments"]), "--db", str(after)], env
+        ).returncode
+        == 0
+    )
+    return {
+        "env": env,
+        "file": paths["appointments"],
+        "before": before,
+        "states": {"before": counts(before), "after": counts(after)},
+    }
 
 
 def holds_open(pid: int, db: Path) -> bool:
@@ -205,10 +219,22 @@ def holds_open(pid: int, db: Path) -> bool:
 def stop_import(export: dict, db: Path, sig: signal.Signals, delay: float) -> tuple[int, str]:
     """Run the big CLI import into db and send sig `delay` s after it opened the store."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "clinic", "import", "appointments", str(export["file"]), "--db",
-         str(db)],
-        cwd=ROOT, env=export["env"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "clinic",
+            "import",
+            "appointments",
+            str(export["file"]),
+            "--db",
+            str(db),
+        ],
+        cwd=ROOT,
+        env=export["env"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while proc.poll() is None and not holds_open(proc.pid, db):
         time.sleep(0.005)
     time.sleep(delay)

@@ -103,13 +103,25 @@ def _streamlit(env: dict[str, str], *options: str) -> Iterator[int]:
     """`streamlit run` of the fixture app from the repository root; yields its port."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(FIXTURE_APP), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", *options],
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(FIXTURE_APP),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            *options,
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -392,11 +404,19 @@ def _asgi(
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": b"", "headers": headers, "client": (client or "127.0.0.1", 40000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": (client or "127.0.0.1", 40000),
         "server": ("testserver", 80),
-    }  # fmt: skip
+    }
     # A thread of its own: Playwright's sync API may hold an event loop on the main thread.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, _call(app, scope, body.encode())).result()
@@ -478,12 +498,22 @@ def test_a_burst_of_logins_runs_few_password_checks_at_once(login_app, monkeypat
 
     async def burst() -> list[int]:
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-            "scheme": "http", "path": "/auth/login", "raw_path": b"/auth/login", "root_path": "",
-            "query_string": b"", "client": ("10.0.0.9", 40000), "server": ("testserver", 80),
-            "headers": [(b"host", b"testserver"),
-                        (b"content-type", b"application/x-www-form-urlencoded")],
-        }  # fmt: skip
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/auth/login",
+            "raw_path": b"/auth/login",
+            "root_path": "",
+            "query_string": b"",
+            "client": ("10.0.0.9", 40000),
+            "server": ("testserver", 80),
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+            ],
+        }
         body = _form("ann", "wrong password").encode()
         done = await asyncio.gather(*(_call(login_app, dict(scope), body) for _ in range(30)))
         return [status for status, _h, _b in done]
@@ -503,12 +533,22 @@ def test_people_behind_one_address_log_in_at_the_same_moment(login_app):
 
     async def together() -> list[int]:
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-            "scheme": "http", "path": "/auth/login", "raw_path": b"/auth/login", "root_path": "",
-            "query_string": b"", "client": ("10.0.0.7", 40000), "server": ("testserver", 80),
-            "headers": [(b"host", b"testserver"),
-                        (b"content-type", b"application/x-www-form-urlencoded")],
-        }  # fmt: skip
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/auth/login",
+            "raw_path": b"/auth/login",
+            "root_path": "",
+            "query_string": b"",
+            "client": ("10.0.0.7", 40000),
+            "server": ("testserver", 80),
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+            ],
+        }
         body = _form("ann", PW).encode()
         done = await asyncio.gather(*(_call(login_app, dict(scope), body) for _ in range(6)))
         return [status for status, _h, _b in done]
