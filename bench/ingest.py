@@ -20,6 +20,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,6 +316,17 @@ def _report(rows: int, rounds: int, results: dict[str, dict], process: dict | No
     return "\n".join(lines)
 
 
+def _remove(paths: Iterable[Path]) -> None:
+    """Delete a round's stores (and their side files and spill folders): 1M rows each."""
+    import shutil
+
+    for p in paths:
+        if p.is_dir():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+
+
 def _run_shape(workdir: Path, name: str, rows: int, rounds: int, pandas: bool) -> dict:
     """Write one shape's export and time (a) and (b) (and (c)) alternately, in fresh processes."""
     export = workdir / f"{name}.csv"
@@ -328,8 +340,7 @@ def _run_shape(workdir: Path, name: str, rows: int, rounds: int, pandas: bool) -
             # Flush the previous method's written files first, so none pays for another's.
             os.sync()
             times[method].append(_timed_in_child(method, workdir, export, r, rows))
-            for f in workdir.glob(f"[abc]{r}.duckdb*"):
-                f.unlink()
+            _remove(workdir.glob(f"[abc]{r}.duckdb*"))
     mb = export.stat().st_size / 1e6
     export.unlink()
     return {"times": times, "mb": mb, "load": f"{load_before} → {_load()}"}
@@ -351,8 +362,7 @@ def _run_process(workdir: Path, name: str, rows: int, rounds: int) -> dict:
             else:
                 plain = [sys.executable, "-c", _PLAIN_PROCESS, str(export), str(workdir / "q.db")]
                 times["b"].append(_timed_process(plain))
-            for f in [*workdir.glob(f"p{r}.duckdb*"), *workdir.glob("q.db*")]:
-                f.unlink()
+            _remove([*workdir.glob(f"p{r}.duckdb*"), *workdir.glob("q.db*")])
     export.unlink()
     return {"times": times, "shape": name, "load": f"{load_before} → {_load()}"}
 
