@@ -155,17 +155,17 @@ def make_export(path: Path, rows: int, shape: str = "bench") -> None:
     con.close()
 
 
-def time_import(workdir: Path, export: Path, round_no: int, rows: int) -> float:
-    """(a) our importer into a fresh store holding the price list."""
+def time_import(workdir: Path, export: Path, round_no: int, rows: int) -> tuple[float, float]:
+    """(a) our importer into a fresh store holding the price list: wall and CPU seconds."""
     from clinic.ingest import import_file
     from clinic.store import Store
 
     store = Store(workdir / f"a{round_no}.duckdb")
     try:
         assert import_file(store, "prices", PRICES.encode()).status == "committed"
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         result = import_file(store, "appointments", export)
-        elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - start, time.process_time() - cpu
         if result.status != "committed" or result.inserted != rows:
             raise SystemExit(f"import failed: {result.status} {result.errors[:3]}")
         return elapsed
@@ -173,26 +173,26 @@ def time_import(workdir: Path, export: Path, round_no: int, rows: int) -> float:
         store.close()
 
 
-def time_plain(workdir: Path, export: Path, round_no: int) -> float:
-    """(b) DuckDB's own CSV load into a fresh file, every column as text."""
+def time_plain(workdir: Path, export: Path, round_no: int) -> tuple[float, float]:
+    """(b) DuckDB's own CSV load into a fresh file, every column as text: wall and CPU seconds."""
     con = duckdb.connect(str(workdir / f"b{round_no}.duckdb"))
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     con.execute(
         "create table t as select * from read_csv($p, all_varchar = true)", {"p": str(export)}
     )
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start, time.process_time() - cpu
     con.close()
     return elapsed
 
 
-def time_pandas(workdir: Path, export: Path, round_no: int) -> float:
-    """(c) pandas read_csv as text, then the frame inserted into DuckDB."""
+def time_pandas(workdir: Path, export: Path, round_no: int) -> tuple[float, float]:
+    """(c) pandas read_csv as text, then the frame inserted into DuckDB: wall and CPU seconds."""
     con = duckdb.connect(str(workdir / f"c{round_no}.duckdb"))
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     df = pd.read_csv(export, dtype=str, keep_default_na=False)
     con.register("df", df)
     con.execute("create table t as select * from df")
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start, time.process_time() - cpu
     con.close()
     return elapsed
 
@@ -220,23 +220,29 @@ _PLAIN_PROCESS = (
 )
 
 
-def _timed_process(cmd: list[str]) -> float:
-    """Wall time of one whole process, start-up included, bytecode cached as when installed."""
+def _timed_process(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole process, start-up included, bytecode cached."""
+    import resource
     import subprocess
 
     # An installed clinic has its bytecode compiled; PYTHONDONTWRITEBYTECODE (set on some
     # machines, this one included) would make every process compile ~45 modules again.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     root = Path(__file__).resolve().parents[1]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, cwd=root, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 _METHODS = {"a": "time_import", "b": "time_plain", "c": "time_pandas"}
 
 
-def _timed_in_child(method: str, workdir: Path, export: Path, r: int, rows: int) -> float:
+def _timed_in_child(
+    method: str, workdir: Path, export: Path, r: int, rows: int
+) -> tuple[float, float]:
     """Time one method in a fresh Python process, so no method inherits another's heap."""
     import json
     import subprocess
@@ -259,7 +265,8 @@ def _timed_in_child(method: str, workdir: Path, export: Path, r: int, rows: int)
         text=True,
         cwd=Path(__file__).resolve().parents[1],
     )
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
+    timed = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(timed["seconds"]), float(timed["cpu"])
 
 
 def _ratio(times: dict[str, list[float]], top: str, base: str) -> tuple[float, list[float]]:
@@ -286,8 +293,8 @@ def _report(rows: int, rounds: int, results: dict[str, dict], process: dict | No
         "(a) and (b) alternating in fresh processes",
         "",
         "| shape | MB | (a) import s | (b) plain load s | a/b (median of rounds) | rounds a/b "
-        "| load before / after |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| a/b CPU | load before → after |",
+        "|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for name, res in results.items():
         t = res["times"]
@@ -295,7 +302,8 @@ def _report(rows: int, rounds: int, results: dict[str, dict], process: dict | No
         lines.append(
             f"| {name}: {shapes[name].about} | {res['mb']:.0f} | {statistics.median(t['a']):.2f} "
             f"| {statistics.median(t['b']):.2f} | **{ratio:.2f}** "
-            f"| {', '.join(f'{p:.2f}' for p in paired)} | {res['load']} |"
+            f"| {', '.join(f'{p:.2f}' for p in paired)} "
+            f"| {_ratio(t, 'a cpu', 'b cpu')[0]:.2f} | {res['load']} |"
         )
     worst = max(results, key=lambda n: _ratio(results[n]["times"], "a", "b")[0])
     lines += ["", f"Worst shape: {worst}, {_ratio(results[worst]['times'], 'a', 'b')[0]:.2f}x "
@@ -315,7 +323,8 @@ def _report(rows: int, rounds: int, results: dict[str, dict], process: dict | No
             f"Whole process, shape {process['shape']}: `python -m clinic import appointments` "
             f"{statistics.median(t['a']):.2f} s against a Python process doing the plain load "
             f"{statistics.median(t['b']):.2f} s: **{ratio:.2f}x** (target <= 1.6x); rounds "
-            f"{', '.join(f'{p:.2f}' for p in paired)}; load {process['load']}",
+            f"{', '.join(f'{p:.2f}' for p in paired)}; CPU {_ratio(t, 'a cpu', 'b cpu')[0]:.2f}x; "
+            f"load {process['load']}",
         ]
     return "\n".join(lines)
 
@@ -337,13 +346,15 @@ def _run_shape(workdir: Path, name: str, rows: int, rounds: int, pandas: bool) -
     make_export(export, rows, name)
     load_before = _load()
     methods = "abc" if pandas else "ab"
-    times: dict[str, list[float]] = {m: [] for m in methods}
+    times: dict[str, list[float]] = {k: [] for m in methods for k in (m, f"{m} cpu")}
     for r in range(rounds):
         # Every other round the other way round, so neither side always runs second.
         for method in methods if r % 2 == 0 else methods[::-1]:
             # Flush the previous method's written files first, so none pays for another's.
             os.sync()
-            times[method].append(_timed_in_child(method, workdir, export, r, rows))
+            wall, cpu = _timed_in_child(method, workdir, export, r, rows)
+            times[method].append(wall)
+            times[f"{method} cpu"].append(cpu)
             _remove(workdir.glob(f"[abc]{r}.duckdb*"))
     mb = export.stat().st_size / 1e6
     export.unlink()
@@ -359,15 +370,17 @@ def _run_process(workdir: Path, name: str, rows: int, rounds: int) -> dict:
     _timed_process(_process_store(workdir, export, rounds))  # untimed: writes the bytecode
     _remove(workdir.glob(f"p{rounds}.duckdb*"))
     load_before = _load()
-    times: dict[str, list[float]] = {"a": [], "b": []}
+    times: dict[str, list[float]] = {k: [] for k in ("a", "a cpu", "b", "b cpu")}
     for r in range(rounds):
         for method in "ab" if r % 2 == 0 else "ba":
             os.sync()
             if method == "a":
-                times["a"].append(_timed_process(_process_store(workdir, export, r)))
+                wall, cpu = _timed_process(_process_store(workdir, export, r))
             else:
                 plain = [sys.executable, "-c", _PLAIN_PROCESS, str(export), str(workdir / "q.db")]
-                times["b"].append(_timed_process(plain))
+                wall, cpu = _timed_process(plain)
+            times[method].append(wall)
+            times[f"{method} cpu"].append(cpu)
             _remove([*workdir.glob(f"p{r}.duckdb*"), *workdir.glob("q.db*")])
     export.unlink()
     return {"times": times, "shape": name, "load": f"{load_before} → {_load()}"}
@@ -383,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         method, workdir, export, r, rows = argv[1:]
         fn = globals()[_METHODS[method]]
         args = (Path(workdir), Path(export), int(r)) + ((int(rows),) if method == "a" else ())
-        print(json.dumps({"seconds": fn(*args)}))
+        wall, cpu = fn(*args)
+        print(json.dumps({"seconds": wall, "cpu": cpu}))
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
