@@ -573,12 +573,9 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
         margin={"t": margin_t, "r": min(24 + 7 * longest, 200)},
     )
     fig.update_xaxes(
-        title="Completed sessions",
-        tickformat=",d",
-        hoverformat=",d",
-        showgrid=True,
+        title="Completed sessions", tickformat=",d", hoverformat=",d", showgrid=True,
         range=[0, x_right],
-    )
+    )  # fmt: skip
     fig.update_yaxes(title="Complication rate", tickformat=PERCENT, range=[0, y_top])
     return fig
 

@@ -11,7 +11,7 @@ from pathlib import Path
 # `mapping`: the name the UI's upload flow imports the header matching by (clinic.ingest.headers).
 from clinic.ingest import headers as mapping
 from clinic.ingest.headers import KINDS, columns
-from clinic.ingest.load import run_import
+from clinic.ingest.job import run_import
 from clinic.ingest.results import ImportResult, Preview, PriceEffect, Problem
 from clinic.ingest.saved_mappings import load_mapping, save_mapping
 from clinic.ingest.undo import UndoRefused, UndoResult, UnknownImport, undo

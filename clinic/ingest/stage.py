@@ -1,7 +1,7 @@
 """Stage an export on the import's cursor: read it into temp tables and clean it in SQL.
 
 Every row of ingest_clean carries the line of the file it came from, numbered in the read (or
-by reader.renumber's copy), and the reason each rejected value is rejected (e_<column>).
+by renumber.renumber's copy), and the reason each rejected value is rejected (e_<column>).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ NO_ROWS = "The file has a header row but no data rows: export again with the row
 
 # Every record as text in file order. Strict: the first record DuckDB cannot read stops the
 # statement (recording every bad cell instead cost 1.4 KB and 20 us each: a file of broken
-# rows took gigabytes); the staged path then lets Python renumber the file (reader.renumber).
+# rows took gigabytes); the staged path then lets Python renumber the file (renumber.renumber).
 # A fragment, not a query file: the cleaning query below reads the file through it, with a
 # projection built from the mapping's allow-list.
 _READ_CSV = """
@@ -146,7 +146,7 @@ def clean_select(
 
 
 def renumbered(text: TextFile) -> Renumbered:
-    """reader.renumber with this import's problem limit; NotUtf8 for bytes that are not UTF-8."""
+    """renumber.renumber with this import's problem limit; NotUtf8 for bytes that are not UTF-8."""
     try:
         return renumber(text, config.max_problems())
     except UnicodeDecodeError:
@@ -189,7 +189,7 @@ def _read_staged(
     DuckDB reads the file as it is unless a record cannot be read (wrong number of cells, a
     misplaced quote: Broken) or the records do not match the lines (a blank line, which DuckDB
     skips and a spreadsheet shows, or a cell over several lines). Then Python reads it record
-    by record (reader.renumber: each line numbered as a spreadsheet shows it, broken records
+    by record (renumber.renumber: each line numbered as a spreadsheet shows it, broken records
     listed) and DuckDB reads that copy instead.
     """
     if numbered is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinic import auth, facts, sql
-from clinic.ingest.load import audit_event
+from clinic.ingest.job import audit_event
 from clinic.ingest.targets import TARGETS
 from clinic.store import as_task
 from clinic.words import were
@@ -76,58 +76,8 @@ def undo(store, import_id: int, *, user: str | None = None, role: str | None = N
     _check_role(store, int(import_id), kind, owner, user, role)
     try:
         with store.writer() as cur:
-            # Re-read under the write lock: another undo may have just run.
-            status = cur.execute(
-                "select status from imports where import_id = $id", {"id": import_id}
-            ).fetchone()[0]
-            if status != "committed":
-                raise UndoRefused(
-                    f"Import {import_id} cannot be undone: it is {status}, not committed."
-                )
-            t = _target(kind)
-            table = t.table
-            later = cur.execute(
-                f"""
-                select min(replaced_by), count(*) from {table}_history
-                where import_id = $id and replaced_by <> $id
-                """,
-                {"id": import_id},
-            ).fetchone()
-            if later[1]:
-                raise UndoRefused(
-                    f"Import {import_id} cannot be undone: {later[1]:,} of its rows "
-                    f"{were(later[1])} changed "
-                    f"later by import {later[0]}. Undo the later import first."
-                )
-            if table == "appointments":
-                linked = cur.execute(
-                    """
-                    select count(*) from side_effects s
-                    join appointments a on a.appointment_id = s.appointment_id
-                    where a.first_import_id = $id
-                    """,
-                    {"id": import_id},
-                ).fetchone()[0]
-                if linked:
-                    raise UndoRefused(
-                        f"Import {import_id} cannot be undone: {linked} side-effect report(s) "
-                        "refer to sessions it created. Undo those side-effect imports first."
-                    )
-            removed = cur.execute(
-                f"select count(*) from {table} where first_import_id = $id", {"id": import_id}
-            ).fetchone()[0]
-            # The patients this undo changes, noted before their rows go (clinic/facts.py).
-            facts.note_import(cur, kind, import_id)
-            cols = ", ".join((*t.columns, "import_id", "first_import_id"))
-            cur.execute(f"delete from {table} where import_id = $id", {"id": import_id})
-            restored = cur.execute(
-                f"""
-                insert into {table} ({cols})
-                select {cols} from {table}_history where replaced_by = $id
-                """,
-                {"id": import_id},
-            ).fetchone()[0]
-            cur.execute(f"delete from {table}_history where replaced_by = $id", {"id": import_id})
+            _check_undoable(cur, int(import_id), kind)
+            removed, restored = _put_back(cur, int(import_id), kind)
             message = f"undone by {user or 'unknown user'}"
             sql.run(cur, "imports_undone", id=import_id, message=message)
             facts.refresh(cur)
@@ -144,3 +94,62 @@ def undo(store, import_id: int, *, user: str | None = None, role: str | None = N
         {"kind": kind, "counts": {"removed": result.removed, "restored": result.restored}},
     )
     return result
+
+
+def _check_undoable(cur, import_id: int, kind: str) -> None:
+    """Raise UndoRefused unless the import is committed and nothing later builds on its rows."""
+    # Re-read under the write lock: another undo may have just run.
+    status = cur.execute(
+        "select status from imports where import_id = $id", {"id": import_id}
+    ).fetchone()[0]
+    if status != "committed":
+        raise UndoRefused(f"Import {import_id} cannot be undone: it is {status}, not committed.")
+    table = _target(kind).table
+    later = cur.execute(
+        f"""
+        select min(replaced_by), count(*) from {table}_history
+        where import_id = $id and replaced_by <> $id
+        """,
+        {"id": import_id},
+    ).fetchone()
+    if later[1]:
+        raise UndoRefused(
+            f"Import {import_id} cannot be undone: {later[1]:,} of its rows {were(later[1])} "
+            f"changed later by import {later[0]}. Undo the later import first."
+        )
+    if table == "appointments":
+        linked = cur.execute(
+            """
+            select count(*) from side_effects s
+            join appointments a on a.appointment_id = s.appointment_id
+            where a.first_import_id = $id
+            """,
+            {"id": import_id},
+        ).fetchone()[0]
+        if linked:
+            raise UndoRefused(
+                f"Import {import_id} cannot be undone: {linked} side-effect report(s) "
+                "refer to sessions it created. Undo those side-effect imports first."
+            )
+
+
+def _put_back(cur, import_id: int, kind: str) -> tuple[int, int]:
+    """Remove the import's rows and restore those it replaced; (removed, restored)."""
+    t = _target(kind)
+    table = t.table  # from the TARGETS allow-list (identifiers cannot be bound)
+    removed = cur.execute(
+        f"select count(*) from {table} where first_import_id = $id", {"id": import_id}
+    ).fetchone()[0]
+    # The patients this undo changes, noted before their rows go (clinic/facts.py).
+    facts.note_import(cur, kind, import_id)
+    cols = ", ".join((*t.columns, "import_id", "first_import_id"))
+    cur.execute(f"delete from {table} where import_id = $id", {"id": import_id})
+    restored = cur.execute(
+        f"""
+        insert into {table} ({cols})
+        select {cols} from {table}_history where replaced_by = $id
+        """,
+        {"id": import_id},
+    ).fetchone()[0]
+    cur.execute(f"delete from {table}_history where replaced_by = $id", {"id": import_id})
+    return int(removed), int(restored)

@@ -177,18 +177,18 @@ def test_a_file_rewritten_before_the_retry_is_refused(
     priced: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """A file rewritten between the first read and the Windows-1252 retry: a sentence, no rows."""
-    from clinic.ingest import load
+    from clinic.ingest import job
 
     last = "Z1,03/04/2025,10:00,C1,Zoë Lee,,Dr Zoë Ng,Single Session,Completed,150\n"
     path = _big_export(tmp_path, last.encode("cp1252"))
-    real = load.open_export
+    real = job.open_export
 
     def rewritten_first(source, name=None, **options):
         if options.get("cp1252"):  # the export is written again as UTF-8 just before the retry
             path.write_bytes(path.read_bytes().replace("Zoë".encode("cp1252"), "Zoë".encode()))
         return real(source, name, **options)
 
-    monkeypatch.setattr(load, "open_export", rewritten_first)
+    monkeypatch.setattr(job, "open_export", rewritten_first)
     before = snapshot(priced)
     result = import_file(priced, "appointments", path)
     assert result.status == "unreadable"

@@ -54,7 +54,7 @@ def test_the_import_memory_limit_binds_only_the_import(tmp_path, monkeypatch):
     try:
         result = import_file(store, "prices", hostile.PRICES, progress=progress)
         assert result.status == "committed" and seen and set(seen) == {(None,)}
-        with store.writer() as cur:  # the import's own cursor, as _prepare leaves it
+        with store.writer() as cur:  # the import's own cursor, as stage.prepare leaves it
             stage.prepare(cur)
             limit = cur.execute("select current_setting('operator_memory_limit')").fetchone()[0]
         assert limit == "95.3 MiB"  # 100 MB

@@ -88,38 +88,41 @@ def run_import(
         text = open_export(source, name)
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)
+    job = None
     try:
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = headers.detect(kind, text.headers, mapping, saved)
         job = _Job(store, kind, text, m, name, user, source_system, record_kind or kind, report)
-        # A file read whole raises no Reread, one decoded as Windows-1252 no NotUtf8.
-        for _attempt in range(3):  # as it is, read whole, read whole as Windows-1252
-            try:
-                result = _import_direct_or_staged(job)
-                break
-            except (Reread, NotUtf8) as exc:
-                # Rolled back: read the whole file in Python (as Windows-1252 when DuckDB met
-                # bytes that are not UTF-8) and start over.
-                first = text.sha256
-                text.close()
-                cp1252 = isinstance(exc, NotUtf8)
-                text = job.text = open_export(source, name, cp1252=cp1252, whole=True)
-                if text.sha256 != first:  # rewritten meanwhile: its new bytes may well be UTF-8
-                    raise Unreadable(
-                        "The file changed while it was being imported: import it again once the "
-                        "export has finished writing."
-                    ) from None
-                job.mapping = headers.detect(kind, text.headers, mapping, saved)
-        else:
-            raise Unreadable("The file could not be read the same way twice: export it again.")
+        result = _attempts(job, source, mapping, saved)
         report(1.0, "done")
     except Unreadable as exc:
         return _unreadable(store, kind, name, source, user, exc)
     finally:
-        text.close()
+        (job.text if job else text).close()  # _attempts closes each file it replaces
     where = f"import:{result.import_id}"
     audit_event(store, user, "import", result.status, where, _details(result))
     return result
+
+
+def _attempts(job: _Job, source, mapping: dict | None, saved: dict | None) -> ImportResult:
+    """Import the file as it is; when that rolled back, read it whole (as Windows-1252 when
+    DuckDB met bytes that are not UTF-8) and start over: at most three attempts."""
+    # A file read whole raises no Reread, one decoded as Windows-1252 no NotUtf8.
+    for _attempt in range(3):  # as it is, read whole, read whole as Windows-1252
+        try:
+            return _import_direct_or_staged(job)
+        except (Reread, NotUtf8) as exc:
+            first = job.text.sha256
+            job.text.close()
+            cp1252 = isinstance(exc, NotUtf8)
+            job.text = open_export(source, job.file_name, cp1252=cp1252, whole=True)
+            if job.text.sha256 != first:  # rewritten meanwhile: its new bytes may well be UTF-8
+                raise Unreadable(
+                    "The file changed while it was being imported: import it again once the "
+                    "export has finished writing."
+                ) from None
+            job.mapping = headers.detect(job.kind, job.text.headers, mapping, saved)
+    raise Unreadable("The file could not be read the same way twice: export it again.")
 
 
 @dataclass
