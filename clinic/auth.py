@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from zxcvbn import zxcvbn
 
 from clinic import audit, sql
 
@@ -177,6 +176,9 @@ def check_password(password: str, context: tuple[str | None, ...] = ()) -> None:
         raise PasswordPolicyError(
             f"The password is too long: use at most {MAX_PASSWORD_CHARS} characters."
         )
+    # Imported here: its word lists cost ~70 ms that every command (an import, a report) paid.
+    from zxcvbn import zxcvbn
+
     words = [w for w in context if w]
     found = zxcvbn(password[:_SCORED_CHARS], user_inputs=words, max_length=_SCORED_CHARS)
     if found["score"] < MIN_PASSWORD_SCORE:
