@@ -7,3 +7,4 @@ from __future__ import annotations
 
 REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
 COMPLICATIONS_BY = ("effect", "clinician", "sclerosant", "form", "vein_type", "month")
+ATTENDANCE_BY = ("clinician", "site", "month", "service")

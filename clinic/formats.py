@@ -34,6 +34,14 @@ MEASURE_LABELS = {
     "check_2w": "Two-week check (varicose)",
     "spacing": "Sessions 28+ days apart",
     "compression": "Compression recorded",
+    "no_show": "No-show (DNA)",
+    "cancelled": "Cancelled",
+    "late_cancelled": "Cancelled late",
+    "course_continuation": "Course continued (second session within 120 days)",
+    "new_patients": "New patients",
+    "returning_patients": "Returning patients",
+    "revenue_per_patient": "Revenue per patient",
+    "complication_rate": "Complication rate",
 }
 
 # Codes the store keeps that people read as words (a value not listed is shown as it is).

@@ -181,7 +181,15 @@ def funnel(store: Store, f: Filters, by: str = "clinician", serious: bool = Fals
     Limits: Spiegelhalter (2005) interpolated binomial quantiles (see stats.binomial_limit).
     """
     _check(by, tuple(b for b in COMPLICATIONS_BY if b != "effect"), "by")
-    df = complications(store, f, by=by, serious=serious)
+    return funnel_of(complications(store, f, by=by, serious=serious), by)
+
+
+def funnel_of(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Add the clinic's overall rate, funnel limits and a signal to [<by>, eligible, events, rate].
+
+    Any rate table serves (complications, no-shows): one set of limits for every funnel plot.
+    """
+    df = df.copy()
     total_n, total_k = df["eligible"].sum(), df["events"].sum()
     p = total_k / total_n if total_n else np.nan
     df["overall_rate"] = p

@@ -1,0 +1,26 @@
+-- 130_attendance_targets: what attendance reporting and targets need (docs/METRICS.md).
+-- Design notes:
+-- * `late_cancellation`: whether a cancelled appointment was cancelled late (the export said
+--   "Late Cancellation", or its cancelled-at time was under 48 hours before the start). Null
+--   means the export could not say: the late share is then "not recorded", never zero. The
+--   status vocabulary maps "Late Cancellation" to `cancelled` as before; an import profile that
+--   can tell late from early writes this column. Nullable, so existing rows and inserts that
+--   name their columns are unchanged; the history table keeps it too, for undo.
+-- * `targets`: one row per target set, never updated, so the history stays; the target in
+--   force for a measure is its latest row (a row with `value` null withdraws it). `direction`
+--   says whether the rate must be at least (`min`) or at most (`max`) the value. Setting one is
+--   audited (clinic/targets.py) and bumps data_version like any write.
+
+alter table appointments add column late_cancellation boolean;
+alter table appointments_history add column late_cancellation boolean;
+
+create sequence target_id_seq start 1;
+
+create table targets (
+    target_id integer primary key default nextval('target_id_seq'),
+    measure varchar not null,          -- a key of clinic.targets.MEASURES
+    direction varchar check (direction in ('min', 'max')),
+    value double check (value between 0 and 1),   -- a rate 0..1; null: no target from now on
+    set_by varchar,
+    set_at timestamp not null,         -- UTC
+);
