@@ -54,6 +54,20 @@ def attendance(store: Store, f: Filters, by: str | None = None) -> pd.DataFrame:
     return long.rename(columns={"key": by})[[by, "measure", *RATE_COLUMNS]]
 
 
+def summary(store: Store, f: Filters) -> list[dict]:
+    """The two rates as JSON-like dicts (empty rate None): [no_show, cancelled]."""
+    rows = attendance(store, f)
+    return [
+        {
+            "measure": r.measure,
+            "eligible": int(r.eligible),
+            "events": int(r.events),
+            **{k: metrics._none_if_nan(getattr(r, k)) for k in ("rate", "ci_low", "ci_high")},
+        }
+        for r in rows.itertuples()
+    ]
+
+
 def late_cancellations(store: Store, f: Filters) -> dict:
     """Cancellations, how many the export said were late or not, and the late share of those.
 

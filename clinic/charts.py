@@ -47,6 +47,10 @@ SERIES_COLOURS = {
     "check_2w": "#E69F00",
     "spacing": "#009E73",
     "compression": "#CC79A7",
+    "no_show": "#D55E00",
+    "cancelled": "#56B4E9",
+    "new_patients": "#009E73",
+    "returning_patients": "#0072B2",
 }
 MONEY = ",.0f"  # with tickprefix "£": d3 formats take no currency literal
 MONEY_HOVER = "£%{y:,.2f}"
@@ -378,18 +382,22 @@ def rate_bars(df: pd.DataFrame, by: str, title: str = "") -> go.Figure:
 
 def compliance_over_time(
     df: pd.DataFrame,
-    target: float,
+    target: float | None,
     title: str = "",
     partial: dict[date, tuple[date, date]] | None = None,
+    *,
+    empty_message: str = "No sessions whose follow-up window has closed in this range: "
+    "widen the dates.",
 ) -> go.Figure:
-    """Monthly compliance per measure with its 95% interval band and the target line.
+    """Monthly rates per measure (compliance, attendance ...) with their 95% interval bands and
+    the target line (none when `target` is None); counts are `met` or else `events`.
 
-    A month whose follow-up window is still open has no rate: its line and band stop there.
+    A month with nothing eligible (a follow-up window still open) has no rate: its line and
+    band stop there. Small rates (all intervals under 40%) get an axis that fits them.
     """
     if df is None or df.empty or df["eligible"].fillna(0).sum() == 0:
-        return empty(
-            "No sessions whose follow-up window has closed in this range: widen the dates.", title
-        )
+        return empty(empty_message, title)
+    counted = "met" if "met" in df else "events"
     axis = _month_axis(df["month"])
     partial = _within(partial, axis)
     fig = _figure(title, partial_note(partial, "hollow points with their interval"))
@@ -402,7 +410,7 @@ def compliance_over_time(
         whole.loc[cut] = np.nan  # a partial month is drawn apart, off the line
         colour = palette[measure]
         name = formats.label(measure)
-        counts = part[["met", "eligible"]].fillna(0).astype(int).to_numpy()
+        counts = part[[counted, "eligible"]].fillna(0).astype(int).to_numpy()
         band_x, band_y = _band(axis, whole["ci_low"], whole["ci_high"])
         fig.add_scatter(
             x=band_x,
@@ -448,10 +456,13 @@ def compliance_over_time(
                 customdata=counts[cut],
                 hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]})",
             )
-    fig.add_hline(
-        y=target, line_dash="dash", line_color="#333", annotation_text=f"target {target:.0%}"
-    )
-    fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05])
+    if target is not None:
+        fig.add_hline(
+            y=target, line_dash="dash", line_color="#333", annotation_text=f"target {target:.0%}"
+        )
+    top = df["ci_high"].max()
+    high = max(0.0 if pd.isna(top) else float(top), target or 0.0)
+    fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05 if high > 0.4 else high * 1.15 + 0.01])
     _month_ticks(fig)
     return fig
 
@@ -480,8 +491,16 @@ def _spread(wanted: list[float], gap: float, low: float, high: float) -> list[fl
     return out
 
 
-def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "") -> go.Figure:
-    """Funnel plot: each group's rate against its sessions, with 95% and 99.8% limits.
+def funnel(
+    df: pd.DataFrame,
+    curve: pd.DataFrame | None,
+    by: str,
+    title: str = "",
+    *,
+    rate_title: str = "Complication rate",
+    count_title: str = "Completed sessions",
+) -> go.Figure:
+    """Funnel plot: each group's rate against its denominator, with 95% and 99.8% limits.
 
     Names sit in a column at the right, each joined to its point, so they never overlap; a
     point's colour and shape say which limits it lies beyond (the legend names them).
@@ -557,10 +576,10 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
         margin={"t": margin_t, "r": min(24 + 7 * longest, 200)},
     )
     fig.update_xaxes(
-        title="Completed sessions", tickformat=",d", hoverformat=",d", showgrid=True,
+        title=count_title, tickformat=",d", hoverformat=",d", showgrid=True,
         range=[0, x_right],
     )  # fmt: skip
-    fig.update_yaxes(title="Complication rate", tickformat=PERCENT, range=[0, y_top])
+    fig.update_yaxes(title=rate_title, tickformat=PERCENT, range=[0, y_top])
     return fig
 
 

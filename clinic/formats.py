@@ -42,6 +42,12 @@ MEASURE_LABELS = {
     "returning_patients": "Returning patients",
     "revenue_per_patient": "Revenue per patient",
     "complication_rate": "Complication rate",
+    "lost_gbp": "Lost at list price",
+    "sessions_per_patient": "Sessions per patient",
+    "per_patient_gbp": "Revenue per patient",
+    "booking_ref": "Booking reference",
+    "last_session": "Last session",
+    "days_since": "Days since",
 }
 
 # Codes the store keeps that people read as words (a value not listed is shown as it is).

@@ -33,6 +33,13 @@ def continuation(store: Store, f: Filters, as_of: date, by: str = "all") -> pd.D
     return metrics._with_rate(df, "met")[["key", *RATE_COLUMNS]].reset_index(drop=True)
 
 
+def continuation_by_month(store: Store, f: Filters, as_of: date) -> pd.DataFrame:
+    """Course continuation per month of first session, as a monthly rate series:
+    [month, measure, eligible, met, rate, ci_low, ci_high]."""
+    df = continuation(store, f, as_of, "month").rename(columns={"key": "month"})
+    return df.assign(measure="course_continuation")[["month", "measure", *RATE_COLUMNS]]
+
+
 def patients(store: Store, f: Filters, by: str = "all") -> pd.DataFrame:
     """New, returning and all treated patients: [key, new_patients, returning_patients,
     patients]."""
@@ -74,11 +81,20 @@ def revenue_per_patient(store: Store, f: Filters, by: str = "all") -> pd.DataFra
         df = pd.DataFrame({"key": ["all"], "patients": [0], "revenue_gbp": [0]})
     df["patients"] = df["patients"].fillna(0).astype("int64")
     df["revenue_gbp"] = df["revenue_gbp"].fillna(0).astype(float).round(2)
-    df["per_patient_gbp"] = [
-        round(r / n, 2) if n else None
-        for r, n in zip(df["revenue_gbp"], df["patients"], strict=True)
-    ]
+    df["per_patient_gbp"] = pd.Series(
+        [
+            round(r / n, 2) if n else float("nan")
+            for r, n in zip(df["revenue_gbp"], df["patients"], strict=True)
+        ],
+        index=df.index,
+        dtype=float,
+    )
     return df.sort_values("key")[["key", "patients", "revenue_gbp", "per_patient_gbp"]]
+
+
+def revenue_per_patient_by_month(store: Store, f: Filters) -> pd.DataFrame:
+    """Revenue per patient of each month: [month, patients, revenue_gbp, per_patient_gbp]."""
+    return revenue_per_patient(store, f, "month").rename(columns={"key": "month"})
 
 
 def summary(store: Store, f: Filters, as_of: date) -> list[dict]:

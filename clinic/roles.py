@@ -12,6 +12,7 @@ PAGES = (
     "overview",
     "revenue",
     "follow-ups",
+    "attendance",
     "complications",
     "records",
     "upload",
@@ -22,7 +23,16 @@ PAGES = (
 PAGES_BY_ROLE: dict[str, frozenset[str]] = {
     "admin": frozenset(PAGES),
     "manager": frozenset(
-        {"overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"}
+        {
+            "overview",
+            "revenue",
+            "follow-ups",
+            "attendance",
+            "complications",
+            "upload",
+            "prices",
+            "audit",
+        }
     ),
     "staff": frozenset({"follow-ups", "upload", "audit"}),
     "auditor": frozenset({"overview", "complications", "records", "audit"}),

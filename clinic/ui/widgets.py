@@ -21,6 +21,7 @@ from clinic.scope import Filters, audit_text
 from clinic.ui import cached, session
 from clinic.ui.filters import partial
 from clinic.ui.say import quietly
+from clinic.words import count
 
 UK_DATE = formats.TABLE_DAY  # date_input takes the same tokens as table columns
 
@@ -236,6 +237,16 @@ def tile(
 ) -> None:
     """A bordered KPI tile with its change against the previous period."""
     container.metric(title, value, delta=delta(now, before, percent_points), border=True, **kwargs)
+
+
+def rate_help(row: dict, counted: str, of: str) -> str:
+    """A rate tile's help: its count, denominator and 95% interval ("159 of 5,429 ...")."""
+    if row.get("rate") is None:
+        return f"Nothing counted in this range (no {of}s)."
+    return (
+        f"{row[counted]:,} of {count(row['eligible'], of)}; 95% interval "
+        f"{formats.percent(row['ci_low'])} to {formats.percent(row['ci_high'])}."
+    )
 
 
 def label(name: str | None) -> str:

@@ -78,6 +78,7 @@ def test_titles_and_url_paths() -> None:
         ("Overview", "overview"),
         ("Revenue", "revenue"),
         ("Follow-ups", "follow-ups"),
+        ("Attendance & retention", "attendance"),
         ("Complications", "complications"),
         ("Complication records", "records"),
         ("Upload", "upload"),

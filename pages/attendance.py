@@ -1,0 +1,156 @@
+"""Attendance & retention: no-shows and cancellations, course continuation, new and returning
+patients, revenue per patient, and the list of courses that stopped."""
+
+import streamlit as st
+
+from clinic import attendance, charts, charts_retention, formats, retention
+from clinic.ui import cached, filters, session, widgets
+from clinic.words import count
+
+user = session.require("attendance")
+f = filters.sidebar()
+as_of = cached.as_of()
+partial = filters.partial(f)
+
+st.title("Attendance & retention")
+st.caption(filters.describe(f))
+
+rates = cached.data(attendance.summary, f)
+late = cached.data(attendance.late_cancellations, f)
+lost = cached.data(attendance.lost_revenue_total, f)
+kept = cached.data(retention.summary, f, as_of)
+if rates is None or late is None or lost is None or kept is None:
+    st.stop()
+
+
+st.subheader("Attendance")
+no_show, cancelled = rates
+tiles = st.columns(4, gap="medium")
+widgets.tile(
+    tiles[0], "No-show rate", widgets.percent(no_show["rate"]), None, None,
+    help=widgets.rate_help(no_show, "events", "appointment attended or missed"),
+)  # fmt: skip
+widgets.tile(
+    tiles[1], "Cancellation rate", widgets.percent(cancelled["rate"]), None, None,
+    help=widgets.rate_help(cancelled, "events", "appointment"),
+)  # fmt: skip
+widgets.tile(
+    tiles[2], "Cancelled late",
+    "not recorded" if late["rate"] is None else widgets.percent(late["rate"]), None, None,
+    help="The exports in this range do not say whether a cancellation was late."
+    if late["rate"] is None
+    else f"{late['late']:,} of {count(late['known'], 'cancellation')} whose export said.",
+)  # fmt: skip
+widgets.tile(
+    tiles[3], "Lost to no-shows", formats.money(lost["lost_gbp"], pence=False), None, None,
+    help=f"{count(lost['no_shows'], 'no-show')} at the list price of the day.",
+)  # fmt: skip
+st.caption(
+    "Treatment sessions and follow-up visits count; product sales and booked appointments "
+    "never do. A no-show rate's denominator is the appointments attended or missed."
+)
+widgets.table(
+    cached.data(attendance.attendance, f), "table_attendance", "No appointments in this range."
+)
+widgets.chart(
+    charts.compliance_over_time(
+        cached.data(attendance.monthly, f), None,
+        title="No-show and cancellation rates by month (95% interval)", partial=partial,
+        empty_message="No appointments in this range: widen the dates.",
+    ),
+    key="chart_attendance_monthly",
+)  # fmt: skip
+funnel = cached.data(attendance.no_show_funnel, f)
+widgets.chart(
+    charts.funnel(
+        funnel, widgets.funnel_limits(funnel), "clinician",
+        title="No-show rate by clinician (95% and 99.8% limits)", rate_title="No-show rate",
+        count_title="Appointments attended or missed",
+    ),
+    key="chart_no_show_funnel",
+)  # fmt: skip
+widgets.chart(
+    charts_retention.monthly_bars(
+        cached.data(attendance.lost_revenue, f), ["lost_gbp"], partial=partial,
+        title="Revenue lost to no-shows by month (list price)", y_title="Lost",
+        empty_message="No no-shows in this range.",
+    ),
+    key="chart_lost_revenue",
+)  # fmt: skip
+with st.expander("By service and by site"):
+    for by in ("service", "site"):
+        widgets.table(
+            cached.data(attendance.attendance, f, by), f"table_attendance_{by}",
+            "No appointments in this range.",
+        )  # fmt: skip
+
+st.subheader("Retention")
+cont, new, returning, money = kept
+tiles = st.columns(4, gap="medium")
+widgets.tile(
+    tiles[0], "Course continued", widgets.percent(cont["rate"]), None, None,
+    help="Second session within 120 days of the first: "
+    + widgets.rate_help(cont, "met", "patient whose first session is 120+ days back"),
+)  # fmt: skip
+widgets.tile(tiles[1], "New patients", f"{new['patients']:,}", None, None)
+widgets.tile(tiles[2], "Returning patients", f"{returning['patients']:,}", None, None)
+widgets.tile(
+    tiles[3], "Revenue per patient",
+    formats.money(money["per_patient_gbp"]) if money["per_patient_gbp"] is not None
+    else formats.EMPTY, None, None,
+    help=f"{formats.money(money['revenue_gbp'])} over {count(money['patients'], 'patient')}.",
+)  # fmt: skip
+widgets.chart(
+    charts_retention.monthly_bars(
+        cached.data(retention.patients_by_month, f), ["new_patients", "returning_patients"],
+        title="New and returning patients by month", partial=partial, y_title="Patients",
+        empty_message="No completed treatment sessions in this range.",
+    ),
+    key="chart_new_returning",
+)  # fmt: skip
+widgets.chart(
+    charts.compliance_over_time(
+        cached.data(retention.continuation_by_month, f, as_of), None,
+        title="Course continued, by month of the first session (95% interval)",
+        empty_message="No first sessions 120 days or more before the as-of date in this range.",
+    ),
+    key="chart_continuation",
+)  # fmt: skip
+columns = st.columns(2)
+widgets.chart(
+    charts_retention.monthly_bars(
+        cached.data(retention.cohorts, f, as_of), ["sessions_per_patient"], month="cohort",
+        title="Sessions per patient, by month of the first session", y_title="Sessions",
+        empty_message="No first sessions in this range.",
+    ),
+    key="chart_cohorts", container=columns[0],
+)  # fmt: skip
+widgets.chart(
+    charts_retention.monthly_bars(
+        cached.data(retention.revenue_per_patient_by_month, f), ["per_patient_gbp"],
+        title="Revenue per patient by month", partial=partial, y_title="Per patient",
+        empty_message="No revenue in this range.",
+    ),
+    key="chart_revenue_per_patient", container=columns[1],
+)  # fmt: skip
+
+st.subheader("Courses that stopped")
+st.caption(
+    f"Last treatment session 120 to 365 days before {formats.day(as_of)} and no later "
+    "appointment of any kind; each by the booking reference of that session."
+)
+shown = 200  # the longest stopped first; the download holds everyone
+stopped = cached.data(retention.stopped_courses, f, as_of, shown)
+total = stopped[1] if stopped else 0
+if total > shown:
+    st.caption(f"The {shown:,} stopped longest of {total:,}; download the list for everyone.")
+widgets.table(stopped[0] if stopped else None, "table_stopped", "No course stopped in this range.")
+if total:
+    widgets.download(
+        f"Download the stopped courses ({count(total, 'row')}, CSV)",
+        widgets.Export(
+            lambda: cached.data(retention.stopped_courses, f, as_of)[0], "export_stopped_courses"
+        ),
+        "stopped-courses.csv",
+        key="download_stopped",
+    )
