@@ -3,27 +3,27 @@
 --         the macro in_scope, queries/schema/100_sessions_in_scope.sql), $as_of.
 -- Grain: one row per month of first completed treatment session (the cohort): its patients and
 -- all their completed treatment sessions up to $as_of, at any site.
-with firsts as (
-    select patient_ref, appointment_date, month, site, clinician, funding,
+-- One pass over session_facts grouped by patient.
+with patients as (
+    select
+        patient_ref,
+        min(appointment_date) filter (where prev_session_date is null) as appointment_date,
+        any_value(site) filter (where prev_session_date is null) as site,
+        any_value(clinician) filter (where prev_session_date is null) as clinician,
+        any_value(funding) filter (where prev_session_date is null) as funding,
+        count(*) filter (where appointment_date <= $as_of) as sessions,
     from session_facts
-    where prev_session_date is null
-),
-
-cohort as (
-    select patient_ref, month as cohort,
-    from in_scope('firsts', $scope)
-    where appointment_date <= $as_of
+    group by patient_ref
 ),
 
 final as (
     select
-        c.cohort,
-        count(distinct c.patient_ref) as patients,
-        count(*) as sessions,
-    from cohort as c
-    inner join session_facts as s on s.patient_ref = c.patient_ref
-    where s.appointment_date <= $as_of
-    group by c.cohort
+        strftime(date_trunc('month', appointment_date), '%Y-%m') as cohort,
+        count(*) as patients,
+        sum(sessions) as sessions,
+    from in_scope('patients', $scope)
+    where appointment_date <= $as_of
+    group by cohort
 )
 
 select * from final order by cohort;

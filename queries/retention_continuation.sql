@@ -7,34 +7,33 @@
 -- Grain: one row per value of the $by key.
 -- A first session is a session_facts row without a previous session (over all data, so a date
 -- filter never turns a repeat into a first); the second is the earliest of the other rows.
-with firsts as (
-    select patient_ref, appointment_date, month, site, clinician, funding,
+-- One pass over session_facts grouped by patient (a join of firsts to seconds cost ~4x).
+with patients as (
+    select
+        patient_ref,
+        min(appointment_date) filter (where prev_session_date is null) as appointment_date,
+        min(appointment_date) filter (where prev_session_date is not null) as second_date,
+        any_value(site) filter (where prev_session_date is null) as site,
+        any_value(clinician) filter (where prev_session_date is null) as clinician,
+        any_value(funding) filter (where prev_session_date is null) as funding,
     from session_facts
-    where prev_session_date is null
+    group by patient_ref
 ),
 
 cohort as (
-    select patient_ref, appointment_date, month,
-    from in_scope('firsts', $scope)
+    select appointment_date, second_date,
+    from in_scope('patients', $scope)
     where appointment_date + 120 <= $as_of
-),
-
-seconds as (
-    select s.patient_ref, min(s.appointment_date) as second_date,
-    from session_facts as s
-    where s.prev_session_date is not null and s.patient_ref in (select patient_ref from cohort)
-    group by s.patient_ref
 ),
 
 final as (
     select
-        case when $by = 'month' then c.month else 'all' end as key,
+        case when $by = 'month' then strftime(appointment_date, '%Y-%m') else 'all' end as key,
         count(*) as eligible,
         count(*) filter (
-            where s.second_date between c.appointment_date + 1 and c.appointment_date + 120
+            where second_date between appointment_date + 1 and appointment_date + 120
         ) as met,
-    from cohort as c
-    left join seconds as s on s.patient_ref = c.patient_ref
+    from cohort
     group by key
 )
 

@@ -5,23 +5,25 @@
 -- new: the patient's first completed treatment session in the store is in scope; returning: a
 -- completed treatment session in scope that has an earlier one (over all data). A patient whose
 -- first and second sessions fall in one period is both. `patients`: distinct patients treated.
-with sessions as (
+-- One row per patient and period first, then plain sums (three distinct counts cost ~3x).
+with per_patient as (
     select
-        case when $by = 'month' then month else 'all' end as key,
+        case when $by = 'month' then date_trunc('month', appointment_date) end as period,
         patient_ref,
-        prev_session_date,
+        bool_or(prev_session_date is null) as is_new,
+        bool_or(prev_session_date is not null) as is_returning,
     from in_scope('session_facts', $scope)
+    group by period, patient_ref
 ),
 
 final as (
     select
-        key,
-        count(distinct patient_ref) filter (where prev_session_date is null) as new_patients,
-        count(distinct patient_ref) filter (where prev_session_date is not null)
-            as returning_patients,
-        count(distinct patient_ref) as patients,
-    from sessions
-    group by key
+        coalesce(strftime(period, '%Y-%m'), 'all') as key,
+        count(*) filter (where is_new) as new_patients,
+        count(*) filter (where is_returning) as returning_patients,
+        count(*) as patients,
+    from per_patient
+    group by period
 )
 
 select * from final order by key;
