@@ -52,6 +52,12 @@ def patients(store: Store, f: Filters, by: str = "all") -> pd.DataFrame:
     return df[["key", "new_patients", "returning_patients", "patients"]].reset_index(drop=True)
 
 
+def patient_counts(store: Store, f: Filters) -> dict[str, int]:
+    """New, returning and all treated patients of the range as a dict (for tiles)."""
+    row = patients(store, f).iloc[0]
+    return {k: int(row[k]) for k in ("new_patients", "returning_patients", "patients")}
+
+
 def patients_by_month(store: Store, f: Filters) -> pd.DataFrame:
     """New and returning patients per month: [month, new_patients, returning_patients, patients]."""
     return patients(store, f, "month").rename(columns={"key": "month"})

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from clinic import formats, metrics
+from clinic import attendance, formats, metrics, retention
 from clinic.ui import cached, filters, session, widgets
 from clinic.words import count
 
@@ -53,6 +53,23 @@ widgets.tile(
     "reported side effect.",
     chart_data=widgets.spark(series, "complication_rate", f), chart_type="line",
 )  # fmt: skip
+no_show = cached.data(attendance.summary, f)
+came = cached.data(retention.patient_counts, f)
+no_show_before = cached.data(attendance.summary, earlier) if no_show and earlier else None
+came_before = cached.data(retention.patient_counts, earlier) if came and earlier else None
+tiles = st.columns(4 if show_revenue else 3, gap="medium")
+if no_show:
+    widgets.tile(
+        tiles[0], "No-show rate", widgets.percent(no_show[0]["rate"]), no_show[0]["rate"],
+        no_show_before[0]["rate"] if no_show_before else None, percent_points=True,
+        delta_color="inverse", help=widgets.rate_help(no_show[0], "events", "appointment"),
+    )  # fmt: skip
+if came:
+    widgets.tile(
+        tiles[1], "New patients", f"{came['new_patients']:,}", came["new_patients"],
+        came_before["new_patients"] if came_before else None,
+        help="First completed treatment session in the store within the range.",
+    )  # fmt: skip
 st.caption(
     f"Changes are against the previous period of the same length. {widgets.spark_note(series, f)}"
 )
