@@ -382,7 +382,7 @@ def rate_bars(df: pd.DataFrame, by: str, title: str = "") -> go.Figure:
 
 def compliance_over_time(
     df: pd.DataFrame,
-    target: float | None,
+    target: float | dict[str, float] | None,
     title: str = "",
     partial: dict[date, tuple[date, date]] | None = None,
     *,
@@ -390,7 +390,8 @@ def compliance_over_time(
     "widen the dates.",
 ) -> go.Figure:
     """Monthly rates per measure (compliance, attendance ...) with their 95% interval bands and
-    the target line (none when `target` is None); counts are `met` or else `events`.
+    target lines: one for all (a number), one per measure in its colour (a dict of the measures
+    that have one), or none; counts are `met` or else `events`.
 
     A month with nothing eligible (a follow-up window still open) has no rate: its line and
     band stop there. Small rates (all intervals under 40%) get an axis that fits them.
@@ -456,12 +457,15 @@ def compliance_over_time(
                 customdata=counts[cut],
                 hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]})",
             )
-    if target is not None:
+    wanted = target if isinstance(target, dict) else {"": target} if target is not None else {}
+    for measure, value in wanted.items():
+        named = f"{formats.label(measure).lower()} " if measure and len(measures) > 1 else ""
         fig.add_hline(
-            y=target, line_dash="dash", line_color="#333", annotation_text=f"target {target:.0%}"
-        )
+            y=value, line_dash="dash", line_color=palette.get(measure, "#333"),
+            annotation_text=f"target {named}{formats.percent(value, 0)}",
+        )  # fmt: skip
     top = df["ci_high"].max()
-    high = max(0.0 if pd.isna(top) else float(top), target or 0.0)
+    high = max([0.0 if pd.isna(top) else float(top), *wanted.values()])
     fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05 if high > 0.4 else high * 1.15 + 0.01])
     _month_ticks(fig)
     return fig

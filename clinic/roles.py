@@ -57,6 +57,7 @@ WRITE_PAGE = {
     "manual": "upload",
     "prices": "prices",
     "accounts": "accounts",
+    "targets": "attendance",  # managers and admins
 }
 _WRITE_WORDS = {
     "appointments": "appointments",
@@ -64,6 +65,7 @@ _WRITE_WORDS = {
     "manual": "side-effect reports",
     "prices": "the price list",
     "accounts": "accounts",
+    "targets": "targets",
 }
 
 

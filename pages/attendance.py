@@ -4,7 +4,8 @@ patients, revenue per patient, and the list of courses that stopped."""
 import streamlit as st
 
 from clinic import attendance, charts, charts_retention, formats, retention
-from clinic.ui import cached, filters, session, widgets
+from clinic.targets import ATTENDANCE
+from clinic.ui import cached, filters, session, targets, widgets
 from clinic.words import count
 
 user = session.require("attendance")
@@ -21,6 +22,7 @@ lost = cached.data(attendance.lost_revenue_total, f)
 kept = cached.data(retention.summary, f, as_of)
 if rates is None or late is None or lost is None or kept is None:
     st.stop()
+found = targets.in_force()
 
 
 st.subheader("Attendance")
@@ -30,10 +32,12 @@ widgets.tile(
     tiles[0], "No-show rate", widgets.percent(no_show["rate"]), None, None,
     help=widgets.rate_help(no_show, "events", "appointment attended or missed"),
 )  # fmt: skip
+targets.verdict(tiles[0], found, "no_show", no_show["rate"])
 widgets.tile(
     tiles[1], "Cancellation rate", widgets.percent(cancelled["rate"]), None, None,
     help=widgets.rate_help(cancelled, "events", "appointment"),
 )  # fmt: skip
+targets.verdict(tiles[1], found, "cancelled", cancelled["rate"])
 widgets.tile(
     tiles[2], "Cancelled late",
     "not recorded" if late["rate"] is None else widgets.percent(late["rate"]), None, None,
@@ -54,7 +58,7 @@ widgets.table(
 )
 widgets.chart(
     charts.compliance_over_time(
-        cached.data(attendance.monthly, f), None,
+        cached.data(attendance.monthly, f), targets.lines(found, ("no_show", "cancelled")),
         title="No-show and cancellation rates by month (95% interval)", partial=partial,
         empty_message="No appointments in this range: widen the dates.",
     ),
@@ -92,6 +96,7 @@ widgets.tile(
     help="Second session within 120 days of the first: "
     + widgets.rate_help(cont, "met", "patient whose first session is 120+ days back"),
 )  # fmt: skip
+targets.verdict(tiles[0], found, "course_continuation", cont["rate"])
 widgets.tile(tiles[1], "New patients", f"{new['patients']:,}", None, None)
 widgets.tile(tiles[2], "Returning patients", f"{returning['patients']:,}", None, None)
 widgets.tile(
@@ -110,7 +115,8 @@ widgets.chart(
 )  # fmt: skip
 widgets.chart(
     charts.compliance_over_time(
-        cached.data(retention.continuation_by_month, f, as_of), None,
+        cached.data(retention.continuation_by_month, f, as_of),
+        targets.lines(found, ("course_continuation",)),
         title="Course continued, by month of the first session (95% interval)",
         empty_message="No first sessions 120 days or more before the as-of date in this range.",
     ),
@@ -133,6 +139,8 @@ widgets.chart(
     ),
     key="chart_revenue_per_patient", container=columns[1],
 )  # fmt: skip
+
+targets.editor(ATTENDANCE, "targets_attendance")
 
 st.subheader("Courses that stopped")
 st.caption(

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from clinic import attendance, formats, metrics, retention
-from clinic.ui import cached, filters, session, widgets
+from clinic.ui import cached, filters, session, targets, widgets
 from clinic.words import count
 
 user = session.require("overview")
@@ -24,6 +24,7 @@ if not now["sessions"]:
     st.info("No sessions in this range: widen the dates or upload an export.")
 
 prev = before or {}
+found = targets.in_force()
 show_revenue = user.role in session.REVENUE_ROLES
 tiles = st.columns(4 if show_revenue else 3, gap="medium")
 widgets.tile(
@@ -45,6 +46,7 @@ widgets.tile(
     help=f"{review['met']:,} of {count(review['eligible'], 'session')} whose review window "
     "has closed.",
 )  # fmt: skip
+targets.verdict(tiles[position], found, "review_6w", review["rate"])
 comp = now["complication_rate"]
 widgets.tile(
     tiles[position + 1], "Complication rate", widgets.percent(comp["rate"]), comp["rate"],
@@ -53,6 +55,7 @@ widgets.tile(
     "reported side effect.",
     chart_data=widgets.spark(series, "complication_rate", f), chart_type="line",
 )  # fmt: skip
+targets.verdict(tiles[position + 1], found, "complication_rate", comp["rate"])
 no_show = cached.data(attendance.summary, f)
 came = cached.data(retention.patient_counts, f)
 no_show_before = cached.data(attendance.summary, earlier) if no_show and earlier else None
@@ -64,6 +67,7 @@ if no_show:
         no_show_before[0]["rate"] if no_show_before else None, percent_points=True,
         delta_color="inverse", help=widgets.rate_help(no_show[0], "events", "appointment"),
     )  # fmt: skip
+    targets.verdict(tiles[0], found, "no_show", no_show[0]["rate"])
 if came:
     widgets.tile(
         tiles[1], "New patients", f"{came['new_patients']:,}", came["new_patients"],

@@ -18,7 +18,12 @@ create sequence target_id_seq start 1;
 
 create table targets (
     target_id integer primary key default nextval('target_id_seq'),
-    measure varchar not null,          -- a key of clinic.targets.MEASURES
+    measure varchar not null check (   -- a key of clinic.targets.MEASURES
+        measure in (
+            'review_6w', 'check_2w', 'spacing', 'compression', 'no_show', 'cancelled',
+            'course_continuation', 'complication_rate'
+        )
+    ),
     direction varchar check (direction in ('min', 'max')),
     value double check (value between 0 and 1),   -- a rate 0..1; null: no target from now on
     set_by varchar,

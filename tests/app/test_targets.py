@@ -1,0 +1,63 @@
+"""Targets on screen: a manager sets one on the page, tiles say met or not, charts draw it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clinic import targets
+from clinic.store import open_store
+
+QUERY = {"from": "2026-01-01", "to": "2026-06-30"}
+
+
+def _captions(at) -> list[str]:
+    """Every caption on the page."""
+    return [c.value for c in at.caption]
+
+
+def test_manager_sets_a_review_target_on_follow_ups(seeded: Path, open_app) -> None:
+    """The slider is gone; the saved target shows in force, in the history, under the table
+    and as a line on the chart; the store keeps it."""
+    at = open_app("manager", "pages/follow-ups.py", QUERY)
+    assert not at.slider
+    at.selectbox(key="targets_compliance_measure").set_value("review_6w").run()
+    at.number_input(key="targets_compliance_value:review_6w").set_value(85.0).run()
+    at.button(key="targets_compliance_save").click().run()
+    assert not at.exception
+    assert "The target for six-week review is set to 85.0%." in [s.value for s in at.success]
+    assert targets.current(open_store(seeded))["review_6w"].value == 0.85
+    assert any("target at least 85%" in c for c in _captions(at))
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [s["y0"] for s in chart["layout"]["shapes"]] == [0.85]
+
+
+def test_overview_tiles_say_met_or_not(seeded: Path, open_app) -> None:
+    """A 5% no-show target is met by 0 of 5 (0.0%); a 90% review target with nothing eligible
+    has no rate to judge; an auditor reads them and gets no form."""
+    store = open_store(seeded)
+    targets.set_target(store, "no_show", 0.05, user="max", role="manager")
+    targets.set_target(store, "review_6w", 0.9, user="max", role="manager")
+    at = open_app("auditor", "pages/overview.py", QUERY)
+    said = " ".join(_captions(at))
+    assert "Target at most 5%: met" in said
+    assert "Target at least 90%:" in said
+    assert not [b for b in at.button if b.key and b.key.startswith("targets_")]
+
+
+def test_staff_get_no_target_form(seeded: Path, open_app) -> None:
+    """Staff see the call list only: no target form, no history."""
+    at = open_app("staff", "pages/follow-ups.py")
+    assert not [b for b in at.button if b.key and b.key.startswith("targets_")]
+
+
+def test_attendance_targets_draw_on_the_monthly_chart(seeded: Path, open_app) -> None:
+    """A cancellation target set on Attendance & retention is a line on the monthly chart."""
+    at = open_app("admin", "pages/attendance.py", QUERY)
+    at.selectbox(key="targets_attendance_measure").set_value("cancelled").run()
+    at.number_input(key="targets_attendance_value:cancelled").set_value(10.0).run()
+    at.button(key="targets_attendance_save").click().run()
+    assert not at.exception
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [round(s["y0"], 3) for s in chart["layout"]["shapes"]] == [0.1]
+    assert any("Target at most 10%" in c for c in _captions(at))
