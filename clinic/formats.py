@@ -48,6 +48,8 @@ MEASURE_LABELS = {
     "booking_ref": "Booking reference",
     "last_session": "Last session",
     "days_since": "Days since",
+    "session_ref": "Session (booking reference)",
+    "longest_days": "Longest (days)",
 }
 
 # Codes the store keeps that people read as words (a value not listed is shown as it is).

@@ -175,6 +175,11 @@ def complications(
     return df.rename(columns={"key": by})[[by, *cols]].reset_index(drop=True)
 
 
+def complication_summary(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
+    """The overall complication rate as one measure row: [measure, eligible, events, rate ...]."""
+    return complications(store, f, serious=serious).assign(measure="complication_rate")
+
+
 def funnel(store: Store, f: Filters, by: str = "clinician", serious: bool = False) -> pd.DataFrame:
     """Funnel-plot table: each group's rate against exact binomial limits around the overall rate.
 
@@ -254,6 +259,7 @@ def _record_params(r: Filters) -> dict:
         "vein_type": r.vein_type,
         "site": r.site,
         "text": r.text or None,
+        "open_only": bool(r.open_only),
     }
 
 

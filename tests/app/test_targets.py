@@ -61,3 +61,30 @@ def test_attendance_targets_draw_on_the_monthly_chart(seeded: Path, open_app) ->
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [round(s["y0"], 3) for s in chart["layout"]["shapes"]] == [0.1]
     assert any("Target at most 10%" in c for c in _captions(at))
+
+
+def _table(at, key: str):
+    """The table drawn with this key."""
+    return next(d.value for d in at.dataframe if d.proto.id and key in d.proto.id)
+
+
+def test_complications_page_lists_open_reports_for_auditors(seeded: Path, open_app) -> None:
+    """Both seeded reports are open: the DVT (serious) first; its session is A4."""
+    at = open_app("auditor", "pages/complications.py", QUERY)
+    assert not at.exception
+    subheaders = [s.value for s in at.subheader]
+    assert "Still open" in subheaders and "Time to resolution" in subheaders
+    frames = [d.value for d in at.dataframe if "days_open" in d.value.columns]
+    assert len(frames) == 1
+    assert list(frames[0]["session_ref"]) == ["A4", "A1"]
+    assert not [b for b in at.button if b.key and b.key.startswith("targets_")]
+
+
+def test_records_open_only_reaches_the_url(seeded: Path, open_app) -> None:
+    """Ticking "open only" writes open=yes into the link; both seeded reports are open."""
+    at = open_app("auditor", "pages/records.py")
+    assert at.checkbox(key="r_open").value is False
+    at.checkbox(key="r_open").check().run()
+    assert not at.exception
+    assert at.query_params["open"] in ("yes", ["yes"])
+    assert any("2 matching reports" in c.value for c in at.caption)
