@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from clinic import charts, formats, metrics, resolution
+from clinic import bands, charts, formats, metrics, resolution
 from clinic.ui import cached, filters, session, targets, widgets
+from clinic.ui.say import plain
 
 user = session.require("complications")
 f = filters.sidebar()
@@ -49,6 +50,15 @@ events = cached.data(metrics.serious_events, f, shown)
 if events and events[1] > shown:
     st.caption(f"The {shown:,} newest of {events[1]:,}; filter Complication records for all.")
 widgets.table(events[0] if events else None, "table_serious", "No serious events in this range.")
+
+st.subheader("Published frequencies")
+st.caption(bands.CAVEAT)
+widgets.table(
+    cached.data(bands.beside_rates, f), "table_bands", "No completed sessions in this range.",
+    column_config={"liquid": "Published, liquid", "foam": "Published, foam"},
+)  # fmt: skip
+for source in bands.sources():
+    st.caption(f"Source: {plain(source['citation'])} [doi:{source['doi']}]({source['url']})")
 
 st.subheader("Still open")
 st.caption(

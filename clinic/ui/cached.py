@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from clinic import attendance, config, demo, metrics, resolution, retention, targets
+from clinic import attendance, bands, config, demo, metrics, resolution, retention, targets
 from clinic.store import Store, StoreError, open_store
 from clinic.ui.say import quietly, shown
 
@@ -41,7 +41,9 @@ def store() -> Store:
 
 # The domain modules whose public functions pages may call through data(): each takes the store
 # first and returns a fully fetched result.
-METRIC_MODULES = {m.__name__: m for m in (metrics, attendance, retention, resolution, targets)}
+METRIC_MODULES = {
+    m.__name__: m for m in (metrics, attendance, bands, retention, resolution, targets)
+}
 FIGURES_FAILURE = (
     "These figures could not be computed. Try a different date range; if it persists, "
     "tell the administrator (the details are in the server log)."

@@ -88,3 +88,17 @@ def test_records_open_only_reaches_the_url(seeded: Path, open_app) -> None:
     assert not at.exception
     assert at.query_params["open"] in ("yes", ["yes"])
     assert any("2 matching reports" in c.value for c in at.caption)
+
+
+def test_complications_page_shows_published_bands_with_caveat(seeded: Path, open_app) -> None:
+    """The bands table sits beside our rates with the per-patient/per-session caveat and the
+    guideline's citation."""
+    at = open_app("manager", "pages/complications.py", QUERY)
+    assert not at.exception
+    frames = [d.value for d in at.dataframe if "foam" in d.value.columns]
+    assert len(frames) == 1
+    dvt = frames[0].set_index("effect").loc["deep vein thrombosis"]
+    assert (dvt["events"], dvt["eligible"]) == (1, 4)  # R2 of the 4 completed sessions
+    said = " ".join(_captions(at))
+    assert "per patient under active follow-up" in said
+    assert "10.1007/s00105-020-04705-0" in said
