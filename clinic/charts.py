@@ -263,6 +263,53 @@ def _band(x: pd.DatetimeIndex, low: pd.Series, high: pd.Series) -> tuple[list, l
     return xs, [None if y is None else float(y) for y in ys]
 
 
+LAST_YEAR_NAME = "Same month last year"
+
+
+def last_year_lines(
+    fig: go.Figure,
+    earlier: pd.DataFrame | None,
+    axis: pd.DatetimeIndex,
+    series: dict[str, str],
+    value: str,
+    key: str | None = None,
+    hover: str = "%{y:.1%}",
+) -> None:
+    """Faint dotted lines of the same months a year earlier, drawn on this year's months.
+
+    `earlier` holds the same figure for last year's dates (month `YYYY-MM`); `series` maps each
+    series (a `key` value, or a column when `key` is None) to its colour. One legend entry
+    names them all; a month without data last year is a gap.
+    """
+    if earlier is None or earlier.empty:
+        return
+    moved = earlier.assign(
+        month=[f"{formats.month_start(m).year + 1}-{formats.month_start(m).month:02d}"
+               for m in earlier["month"]]
+    )  # fmt: skip
+    shown = False
+    for name, colour in series.items():
+        part = moved if key is None else moved[moved[key].astype(str) == name]
+        column = name if key is None else value
+        if part.empty or column not in part:
+            continue
+        y = _by_month(part, axis)[column]
+        if y.isna().all():
+            continue
+        fig.add_scatter(
+            x=axis,
+            y=_values(y),
+            mode="lines",
+            name=LAST_YEAR_NAME,
+            legendgroup="last year",
+            showlegend=not shown,
+            opacity=0.45,
+            line={"color": colour, "dash": "dot", "width": 1.5},
+            hovertemplate=f"{hover}<extra>{formats.label(name)}, last year</extra>",
+        )
+        shown = True
+
+
 def _month_ticks(fig: go.Figure) -> None:
     """Month ticks and month hovers on the x axis (plotly spaces the ticks to the width)."""
     fig.update_xaxes(tickformat=MONTH_AXIS, hoverformat=MONTH_AXIS)
@@ -388,10 +435,12 @@ def compliance_over_time(
     *,
     empty_message: str = "No sessions whose follow-up window has closed in this range: "
     "widen the dates.",
+    last_year: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Monthly rates per measure (compliance, attendance ...) with their 95% interval bands and
     target lines: one for all (a number), one per measure in its colour (a dict of the measures
-    that have one), or none; counts are `met` or else `events`.
+    that have one), or none; counts are `met` or else `events`. `last_year` (the same frame
+    for the dates a year earlier) adds each measure's faint line of those months.
 
     A month with nothing eligible (a follow-up window still open) has no rate: its line and
     band stop there. Small rates (all intervals under 40%) get an axis that fits them.
@@ -457,6 +506,7 @@ def compliance_over_time(
                 customdata=counts[cut],
                 hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]})",
             )
+    last_year_lines(fig, last_year, axis, {m: palette[m] for m in measures}, "rate", "measure")
     wanted = target if isinstance(target, dict) else {"": target} if target is not None else {}
     for measure, value in wanted.items():
         named = f"{formats.label(measure).lower()} " if measure and len(measures) > 1 else ""
@@ -464,7 +514,7 @@ def compliance_over_time(
             y=value, line_dash="dash", line_color=palette.get(measure, "#333"),
             annotation_text=f"target {named}{formats.percent(value, 0)}",
         )  # fmt: skip
-    top = df["ci_high"].max()
+    top = max(df["ci_high"].max(), last_year["rate"].max() if last_year is not None else 0)
     high = max([0.0 if pd.isna(top) else float(top), *wanted.values()])
     fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05 if high > 0.4 else high * 1.15 + 0.01])
     _month_ticks(fig)

@@ -25,10 +25,12 @@ def monthly_bars(
     month: str = "month",
     y_title: str = "",
     empty_message: str = "Nothing in this range: widen the dates or upload an export.",
+    last_year: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Side-by-side monthly bars of `columns` (one series each, named in words).
 
-    Money when a column ends in `_gbp`; a partial month's bars are hatched.
+    Money when a column ends in `_gbp`; a partial month's bars are hatched. `last_year` (the
+    same frame for the dates a year earlier) adds a faint line per column of those months.
     """
     if df is None or df.empty or df[columns].fillna(0).to_numpy().sum() == 0:
         return charts.empty(empty_message, title)
@@ -60,6 +62,8 @@ def monthly_bars(
                 },
                 hovertemplate=f"{hover}<extra>{name}" + ", partial month" * hatched + "</extra>",
             )
+    earlier = None if last_year is None else last_year.rename(columns={month: "month"})
+    charts.last_year_lines(fig, earlier, axis, {c: palette[c] for c in columns}, "", None, hover)
     fig.update_layout(barmode="group")
     charts._month_ticks(fig)
     if money:

@@ -26,6 +26,7 @@ if user.role in session.COMPLIANCE_ROLES:
             targets.lines(found, COMPLIANCE),
             title="Monthly compliance (95% interval)",
             partial=filters.partial(f),
+            last_year=cached.data_for(filters.last_year(f), metrics.compliance_by, as_of, "month"),
         ),
         key="chart_compliance",
     )

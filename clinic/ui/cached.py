@@ -89,6 +89,12 @@ def data(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     )
 
 
+def data_for(f: Any, fn: Callable[..., T], *args: Any) -> T | None:
+    """fn(store, f, *args) as data() gives it, or None when there is no such period (`f` None:
+    a comparison of an open date range)."""
+    return None if f is None else data(fn, f, *args)
+
+
 def options() -> dict[str, list[str]]:
     """Choice lists for the filters (sites, clinicians, effects ...), cached; {} on failure."""
     return data(metrics.options) or {}

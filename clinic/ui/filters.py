@@ -19,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from clinic import charts, formats, metrics
+from clinic import charts, compare, formats, metrics
 from clinic.scope import CHOICES, SESSION_CHOICES, Filters
 from clinic.ui import cached
 from clinic.ui.say import plain
@@ -284,9 +284,12 @@ def describe(f: Filters, *, reported: bool = False) -> str:
 
 def previous(f: Filters) -> Filters | None:
     """The period of the same length just before the filters' dates (None for all dates)."""
-    if f.start is None or f.end is None:
-        return None
-    return metrics.previous_period(f)
+    return compare.previous(f)
+
+
+def last_year(f: Filters) -> Filters | None:
+    """The same dates a year earlier (None for all dates)."""
+    return compare.last_year(f)
 
 
 def partial(f: Filters) -> dict[date, tuple[date, date]]:

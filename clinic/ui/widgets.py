@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from clinic import audit as audit_trail
-from clinic import charts, export, formats, metrics, stats, web
+from clinic import charts, compare, export, formats, metrics, stats, web
 from clinic.scope import Filters, audit_text
 from clinic.ui import cached, session
 from clinic.ui.filters import partial
@@ -218,11 +218,7 @@ def delta(now: float | None, before: float | None, percent_points: bool = False)
     """The change against the previous period as text ("+12%" or "+1.5 pp"), None if unknown."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
-    if percent_points:
-        return f"{(now - before) * 100:+.1f} pp"
-    if before == 0:
-        return None
-    return f"{(now - before) / before:+.0%}"
+    return compare.change(float(now), float(before), points=percent_points)
 
 
 def tile(
@@ -233,10 +229,21 @@ def tile(
     before: float | None,
     *,
     percent_points: bool = False,
+    last_year: float | None | bool = False,
     **kwargs: Any,
 ) -> None:
-    """A bordered KPI tile with its change against the previous period."""
+    """A bordered KPI tile with its change against the previous period (the delta) and, when
+    `last_year` is given (None: no figure then), against the same period last year in words."""
     container.metric(title, value, delta=delta(now, before, percent_points), border=True, **kwargs)
+    if last_year is not False:
+        container.caption(
+            compare.words(
+                None if now is None or pd.isna(now) else float(now),
+                None if last_year is None or pd.isna(last_year) else float(last_year),
+                compare.LAST_YEAR,
+                points=percent_points,
+            )
+        )
 
 
 def rate_help(row: dict, counted: str, of: str) -> str:

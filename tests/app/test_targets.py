@@ -102,3 +102,24 @@ def test_complications_page_shows_published_bands_with_caveat(seeded: Path, open
     said = " ".join(_captions(at))
     assert "per patient under active follow-up" in said
     assert "10.1007/s00105-020-04705-0" in said
+
+
+def test_tiles_compare_with_last_year_and_charts_draw_it(seeded: Path, open_app) -> None:
+    """Jan-Jun 2026 has no data a year earlier: each tile says so; with all dates there is no
+    last-year line at all (nothing to compare an open range with)."""
+    at = open_app("manager", "pages/attendance.py", QUERY)
+    assert not at.exception
+    said = _captions(at)
+    assert said.count("no figure for last year to compare") >= 6
+    everything = open_app("manager", "pages/attendance.py", {"preset": "all"})
+    assert not any("last year to compare" in c for c in _captions(everything))
+
+
+def test_demo_charts_draw_last_year_faintly(demo_db: Path, open_app) -> None:
+    """Two years of demo data: the monthly rates chart has last year's faint lines, and tiles
+    say the change on last year in words."""
+    at = open_app("manager", "pages/attendance.py")
+    assert not at.exception
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t for t in chart["data"] if t.get("legendgroup") == "last year"]
+    assert any(c.endswith("on last year") for c in _captions(at))
