@@ -3,47 +3,25 @@
 --         macro in_scope, queries/schema/100_sessions_in_scope.sql).
 -- Grain: one row per month with a no-show; `unpriced` counts no-shows whose item had no list
 -- price valid on the day (they add nothing).
--- The list price valid on the date: valid_from <= date < the next row's valid_from.
-with price_periods as (
+-- Reads attendance_days, which keeps each day's no-shows at the list price valid that day.
+with months as (
     select
-        item,
-        price_gbp,
-        valid_from,
-        lead(valid_from) over (partition by item order by valid_from) as valid_to,
-    from prices
-),
-
-no_shows as (
-    select
-        appointment_date,
-        site,
-        clinician,
-        coalesce(funding, 'not recorded') as funding,
-        item,
-    from appointments
-    where kind in ('treatment', 'follow-up') and status = 'no-show'
-),
-
-priced as (
-    select
-        strftime(n.appointment_date, '%Y-%m') as month,
-        p.price_gbp,
-    from in_scope('no_shows', $scope) as n
-    left join price_periods as p
-        on
-            p.item = n.item
-            and p.valid_from <= n.appointment_date
-            and (p.valid_to is null or n.appointment_date < p.valid_to)
+        date_trunc('month', appointment_date) as period,
+        no_show,
+        lost_gbp,
+        unpriced,
+    from in_scope('attendance_days', $scope)
+    where no_show > 0
 ),
 
 final as (
     select
-        month,
-        count(*) as no_shows,
-        coalesce(sum(price_gbp), 0)::decimal(38, 2) as lost_gbp,
-        count(*) filter (where price_gbp is null) as unpriced,
-    from priced
-    group by month
+        strftime(period, '%Y-%m') as month,
+        sum(no_show)::bigint as no_shows,
+        sum(lost_gbp)::decimal(38, 2) as lost_gbp,
+        sum(unpriced)::bigint as unpriced,
+    from months
+    group by period
 )
 
 select * from final order by month;

@@ -3,24 +3,10 @@
 --         macro in_scope, queries/schema/100_sessions_in_scope.sql),
 --         $by: clinician | site | month | service | all.
 -- Grain: one row per value of the $by key (key = 'all' when $by = 'all').
--- Only treatment sessions and follow-up visits count; product sales and booked (future)
--- appointments never do. late_known / late: cancellations whose export said whether they were
--- late, and those that were.
-with appointment_rows as (
-    select
-        appointment_date,
-        site,
-        clinician,
-        coalesce(funding, 'not recorded') as funding,
-        item,
-        status,
-        late_cancellation,
-    from appointments
-    where kind in ('treatment', 'follow-up') and status in ('completed', 'no-show', 'cancelled')
-),
-
--- A month is grouped as a date and written as text once per group (strftime per row cost ~3x).
-keyed as (
+-- Reads attendance_days (treatment and follow-up appointments by status per day; product sales
+-- and booked appointments are not there). late_known / late: cancellations whose export said
+-- whether they were late, and those that were.
+with keyed as (
     select
         case $by
             when 'clinician' then clinician
@@ -28,23 +14,25 @@ keyed as (
             when 'service' then item
             else 'all'
         end as key,
+        -- A month is grouped as a date and written as text once per group.
         case when $by = 'month' then date_trunc('month', appointment_date) end as period,
-        status,
-        late_cancellation,
-    from in_scope('appointment_rows', $scope)
+        completed,
+        no_show,
+        cancelled,
+        late_known,
+        late,
+    from in_scope('attendance_days', $scope)
 ),
 
 final as (
     select
         coalesce(strftime(period, '%Y-%m'), key) as key,
-        count(*) filter (where status <> 'cancelled') as no_show_eligible,
-        count(*) filter (where status = 'no-show') as no_show_events,
-        count(*) as cancelled_eligible,
-        count(*) filter (where status = 'cancelled') as cancelled_events,
-        count(*) filter (
-            where status = 'cancelled' and late_cancellation is not null
-        ) as late_known,
-        count(*) filter (where status = 'cancelled' and late_cancellation) as late,
+        sum(completed + no_show)::bigint as no_show_eligible,
+        sum(no_show)::bigint as no_show_events,
+        sum(completed + no_show + cancelled)::bigint as cancelled_eligible,
+        sum(cancelled)::bigint as cancelled_events,
+        sum(late_known)::bigint as late_known,
+        sum(late)::bigint as late,
     from keyed
     group by key, period
 )

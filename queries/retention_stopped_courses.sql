@@ -7,34 +7,19 @@
 -- Grain: one row per patient, longest stopped first. The booking reference (appointment id) of
 -- the last session identifies the patient to staff in the booking system; no name is stored,
 -- and the pseudonymous patient reference is not shown.
--- "No later appointment" is the patient's latest treatment or follow-up date being that
--- session's date: two grouped scans and a join (a correlated NOT EXISTS cost ~50x).
+-- Reads patient_facts: "no later appointment" is the patient's latest treatment or follow-up
+-- date being that last session's date.
 with lasts as (
     select
-        patient_ref,
-        max(appointment_date) as appointment_date,
-        arg_max(appointment_id, (appointment_date, appointment_id)) as booking_ref,
-        arg_max(site, (appointment_date, appointment_id)) as site,
-        arg_max(clinician, (appointment_date, appointment_id)) as clinician,
-        arg_max(funding, (appointment_date, appointment_id)) as funding,
-        count(*) as sessions,
-    from session_facts
-    group by patient_ref
-    having max(appointment_date) between $as_of - 365 and $as_of - 120
-),
-
-latest as (
-    select patient_ref, max(appointment_date) as latest_date,
-    from appointments
-    where kind in ('treatment', 'follow-up') and appointment_date >= $as_of - 365
-    group by patient_ref
-),
-
-stopped as (
-    select l.*,
-    from in_scope('lasts', $scope) as l
-    inner join latest as a on a.patient_ref = l.patient_ref
-    where a.latest_date = l.appointment_date
+        last_booking_ref as booking_ref,
+        last_date as appointment_date,
+        last_site as site,
+        last_clinician as clinician,
+        last_funding as funding,
+        sessions,
+        latest_appointment_date,
+    from patient_facts
+    where last_date between $as_of - 365 and $as_of - 120
 ),
 
 final as (
@@ -46,7 +31,8 @@ final as (
         clinician,
         site,
         count(*) over () as total_rows,
-    from stopped
+    from in_scope('lasts', $scope)
+    where latest_appointment_date = appointment_date
 )
 
 select * from final order by last_session, booking_ref limit $limit;
