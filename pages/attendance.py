@@ -171,23 +171,4 @@ widgets.chart(
 
 targets.editor(ATTENDANCE, "targets_attendance")
 
-st.subheader("Courses that stopped")
-st.caption(
-    f"Last treatment session 120 to 365 days before {formats.day(as_of)} and no later "
-    "appointment of any kind; each by the booking reference of that session."
-)
-shown = 200  # the longest stopped first; the download holds everyone
-stopped = cached.data(retention.stopped_courses, f, as_of, shown)
-total = stopped[1] if stopped else 0
-if total > shown:
-    st.caption(f"The {shown:,} stopped longest of {total:,}; download the list for everyone.")
-widgets.table(stopped[0] if stopped else None, "table_stopped", "No course stopped in this range.")
-if total:
-    widgets.download(
-        f"Download the stopped courses ({count(total, 'row')}, CSV)",
-        widgets.Export(
-            lambda: cached.data(retention.stopped_courses, f, as_of)[0], "export_stopped_courses"
-        ),
-        "stopped-courses.csv",
-        key="download_stopped",
-    )
+widgets.stopped_courses(f, as_of)

@@ -52,3 +52,5 @@ if total:
         key="download_call_list",
     )
     session.audit_once("view_call_list", rows=total)
+
+widgets.stopped_courses(f, as_of)

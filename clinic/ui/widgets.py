@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from clinic import audit as audit_trail
-from clinic import charts, compare, export, formats, metrics, stats, web
+from clinic import charts, compare, export, formats, metrics, retention, stats, web
 from clinic.scope import Filters, audit_text
 from clinic.ui import cached, session
 from clinic.ui.filters import partial
@@ -177,6 +177,31 @@ def records_export(r: Filters) -> Export:
         return metrics.complication_records(s, r, limit=None, offset=0)[0]
 
     return Export(build, "export_complication_records", {"filter": audit_text(r)})
+
+
+def stopped_courses(f: Filters, as_of: date) -> None:
+    """The staff list of courses that stopped (longest first), and its audited download."""
+    st.subheader("Courses that stopped")
+    st.caption(
+        f"Last treatment session 120 to 365 days before {formats.day(as_of)} and no later "
+        "appointment of any kind; each by the booking reference of that session, never a name."
+    )
+    shown = 200  # the longest stopped first; the download holds everyone
+    found = cached.data(retention.stopped_courses, f, as_of, shown)
+    total = found[1] if found else 0
+    if total > shown:
+        st.caption(f"The {shown:,} stopped longest of {total:,}; download the list for everyone.")
+    table(found[0] if found else None, "table_stopped", "No course stopped in this range.")
+    if total:
+        download(
+            f"Download the stopped courses ({count(total, 'row')}, CSV)",
+            Export(
+                lambda: cached.data(retention.stopped_courses, f, as_of)[0],
+                "export_stopped_courses",
+            ),
+            "stopped-courses.csv",
+            key="download_stopped",
+        )
 
 
 def chart(fig: Any, key: str, container: Any = None) -> None:
