@@ -51,12 +51,11 @@ widgets.tile(
 )  # fmt: skip
 targets.verdict(tiles[1], found, "cancelled", cancelled["rate"])
 widgets.tile(
-    tiles[2], "Cancelled late",
-    "not recorded" if late["rate"] is None else widgets.percent(late["rate"]), None, None,
-    help="The exports in this range do not say whether a cancellation was late."
-    if late["rate"] is None
-    else f"{late['late']:,} of {count(late['known'], 'cancellation')} whose export said.",
+    tiles[2], "Cancelled late", widgets.percent(late["rate"]), None, None,
+    help=f"{late['late']:,} of {count(late['known'], 'cancellation')} whose export said.",
 )  # fmt: skip
+if late["rate"] is None:  # never 0%: the exports in range cannot tell late from early
+    tiles[2].caption("Not recorded: the exports in this range do not say.")
 widgets.tile(
     tiles[3], "Lost to no-shows", formats.money(lost["lost_gbp"], pence=False), lost["lost_gbp"],
     lost_before.get("lost_gbp"), delta_color="inverse",

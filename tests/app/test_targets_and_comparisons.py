@@ -1,4 +1,4 @@
-"""Targets on screen: a manager sets one on the page, tiles say met or not, charts draw it."""
+"""Targets, open complications, published bands and comparisons on screen, as people meet them."""
 
 from __future__ import annotations
 
