@@ -19,6 +19,8 @@ COMMANDS: list[list[str]] = [
     ["report", "revenue"],
     ["report", "compliance"],
     ["report", "complications"],
+    ["report", "attendance"],
+    ["report", "retention"],
     ["export", "complications", "--out", "{tmp}/out.csv"],
     ["users", "add", "bob", "--role", "staff"],
     ["users", "list"],
