@@ -58,7 +58,8 @@ widgets.table(
     column_config={"liquid": "Published, liquid", "foam": "Published, foam"},
 )  # fmt: skip
 for source in bands.sources():
-    st.caption(f"Source: {plain(source['citation'])} [doi:{source['doi']}]({source['url']})")
+    # As text, not a link: no markdown link is live on any page (tests/app/test_markup.py).
+    st.caption(plain(f"Source: {source['citation']} doi:{source['doi']}, {source['url']}"))
 
 st.subheader("Still open")
 st.caption(

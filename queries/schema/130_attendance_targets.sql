@@ -14,10 +14,10 @@
 alter table appointments add column late_cancellation boolean;
 alter table appointments_history add column late_cancellation boolean;
 
-create sequence target_id_seq start 1;
-
+-- No sequence (migration 090 keeps the store free of them): the id is the next after the
+-- largest, taken under the store's write lock (queries/targets_set.sql).
 create table targets (
-    target_id integer primary key default nextval('target_id_seq'),
+    target_id integer primary key,
     measure varchar not null check (   -- a key of clinic.targets.MEASURES
         measure in (
             'review_6w', 'check_2w', 'spacing', 'compression', 'no_show', 'cancelled',
