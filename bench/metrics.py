@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from clinic import facts
+from clinic import attendance, facts, retention
 from clinic import metrics as m
 from clinic.store import Store
 
@@ -46,23 +46,23 @@ _BUILD = [
         ['polidocanol', 'sodium tetradecyl sulfate', 'hypertonic saline'][1 + hb(i // 7) % 3],
         0.5, ['liquid', 'foam'][1 + hb(i // 5) % 2], 2.0, 'left leg',
         ['bought', 'own', 'none'][1 + hb(i // 11) % 3],
-        ['self-pay', 'nhs', 'insurance'][1 + (hb(i // 3) % 10 = 0)::int], 0, 0
+        ['self-pay', 'nhs', 'insurance'][1 + (hb(i // 3) % 10 = 0)::int], 0, 0, null
     from range($n) t(i)""",
     # Reviews for ~80% of sessions on day 30..60, checks for varicose sessions on day 7..17.
     """insert into appointments
     select 'R' || appointment_id, appointment_date + (30 + hb(appointment_id) % 31)::int, null,
         patient_ref, clinician, '6 Week Review', 'follow-up', 'completed', null, site,
-        null, null, null, null, null, null, null, null, funding, 0, 0
+        null, null, null, null, null, null, null, null, funding, 0, 0, null
     from appointments where kind = 'treatment' and hb(appointment_id) % 5 <> 0""",
     """insert into appointments
     select 'C' || appointment_id, appointment_date + (7 + hb(appointment_id) % 11)::int, null,
         patient_ref, clinician, '2 Week Check', 'follow-up', 'completed', null, site,
-        null, null, null, null, null, null, null, null, funding, 0, 0
+        null, null, null, null, null, null, null, null, funding, 0, 0, null
     from appointments where kind = 'treatment' and vein_type = 'varicose'""",
     """insert into appointments
     select 'S' || appointment_id, appointment_date, null, patient_ref, clinician,
         'Compression Socks', 'product', 'completed', null, site,
-        null, null, null, null, null, null, null, null, funding, 0, 0
+        null, null, null, null, null, null, null, null, funding, 0, 0, null
     from appointments
     where kind = 'treatment' and compression = 'bought' and hb(appointment_id) % 2 = 0""",
     """insert into side_effects
@@ -79,7 +79,8 @@ Y = m.Filters(start=date(2025, 1, 1), end=date(2025, 12, 31))
 
 
 def functions() -> dict[str, Callable[[Store], object]]:
-    """Every public metric call the dashboard makes, with typical arguments."""
+    """Every public metric call the dashboard makes, with typical arguments (the attendance and
+    retention ones included)."""
     return {
         "revenue(session_type)": lambda s: m.revenue(s, F, "session_type"),
         "revenue(month, 1 year)": lambda s: m.revenue(s, Y, "month"),
@@ -100,6 +101,15 @@ def functions() -> dict[str, Callable[[Store], object]]:
         "kpis": lambda s: m.kpis(s, Y, AS_OF),
         "monthly_series": lambda s: m.monthly_series(s, F),
         "options": lambda s: m.options(s),
+        "attendance": lambda s: attendance.attendance(s, F),
+        "attendance(month)": lambda s: attendance.monthly(s, F),
+        "no_show_funnel": lambda s: attendance.no_show_funnel(s, F),
+        "lost_revenue": lambda s: attendance.lost_revenue(s, F),
+        "continuation": lambda s: retention.continuation(s, F, AS_OF),
+        "patients_by_month": lambda s: retention.patients_by_month(s, F),
+        "cohorts": lambda s: retention.cohorts(s, F, AS_OF),
+        "revenue_per_patient": lambda s: retention.revenue_per_patient(s, F),
+        "stopped_courses(page of 500)": lambda s: retention.stopped_courses(s, F, AS_OF, 500),
     }
 
 

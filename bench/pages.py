@@ -46,6 +46,7 @@ PAGES = {
     "overview": "manager",
     "revenue": "manager",
     "follow-ups": "manager",
+    "attendance": "manager",
     "complications": "manager",
     "upload": "manager",
     "prices": "manager",

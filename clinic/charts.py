@@ -51,6 +51,10 @@ SERIES_COLOURS = {
     "check_2w": "#E69F00",
     "spacing": "#009E73",
     "compression": "#CC79A7",
+    "no_show": "#D55E00",
+    "cancelled": "#56B4E9",
+    "new_patients": "#009E73",
+    "returning_patients": "#0072B2",
 }
 MONEY = ",.0f"  # with tickprefix "£": d3 formats take no currency literal
 MONEY_HOVER = "£%{y:,.2f}"
@@ -271,6 +275,53 @@ def _band(x: pd.DatetimeIndex, low: pd.Series, high: pd.Series) -> tuple[list, l
     return xs, [None if y is None else float(y) for y in ys]
 
 
+LAST_YEAR_NAME = "Same month last year"
+
+
+def last_year_lines(
+    fig: go.Figure,
+    earlier: pd.DataFrame | None,
+    axis: pd.DatetimeIndex,
+    series: dict[str, str],
+    value: str,
+    key: str | None = None,
+    hover: str = "%{y:.1%}",
+) -> None:
+    """Faint dotted lines of the same months a year earlier, drawn on this year's months.
+
+    `earlier` holds the same figure for last year's dates (month `YYYY-MM`); `series` maps each
+    series (a `key` value, or a column when `key` is None) to its colour. One legend entry
+    names them all; a month without data last year is a gap.
+    """
+    if earlier is None or earlier.empty:
+        return
+    moved = earlier.assign(
+        month=[f"{formats.month_start(m).year + 1}-{formats.month_start(m).month:02d}"
+               for m in earlier["month"]]
+    )  # fmt: skip
+    shown = False
+    for name, colour in series.items():
+        part = moved if key is None else moved[moved[key].astype(str) == name]
+        column = name if key is None else value
+        if part.empty or column not in part:
+            continue
+        y = _by_month(part, axis)[column]
+        if y.isna().all():
+            continue
+        fig.add_scatter(
+            x=axis,
+            y=_values(y),
+            mode="lines",
+            name=LAST_YEAR_NAME,
+            legendgroup="last year",
+            showlegend=not shown,
+            opacity=0.45,
+            line={"color": colour, "dash": "dot", "width": 1.5},
+            hovertemplate=f"{hover}<extra>{formats.label(name)}, last year</extra>",
+        )
+        shown = True
+
+
 def _month_ticks(fig: go.Figure) -> None:
     """Month ticks and month hovers on the x axis (plotly spaces the ticks to the width)."""
     fig.update_xaxes(tickformat=MONTH_AXIS, hoverformat=MONTH_AXIS)
@@ -393,18 +444,25 @@ def rate_bars(df: pd.DataFrame, by: str, title: str = "") -> go.Figure:
 
 def compliance_over_time(
     df: pd.DataFrame,
-    target: float,
+    target: float | dict[str, float] | None,
     title: str = "",
     partial: dict[date, tuple[date, date]] | None = None,
+    *,
+    empty_message: str = "No sessions whose follow-up window has closed in this range: "
+    "widen the dates.",
+    last_year: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """Monthly compliance per measure with its 95% interval band and the target line.
+    """Monthly rates per measure (compliance, attendance ...) with their 95% interval bands and
+    target lines: one for all (a number), one per measure in its colour (a dict of the measures
+    that have one), or none; counts are `met` or else `events`. `last_year` (the same frame
+    for the dates a year earlier) adds each measure's faint line of those months.
 
-    A month whose follow-up window is still open has no rate: its line and band stop there.
+    A month with nothing eligible (a follow-up window still open) has no rate: its line and
+    band stop there. Small rates (all intervals under 40%) get an axis that fits them.
     """
     if df is None or df.empty or df["eligible"].fillna(0).sum() == 0:
-        return empty(
-            "No sessions whose follow-up window has closed in this range: widen the dates.", title
-        )
+        return empty(empty_message, title)
+    counted = "met" if "met" in df else "events"
     axis = _month_axis(df["month"])
     partial = _within(partial, axis)
     fig = _figure(title, partial_note(partial, "hollow points with their interval"))
@@ -417,7 +475,7 @@ def compliance_over_time(
         whole.loc[cut] = np.nan  # a partial month is drawn apart, off the line
         colour = palette[measure]
         name = formats.label(measure)
-        counts = part[["met", "eligible"]].fillna(0).astype(int).to_numpy()
+        counts = part[[counted, "eligible"]].fillna(0).astype(int).to_numpy()
         band_x, band_y = _band(axis, whole["ci_low"], whole["ci_high"])
         fig.add_scatter(
             x=band_x,
@@ -463,10 +521,17 @@ def compliance_over_time(
                 customdata=counts[cut],
                 hovertemplate="%{y:.1%} (%{customdata[0]} of %{customdata[1]})",
             )
-    fig.add_hline(
-        y=target, line_dash="dash", line_color="#333", annotation_text=f"target {target:.0%}"
-    )
-    fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05])
+    last_year_lines(fig, last_year, axis, {m: palette[m] for m in measures}, "rate", "measure")
+    wanted = target if isinstance(target, dict) else {"": target} if target is not None else {}
+    for measure, value in wanted.items():
+        named = f"{formats.label(measure).lower()} " if measure and len(measures) > 1 else ""
+        fig.add_hline(
+            y=value, line_dash="dash", line_color=palette.get(measure, "#333"),
+            annotation_text=f"target {named}{formats.percent(value, 0)}",
+        )  # fmt: skip
+    top = max(df["ci_high"].max(), last_year["rate"].max() if last_year is not None else 0)
+    high = max([0.0 if pd.isna(top) else float(top), *wanted.values()])
+    fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05 if high > 0.4 else high * 1.15 + 0.01])
     _month_ticks(fig)
     return fig
 
@@ -495,8 +560,16 @@ def _spread(wanted: list[float], gap: float, low: float, high: float) -> list[fl
     return out
 
 
-def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "") -> go.Figure:
-    """Funnel plot: each group's rate against its sessions, with 95% and 99.8% limits.
+def funnel(
+    df: pd.DataFrame,
+    curve: pd.DataFrame | None,
+    by: str,
+    title: str = "",
+    *,
+    rate_title: str = "Complication rate",
+    count_title: str = "Completed sessions",
+) -> go.Figure:
+    """Funnel plot: each group's rate against its denominator, with 95% and 99.8% limits.
 
     Names sit in a column at the right, each joined to its point, so they never overlap; a
     point's colour and shape say which limits it lies beyond (the legend names them).
@@ -584,10 +657,10 @@ def funnel(df: pd.DataFrame, curve: pd.DataFrame | None, by: str, title: str = "
         margin={"t": margin_t, "r": min(24 + 7 * longest, 200)},
     )
     fig.update_xaxes(
-        title="Completed sessions", tickformat=",d", hoverformat=",d", showgrid=True,
+        title=count_title, tickformat=",d", hoverformat=",d", showgrid=True,
         range=[0, x_right],
     )  # fmt: skip
-    fig.update_yaxes(title="Complication rate", tickformat=percent_axis(y_top), range=[0, y_top])
+    fig.update_yaxes(title=rate_title, tickformat=percent_axis(y_top), range=[0, y_top])
     return fig
 
 

@@ -9,3 +9,4 @@ REVENUE_BY = ("session_type", "month", "clinician", "site", "funding")
 COMPLICATIONS_BY = ("effect", "clinician", "sclerosant", "form", "vein_type", "month")
 # A digest covers the last complete Monday-to-Sunday week or calendar month.
 DIGEST_PERIODS = ("week", "month")
+ATTENDANCE_BY = ("clinician", "site", "month", "service")

@@ -3,8 +3,10 @@
 `session_facts` (one row per completed treatment session: follow-up match, previous session,
 side-effect flags, socks), `report_facts` (one row per side-effect report of such a session,
 with the session's date and dimensions), `other_report_facts` (the other reports of appointments
-in the store, with that appointment's dimensions), and the daily sums `session_days` (of
-session_facts) and `revenue_days` (of revenue lines with their list price) are tables, so a
+in the store, with that appointment's dimensions), `patient_facts` (one row per treated patient:
+first, second and last session, latest appointment), and the daily sums `session_days` (of
+session_facts), `revenue_days` (of revenue lines with their list price) and `attendance_days`
+(appointments by status, no-shows at list price) are tables, so a
 metric is one scan of a small table instead of joins over the appointments. They are written
 in the SAME transaction as the change to their inputs:
 
@@ -86,12 +88,20 @@ _REPORT_TABLES = (
     ("report_facts", "facts_report_rows"),
     ("other_report_facts", "facts_other_report_rows"),
 )
-# In this order: report rows and session days read the session rows just written.
+# Keyed by patient and read from the session rows, like the report tables.
+_PATIENT_TABLES = (("patient_facts", "facts_patient_rows"),)
+# Summed per day from the appointments, like revenue_days: re-summed for the days a write touched.
+_DAY_TABLES = (
+    ("revenue_days", "facts_revenue_days"),
+    ("attendance_days", "facts_attendance_days"),
+)
+# In this order: report rows, patient rows and session days read the session rows just written.
 _TABLES = (
     ("session_facts", "facts_session_rows"),
     *_REPORT_TABLES,
+    *_PATIENT_TABLES,
     ("session_days", "facts_session_days"),
-    ("revenue_days", "facts_revenue_days"),
+    *_DAY_TABLES,
 )
 
 
@@ -140,15 +150,16 @@ def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
         cur, "facts_new_sessions", f"insert into session_facts by name {rows} returning *", params
     )
 
-    for table, query in _REPORT_TABLES:
+    for table, query in (*_REPORT_TABLES, *_PATIENT_TABLES):
         cur.execute(f"delete from {table} where patient_ref in ({patients})")
         _insert(cur, table, query, everything=False)
 
     merged = sql.load("facts_session_days_merge")[0]
     cur.execute(f"create or replace temp table facts_days_merged as {merged}")
     sql.run(cur, "facts_session_days_apply")
-    sql.run(cur, "facts_revenue_days_clear")
-    _insert(cur, "revenue_days", "facts_revenue_days", everything=False)
+    for table, query in _DAY_TABLES:
+        sql.run(cur, f"{query}_clear")  # each day table's own delete, in queries/
+        _insert(cur, table, query, everything=False)
 
 
 def _behind(cur: duckdb.DuckDBPyConnection) -> bool:

@@ -34,6 +34,22 @@ MEASURE_LABELS = {
     "check_2w": "Two-week check (varicose)",
     "spacing": "Sessions 28+ days apart",
     "compression": "Compression recorded",
+    "no_show": "No-show (DNA)",
+    "cancelled": "Cancelled",
+    "late_cancelled": "Cancelled late",
+    "course_continuation": "Course continued (second session within 120 days)",
+    "new_patients": "New patients",
+    "returning_patients": "Returning patients",
+    "revenue_per_patient": "Revenue per patient",
+    "complication_rate": "Complication rate",
+    "lost_gbp": "Lost at list price",
+    "sessions_per_patient": "Sessions per patient",
+    "per_patient_gbp": "Revenue per patient",
+    "booking_ref": "Booking reference",
+    "last_session": "Last session",
+    "days_since": "Days since",
+    "session_ref": "Session (booking reference)",
+    "longest_days": "Longest (days)",
 }
 
 # Codes the store keeps that people read as words (a value not listed is shown as it is).

@@ -175,13 +175,26 @@ def complications(
     return df.rename(columns={"key": by})[[by, *cols]].reset_index(drop=True)
 
 
+def complication_summary(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
+    """The overall complication rate as one measure row: [measure, eligible, events, rate ...]."""
+    return complications(store, f, serious=serious).assign(measure="complication_rate")
+
+
 def funnel(store: Store, f: Filters, by: str = "clinician", serious: bool = False) -> pd.DataFrame:
     """Funnel-plot table: each group's rate against exact binomial limits around the overall rate.
 
     Limits: Spiegelhalter (2005) interpolated binomial quantiles (see stats.binomial_limit).
     """
     _check(by, tuple(b for b in COMPLICATIONS_BY if b != "effect"), "by")
-    df = complications(store, f, by=by, serious=serious)
+    return funnel_of(complications(store, f, by=by, serious=serious), by)
+
+
+def funnel_of(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Add the clinic's overall rate, funnel limits and a signal to [<by>, eligible, events, rate].
+
+    Any rate table serves (complications, no-shows): one set of limits for every funnel plot.
+    """
+    df = df.copy()
     total_n, total_k = df["eligible"].sum(), df["events"].sum()
     p = total_k / total_n if total_n else np.nan
     df["overall_rate"] = p
@@ -246,6 +259,7 @@ def _record_params(r: Filters) -> dict:
         "vein_type": r.vein_type,
         "site": r.site,
         "text": r.text or None,
+        "open_only": bool(r.open_only),
     }
 
 

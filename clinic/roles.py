@@ -12,6 +12,7 @@ PAGES = (
     "overview",
     "revenue",
     "follow-ups",
+    "attendance",
     "complications",
     "records",
     "upload",
@@ -22,7 +23,16 @@ PAGES = (
 PAGES_BY_ROLE: dict[str, frozenset[str]] = {
     "admin": frozenset(PAGES),
     "manager": frozenset(
-        {"overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"}
+        {
+            "overview",
+            "revenue",
+            "follow-ups",
+            "attendance",
+            "complications",
+            "upload",
+            "prices",
+            "audit",
+        }
     ),
     "staff": frozenset({"follow-ups", "upload", "audit"}),
     "auditor": frozenset({"overview", "complications", "records", "audit"}),
@@ -47,6 +57,7 @@ WRITE_PAGE = {
     "manual": "upload",
     "prices": "prices",
     "accounts": "accounts",
+    "targets": "attendance",  # managers and admins
 }
 _WRITE_WORDS = {
     "appointments": "appointments",
@@ -54,6 +65,7 @@ _WRITE_WORDS = {
     "manual": "side-effect reports",
     "prices": "the price list",
     "accounts": "accounts",
+    "targets": "targets",
 }
 
 

@@ -32,6 +32,7 @@ class Filters:
     form: str | None = None
     vein_type: str | None = None
     text: str | None = None
+    open_only: bool | None = None  # reports without a resolved date only
 
 
 # The fields the SQL macro `in_scope` reads, in its struct's order.

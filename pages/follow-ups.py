@@ -3,7 +3,8 @@
 import streamlit as st
 
 from clinic import charts, metrics
-from clinic.ui import cached, filters, reports, session, widgets
+from clinic.targets import COMPLIANCE
+from clinic.ui import cached, filters, reports, session, targets, widgets
 from clinic.words import count
 
 user = session.require("follow-ups")
@@ -14,22 +15,25 @@ st.title("Follow-ups")
 st.caption(filters.describe(f))
 
 if user.role in session.COMPLIANCE_ROLES:
-    target = st.slider(
-        "Target", min_value=0.5, max_value=1.0, value=0.8, step=0.05, format="percent",
-        key="compliance_target",
-    )  # fmt: skip
+    found = targets.in_force()
     summary = cached.data(metrics.compliance, f, as_of)
     widgets.table(summary, "table_compliance", "No sessions in this range.")
+    targets.verdicts(found, summary)
     monthly = cached.data(metrics.compliance_by, f, as_of, "month")
     widgets.chart(
         charts.compliance_over_time(
-            monthly, target, title="Monthly compliance (95% interval)", partial=filters.partial(f)
+            monthly,
+            targets.lines(found, COMPLIANCE),
+            title="Monthly compliance (95% interval)",
+            partial=filters.partial(f),
+            last_year=cached.data_for(filters.last_year(f), metrics.compliance_by, as_of, "month"),
         ),
         key="chart_compliance",
     )
     by_clinician = cached.data(metrics.compliance_by, f, as_of, "clinician")
     with st.expander("By clinician"):
         widgets.table(by_clinician, "table_compliance_clinician", "No sessions in this range.")
+    targets.editor(COMPLIANCE, "targets_compliance")
 
 st.subheader("Call list: reviews due and overdue")
 shown = 500  # the most overdue first; the download holds everyone
@@ -48,6 +52,8 @@ if total:
         key="download_call_list",
     )
     session.audit_once("view_call_list", rows=total)
+
+widgets.stopped_courses(f, as_of)
 
 if not session.can(user.role, "overview"):  # the others take the digest from Overview
     st.subheader("Digest")

@@ -35,11 +35,15 @@ with st.expander("Filters", expanded=True):
     )
     form = filters.record_select(c, "Form", "form", link, opts, key="r_form")
     vein = filters.record_select(d, "Vein type", "vein_type", link, opts, key="r_vein")
+    open_only = st.checkbox(
+        "Open only (no resolved date)", value=bool(link.values.get("open_only")), key="r_open"
+    )
     st.caption(filters.TYPED_DATE_HELP)
 
 r = filters.chosen(
     start=start, end=end, effect=effect, severity=severity, serious=serious,
     clinician=clinician, sclerosant=sclerosant, form=form, vein_type=vein, text=text,
+    open_only=open_only,
 )  # fmt: skip
 filters.keep_records_in_url(r)
 page_size = 50

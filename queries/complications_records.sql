@@ -1,7 +1,8 @@
 -- Side-effect report records for auditors, filtered, one page at a time.
 -- Params: $start, $end (reported date, inclusive, null = open), $effect, $severity, $serious,
 --         $clinician, $sclerosant, $form, $vein_type, $site (null = any), $text
---         (case-insensitive substring of notes), $limit (null = all), $offset.
+--         (case-insensitive substring of notes), $open_only (only reports without a resolved
+--         date), $limit (null = all), $offset.
 -- Grain: one row per report, newest first; total_rows = how many reports match in all pages.
 -- A report's session details and dimensions come from the facts kept per report: report_facts
 -- (every report of a completed treatment session) and other_report_facts (the rest, a
@@ -19,6 +20,7 @@ with candidates as not materialized (
         and ($end::date is null or e.reported_date <= $end)
         and ($effect::varchar is null or e.effect = $effect)
         and ($severity::varchar is null or e.severity = $severity)
+        and (not $open_only or e.resolved_date is null)
         -- ILIKE scans the notes a third faster than contains(lower()), but reads % and _ as
         -- wildcards: a text holding either goes to contains(), so what an auditor types matches
         -- itself. (DuckDB's LIKE has no escape character unless one is named.)

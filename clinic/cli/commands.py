@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from clinic.cli.output import parse_date, parse_month
-from clinic.dimensions import COMPLICATIONS_BY, DIGEST_PERIODS, REVENUE_BY
+from clinic.dimensions import ATTENDANCE_BY, COMPLICATIONS_BY, DIGEST_PERIODS, REVENUE_BY
 from clinic.roles import ROLES
 
 DESCRIPTION = "The command line: `python -m clinic COMMAND` (contract in docs/CONTRACTS.md)."
@@ -64,7 +64,11 @@ SESSION_RANGE = (
 )
 
 GROUPS = (
-    Group("report", "revenue, compliance, complications, the governance pack", "report"),
+    Group(
+        "report",
+        "revenue, compliance, complications, attendance, retention, the governance pack",
+        "report",
+    ),
     Group("export", "export records as CSV", "export"),
     Group("users", "manage accounts", "users_command"),
     Group("audit", "check or show the audit trail", "audit_command"),
@@ -202,6 +206,26 @@ COMMANDS = (
         "e-mail an import's serious events to managers and auditors (again, after a failure)",
         "clinic.cli.notify:send_alert",
         (opt("import_id", type=int),),
+    ),
+    Command(
+        ("report", "attendance"),
+        "no-show and cancellation rates",
+        "clinic.cli.reports:report",
+        (
+            *SESSION_RANGE,
+            opt("--by", choices=ATTENDANCE_BY, default=None),
+            REPORT_JSON,
+        ),
+    ),
+    Command(
+        ("report", "retention"),
+        "course continuation, new and returning patients, revenue per patient",
+        "clinic.cli.reports:report",
+        (
+            *SESSION_RANGE,
+            opt("--as-of", dest="as_of", type=parse_date, help="figures as of this date (today)"),
+            REPORT_JSON,
+        ),
     ),
     Command(
         ("export", "complications"),

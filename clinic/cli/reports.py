@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinic import config, export, formats, metrics
+from clinic import attendance, config, export, formats, metrics, retention
 from clinic.cli.output import OK, USAGE, CliError, emit, login_name, table, write_private
 from clinic.store import Store
 
@@ -31,7 +31,7 @@ def _filters(args: argparse.Namespace) -> metrics.Filters:
 
 def _json_value(value: object) -> object:
     """A cell as JSON: NaN -> null, numpy scalars -> Python, dates ISO."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
@@ -74,6 +74,10 @@ def _title(args: argparse.Namespace) -> str:
         return f"Revenue by {args.by.replace('_', ' ')}"
     if args.report == "compliance":
         return "Follow-up compliance"
+    if args.report == "retention":
+        return "Retention"
+    if args.report == "attendance":
+        return "Attendance" + (f" by {args.by}" if args.by else "")
     by = f" by {args.by.replace('_', ' ')}" if args.by else ""
     return f"Complication rate{by}" + (", serious events only" if args.serious else "")
 
@@ -97,10 +101,19 @@ def report(args: argparse.Namespace, store: Store) -> int:
     """Print one report of the contract as a table or, with --json, as a list of rows."""
     f = _filters(args)
     as_of = getattr(args, "as_of", None) or config.as_of()
+    summary: list[dict] = []
     if args.report == "revenue":
         df = metrics.revenue(store, f, args.by)
     elif args.report == "compliance":
         df = metrics.compliance(store, f, as_of)
+    elif args.report == "attendance":
+        df = attendance.attendance(store, f, args.by)
+    elif args.report == "retention":
+        summary = retention.summary(store, f, as_of)
+        # The table shows every row's fields under one header; counts stay whole numbers.
+        df = pd.DataFrame(summary)
+        for col in ("eligible", "met", "patients"):
+            df[col] = df[col].astype("Int64")
     else:
         df = metrics.complications(store, f, by=args.by, serious=args.serious)
     # Every report says which dates it covers: the dashboard defaults to the last 12 months and
@@ -109,7 +122,9 @@ def report(args: argparse.Namespace, store: Store) -> int:
     heading = f"{_title(args)}, {metrics.describe_period(f, as_of, metrics.date_bounds(store))}"
     if args.json:
         print(heading, file=sys.stderr)
-    emit(args, _rows(df), _table(df, heading))
+    # Retention rows differ in shape: each keeps only its own fields (docs/CONTRACTS.md).
+    rows = summary if args.report == "retention" else _rows(df)
+    emit(args, rows, _table(df, heading))
     return OK
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from clinic import config, demo, metrics
+from clinic import attendance, bands, config, demo, metrics, resolution, retention, targets
 from clinic.store import Store, StoreError, open_store
 from clinic.ui.say import quietly, shown
 
@@ -39,6 +39,11 @@ def store() -> Store:
     return found
 
 
+# The domain modules whose public functions pages may call through data(): each takes the store
+# first and returns a fully fetched result.
+METRIC_MODULES = {
+    m.__name__: m for m in (metrics, attendance, bands, retention, resolution, targets)
+}
 FIGURES_FAILURE = (
     "These figures could not be computed. Try a different date range; if it persists, "
     "tell the administrator (the details are in the server log)."
@@ -52,13 +57,14 @@ def call_key(
     """The cache key of one metric call: the function's module and name, its arguments (their
     repr: Filters is a frozen dataclass, so its repr is stable), the data version and the store.
 
-    Only a function of clinic.metrics is accepted, by itself: a name (a string) or anything
-    else is refused, so every call can be followed to its definition.
+    Only a function of a metric module (METRIC_MODULES) is accepted, by itself: a name (a
+    string) or anything else is refused, so every call can be followed to its definition.
     """
-    if not (inspect.isfunction(fn) and fn.__module__ == metrics.__name__):
+    module = METRIC_MODULES.get(getattr(fn, "__module__", ""))
+    if not (inspect.isfunction(fn) and module is not None):
         raise TypeError(f"cached.data takes a function of clinic.metrics, not {fn!r}")
-    if fn.__name__.startswith("_") or getattr(metrics, fn.__name__, None) is not fn:
-        raise TypeError(f"{fn.__qualname__} is not a public function of clinic.metrics")
+    if fn.__name__.startswith("_") or getattr(module, fn.__name__, None) is not fn:
+        raise TypeError(f"{fn.__qualname__} is not a public function of {module.__name__}")
     arguments = repr((args, sorted(kwargs.items())))
     return f"{fn.__module__}.{fn.__qualname__}{arguments}@{version}:{path}"
 
@@ -70,7 +76,7 @@ def _cached(key: str, _fn: Callable[..., Any], path: str, _args: tuple, _kwargs:
 
 
 def data(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-    """fn(store, *args, **kwargs) for a function of clinic.metrics, cached until the data
+    """fn(store, *args, **kwargs) for a function of a metric module, cached until the data
     changes (a new upload shows at once, nothing else recomputes); None, with a sentence shown,
     on failure."""
     s = store()
@@ -81,6 +87,12 @@ def data(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         (StoreError,),
         f"{fn.__module__}.{fn.__qualname__}",
     )
+
+
+def data_for(f: Any, fn: Callable[..., T], *args: Any) -> T | None:
+    """fn(store, f, *args) as data() gives it, or None when there is no such period (`f` None:
+    a comparison of an open date range)."""
+    return None if f is None else data(fn, f, *args)
 
 
 def options() -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from clinic import charts, formats, metrics
+from clinic import charts, compare, formats, metrics
 from clinic.scope import CHOICES, SESSION_CHOICES, Filters
 from clinic.ui import cached
 from clinic.ui.say import plain
@@ -47,6 +47,8 @@ TYPED_DATE_HELP = (
 # The query-string names of the date fields; every other field is named as it is.
 _URL_NAMES = {"start": "from", "end": "to"}
 _SERIOUS_IN_URL = {"yes": True, "no": False}
+# Yes/no filters other than seriousness: in the URL only when on ("open=yes").
+_FLAGS_IN_URL = {"open_only": "open"}
 _SHOWN_AS_TYPED = re.compile(r"[\d/.\- ]{1,20}")  # echoed only if no markdown can hide in it
 
 
@@ -112,6 +114,7 @@ def url_of(f: Filters, preset: str | None = None) -> dict[str, str]:
     url |= {name: getattr(f, name) for name in CHOICES if getattr(f, name) is not None}
     if f.serious is not None:
         url["serious"] = "yes" if f.serious else "no"
+    url |= {flag: "yes" for name, flag in _FLAGS_IN_URL.items() if getattr(f, name)}
     return url
 
 
@@ -133,7 +136,7 @@ def read_url(
     values: dict[str, Any] = {}
     refused: list[str] = []
     for name in names:
-        text = params.get(_URL_NAMES.get(name, name))
+        text = params.get(_URL_NAMES.get(name) or _FLAGS_IN_URL.get(name) or name)
         if not text:
             continue
         text = str(text)
@@ -147,6 +150,11 @@ def read_url(
                 values[name] = _SERIOUS_IN_URL[text]
             else:
                 refused.append(link_refused("seriousness"))
+        elif name in _FLAGS_IN_URL:
+            if text in _SERIOUS_IN_URL:
+                values[name] = _SERIOUS_IN_URL[text] or None
+            else:
+                refused.append(f"The link's {_FLAGS_IN_URL[name]}= is not yes or no: not applied.")
         elif text in opts.get(CHOICES[name].options, []):
             values[name] = text
         else:
@@ -224,7 +232,7 @@ def sidebar() -> Filters:
 
 # -- the complication records' filters -----------------------------------------------------------
 RECORD_FIELDS = ("start", "end", "effect", "severity", "serious", "clinician", "sclerosant")
-RECORD_FIELDS += ("form", "vein_type")
+RECORD_FIELDS += ("form", "vein_type", "open_only")
 
 
 def records_link(opts: Mapping[str, list[str]]) -> Link:
@@ -248,6 +256,8 @@ def chosen(**widgets: Any) -> Filters:
         values["serious"] = values["serious"] == "Serious"
     if values.get("text"):
         values["text"] = values["text"].strip() or None
+    if "open_only" in values:
+        values["open_only"] = bool(values["open_only"]) or None
     return Filters(**values)
 
 
@@ -274,9 +284,12 @@ def describe(f: Filters, *, reported: bool = False) -> str:
 
 def previous(f: Filters) -> Filters | None:
     """The period of the same length just before the filters' dates (None for all dates)."""
-    if f.start is None or f.end is None:
-        return None
-    return metrics.previous_period(f)
+    return compare.previous(f)
+
+
+def last_year(f: Filters) -> Filters | None:
+    """The same dates a year earlier (None for all dates)."""
+    return compare.last_year(f)
 
 
 def partial(f: Filters) -> dict[date, tuple[date, date]]:

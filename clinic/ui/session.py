@@ -32,6 +32,8 @@ PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("overview", "Overview", "pages/overview.py", "overview", ":material/dashboard:"),
     ("revenue", "Revenue", "pages/revenue.py", "revenue", ":material/payments:"),
     ("follow-ups", "Follow-ups", "pages/follow-ups.py", "follow-ups", ":material/event:"),
+    ("attendance", "Attendance & retention", "pages/attendance.py", "attendance",
+     ":material/event_available:"),
     ("complications", "Complications", "pages/complications.py", "complications",
      ":material/monitoring:"),
     ("records", "Complication records", "pages/records.py", "records", ":material/table:"),

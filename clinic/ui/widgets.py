@@ -16,11 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from clinic import audit as audit_trail
-from clinic import charts, export, formats, metrics, stats, web
+from clinic import charts, compare, export, formats, metrics, retention, stats, web
 from clinic.scope import Filters, audit_text
 from clinic.ui import cached, session
 from clinic.ui.filters import partial
 from clinic.ui.say import quietly
+from clinic.words import count
 
 UK_DATE = formats.TABLE_DAY  # date_input takes the same tokens as table columns
 
@@ -198,6 +199,31 @@ def records_export(r: Filters) -> Export:
     return Export(build, "export_complication_records", {"filter": audit_text(r)})
 
 
+def stopped_courses(f: Filters, as_of: date) -> None:
+    """The staff list of courses that stopped (longest first), and its audited download."""
+    st.subheader("Courses that stopped")
+    st.caption(
+        f"Last treatment session 120 to 365 days before {formats.day(as_of)} and no later "
+        "appointment of any kind; each by the booking reference of that session, never a name."
+    )
+    shown = 200  # the longest stopped first; the download holds everyone
+    found = cached.data(retention.stopped_courses, f, as_of, shown)
+    total = found[1] if found else 0
+    if total > shown:
+        st.caption(f"The {shown:,} stopped longest of {total:,}; download the list for everyone.")
+    table(found[0] if found else None, "table_stopped", "No course stopped in this range.")
+    if total:
+        download(
+            f"Download the stopped courses ({count(total, 'row')}, CSV)",
+            Export(
+                lambda: cached.data(retention.stopped_courses, f, as_of)[0],
+                "export_stopped_courses",
+            ),
+            "stopped-courses.csv",
+            key="download_stopped",
+        )
+
+
 def chart(fig: Any, key: str, container: Any = None) -> None:
     """Draw a clinic.charts figure in our own template (not Streamlit's theme), full width."""
     fig = charts.inert(fig)  # names from files never become links or markup in a chart
@@ -237,11 +263,7 @@ def delta(now: float | None, before: float | None, percent_points: bool = False)
     """The change against the previous period as text ("+12%" or "+1.5 pp"), None if unknown."""
     if now is None or before is None or pd.isna(now) or pd.isna(before):
         return None
-    if percent_points:
-        return f"{(now - before) * 100:+.1f} pp"
-    if before == 0:
-        return None
-    return f"{(now - before) / before:+.0%}"
+    return compare.change(float(now), float(before), points=percent_points)
 
 
 def tile(
@@ -252,10 +274,31 @@ def tile(
     before: float | None,
     *,
     percent_points: bool = False,
+    last_year: float | None | bool = False,
     **kwargs: Any,
 ) -> None:
-    """A bordered KPI tile with its change against the previous period."""
+    """A bordered KPI tile with its change against the previous period (the delta) and, when
+    `last_year` is given (None: no figure then), against the same period last year in words."""
     container.metric(title, value, delta=delta(now, before, percent_points), border=True, **kwargs)
+    if last_year is not False:
+        container.caption(
+            compare.words(
+                None if now is None or pd.isna(now) else float(now),
+                None if last_year is None or pd.isna(last_year) else float(last_year),
+                compare.LAST_YEAR,
+                points=percent_points,
+            )
+        )
+
+
+def rate_help(row: dict, counted: str, of: str) -> str:
+    """A rate tile's help: its count, denominator and 95% interval ("159 of 5,429 ...")."""
+    if row.get("rate") is None:
+        return f"Nothing counted in this range (no {of}s)."
+    return (
+        f"{row[counted]:,} of {count(row['eligible'], of)}; 95% interval "
+        f"{formats.percent(row['ci_low'])} to {formats.percent(row['ci_high'])}."
+    )
 
 
 def label(name: str | None) -> str:

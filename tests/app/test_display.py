@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from chartspec import legend_colours, traces, values, when
 
-from clinic import charts, formats
+from clinic import charts, formats, metrics
 from clinic.store import open_store
 
 # The seeded store's figures are for 30/06/2026; 20/05/2026 cuts May short.
@@ -63,7 +63,7 @@ def test_compliance_tables_say_measures_in_words(seeded: Path, open_app) -> None
     """The compliance table and the call list say "Six-week review", never review_6w."""
     at = open_app("manager", "pages/follow-ups.py", PARTIAL_MAY)
     summary = next(d.value for d in at.dataframe if "measure" in d.value.columns)
-    assert list(summary["measure"]) == list(formats.MEASURE_LABELS.values())
+    assert list(summary["measure"]) == [formats.label(m) for m in metrics.MEASURES]
 
 
 def test_sparklines_leave_the_partial_month_out(seeded: Path, open_app) -> None:

@@ -15,7 +15,7 @@ import pytest
 from screen import screen_problems
 from streamlit.testing.v1 import AppTest
 
-from clinic import auth, cli, metrics
+from clinic import auth, cli, formats, metrics
 from clinic.store import open_store
 from clinic.ui import session, widgets
 
@@ -78,6 +78,7 @@ def test_titles_and_url_paths() -> None:
         ("Overview", "overview"),
         ("Revenue", "revenue"),
         ("Follow-ups", "follow-ups"),
+        ("Attendance & retention", "attendance"),
         ("Complications", "complications"),
         ("Complication records", "records"),
         ("Upload", "upload"),
@@ -109,13 +110,15 @@ def test_staff_follow_ups_show_only_the_call_list(seeded: Path, open_app) -> Non
 
 
 def test_auditor_overview_has_no_revenue(seeded: Path, open_app) -> None:
-    """Auditors get the Overview tiles without revenue; managers get all four."""
+    """Auditors get the Overview tiles without revenue; managers get all six."""
     assert [m.label for m in open_app("auditor", "pages/overview.py").metric] == [
         "Treatment sessions",
         "Six-week review attended",
         "Complication rate",
+        "No-show rate",
+        "New patients",
     ]
-    assert len(open_app("manager", "pages/overview.py").metric) == 4
+    assert len(open_app("manager", "pages/overview.py").metric) == 6
 
 
 def test_filter_change_reaches_url(seeded: Path, open_app) -> None:
@@ -347,6 +350,8 @@ def _report(db: Path, *args: str) -> pd.DataFrame:
          ["measure", "eligible", "met", "rate", "ci_low", "ci_high"]),
         ("pages/complications.py", ["complications"],
          ["eligible", "events", "rate", "ci_low", "ci_high"]),
+        ("pages/attendance.py", ["attendance"],
+         ["measure", "eligible", "events", "rate", "ci_low", "ci_high"]),
     ],
 )  # fmt: skip
 def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, columns) -> None:
@@ -354,3 +359,38 @@ def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, co
     shown = _frame_with(open_app("manager", page, QUERY), columns).reset_index(drop=True)
     reported = widgets.displayed(_report(seeded, *args)[columns])
     pd.testing.assert_frame_equal(shown, reported, check_dtype=False, atol=1e-9)
+
+
+def _tiles(at: AppTest) -> dict[str, str]:
+    """Every tile on the page: its title and the value it shows."""
+    return {m.label: m.value for m in at.metric}
+
+
+def test_attendance_page_equals_clinic_report(seeded: Path, open_app) -> None:
+    """The tiles equal `clinic report attendance|retention --json` for the same range and date:
+    no-shows 0 of 5, cancellations 1 of 6 (A6); p1 and p2 eligible for continuation, p2 met
+    (second session on day 28); new p1 p2 p3, returning p2; £485 over 3 patients."""
+    at = open_app("manager", "pages/attendance.py", QUERY)
+    tiles = _tiles(at)
+    rates = _report(seeded, "attendance").set_index("measure")
+    assert tiles["No-show rate"] == widgets.percent(rates.loc["no_show", "rate"]) == "0.0%"
+    assert tiles["Cancellation rate"] == widgets.percent(rates.loc["cancelled", "rate"])
+    assert tiles["Cancelled late"] == formats.EMPTY
+    assert any(c.value.startswith("Not recorded") for c in at.caption)
+    kept = {r["measure"]: r for r in _report(seeded, "retention", "--as-of", "2026-06-30").to_dict(
+        "records")}  # fmt: skip
+    assert tiles["Course continued"] == widgets.percent(kept["course_continuation"]["rate"])
+    assert (kept["course_continuation"]["eligible"], kept["course_continuation"]["met"]) == (2, 1)
+    assert tiles["New patients"] == f"{int(kept['new_patients']['patients']):,}" == "3"
+    assert tiles["Returning patients"] == f"{int(kept['returning_patients']['patients']):,}" == "1"
+    assert (
+        tiles["Revenue per patient"]
+        == "£161.67"
+        == formats.money(kept["revenue_per_patient"]["per_patient_gbp"])
+    )
+
+
+def test_overview_has_no_show_and_new_patient_tiles(seeded: Path, open_app) -> None:
+    """Overview shows the no-show rate and new patients of the range (0.0% and 3)."""
+    tiles = _tiles(open_app("manager", "pages/overview.py", QUERY))
+    assert (tiles["No-show rate"], tiles["New patients"]) == ("0.0%", "3")

@@ -35,6 +35,7 @@ PAGE_TITLES = {
     "overview": "Overview",
     "revenue": "Revenue",
     "follow-ups": "Follow-ups",
+    "attendance": "Attendance & retention",
     "complications": "Complications",
     "records": "Complication records",
     "upload": "Upload",

@@ -15,8 +15,10 @@ from e2e_support import (
 )
 
 # The fewest charts each page draws on the demo store (pages without charts are absent).
-MIN_CHARTS = {"revenue": 4, "follow-ups": 1, "complications": 6}
-MANAGER_PAGES = ("overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit")
+MIN_CHARTS = {"revenue": 4, "follow-ups": 1, "attendance": 7, "complications": 6}
+MANAGER_PAGES = (
+    "overview", "revenue", "follow-ups", "attendance", "complications", "upload", "prices", "audit",
+)  # fmt: skip
 ADMIN_PAGES = ("records", "accounts", "audit")
 
 
@@ -48,19 +50,15 @@ def test_manager_pages_draw_charts(page) -> None:
     login(page, USERS["manager"])
     settle(page)
     assert nav_links(page) == [
-        "Overview",
-        "Revenue",
-        "Follow-ups",
-        "Complications",
-        "Upload",
-        "Prices",
-        "Imports",
-    ]
+        "Overview", "Revenue", "Follow-ups", "Attendance & retention", "Complications", "Upload",
+        "Prices", "Imports",
+    ]  # fmt: skip
     counts = {name: _check_and_shoot(page, name, name) for name in MANAGER_PAGES}
-    for name in ("revenue", "follow-ups", "complications"):
+    for name in ("revenue", "follow-ups", "attendance", "complications"):
         assert counts[name] >= 1, f"{name} drew no chart: {counts}"
     open_page(page, "/")
-    assert page.get_by_test_id("stMetric").count() == 4  # sessions, revenue, review, complications
+    # sessions, revenue, review, complications; no-show rate, new patients
+    assert page.get_by_test_id("stMetric").count() == 6
 
 
 @pytest.mark.parametrize("name", ADMIN_PAGES)

@@ -255,7 +255,16 @@ ALL = set(auth.PAGES)
         ("admin", ALL),
         (
             "manager",
-            {"overview", "revenue", "follow-ups", "complications", "upload", "prices", "audit"},
+            {
+                "overview",
+                "revenue",
+                "follow-ups",
+                "attendance",
+                "complications",
+                "upload",
+                "prices",
+                "audit",
+            },
         ),
         ("staff", {"follow-ups", "upload", "audit"}),
         ("auditor", {"overview", "complications", "records", "audit"}),

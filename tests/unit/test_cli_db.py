@@ -19,6 +19,8 @@ COMMANDS: list[list[str]] = [
     ["report", "revenue"],
     ["report", "compliance"],
     ["report", "complications"],
+    ["report", "attendance"],
+    ["report", "retention"],
     ["report", "pack", "--month", "2026-10"],
     ["digest"],  # no mail server in the tests' environment: a sentence, exit 2
     ["alert", "1"],

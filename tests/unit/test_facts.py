@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clinic import facts
+from clinic import facts, sql
 from clinic import metrics as m
 from clinic.config import QUERIES
 from clinic.ingest import import_file, record_side_effect, undo
@@ -128,6 +128,23 @@ def assert_days_match(store: Store) -> None:
     pd.testing.assert_frame_equal(
         _sorted(store, "select * from revenue_days"), _sorted(store, revenue), check_dtype=False
     )
+    # Attendance days and patient rows, as kept by the refreshes, equal a whole recomputation.
+    for table, query in (
+        ("attendance_days", "facts_attendance_days"),
+        ("patient_facts", "facts_patient_rows"),
+    ):
+        text, params = sql.bind(query, {"everything": True})
+        with store.cursor() as cur:
+            facts._scope_tables(cur)  # the queries name the scope tables even when unused
+            whole = cur.execute(text, params).df()
+        with store.cursor() as cur:
+            kept = cur.execute(f"select * from {table}").df()
+        by = list(kept.columns)
+        pd.testing.assert_frame_equal(
+            kept.sort_values(by).reset_index(drop=True),
+            whole[by].sort_values(by).reset_index(drop=True),
+            check_dtype=False,
+        )
 
 
 def imported(store: Store, kind: str, data: bytes | Path, name: str = "x.csv") -> int:
