@@ -21,7 +21,7 @@ from email.message import EmailMessage
 
 import pandas as pd
 
-from clinic import charts, formats, metrics, stats
+from clinic import attendance, charts, formats, metrics, retention, stats, targets
 from clinic.dimensions import DIGEST_PERIODS
 from clinic.notify import images, mail
 from clinic.notify.recipients import Recipient, may_read, parts_for
@@ -253,14 +253,51 @@ def freshness(store: Store, p: Period, as_of: date) -> dict:
 EXTRA_TILES: list[tuple[str, str, str, Callable[[Store, Period, date], dict]]] = []
 
 
+def period_rates(store: Store, p: Period, as_of: date) -> dict[str, float | None]:
+    """The period's rate of every measure a target may be set for (clinic.targets.MEASURES).
+
+    Compliance counts the sessions whose six-week window closed in the period, as the tiles do.
+    """
+    f = metrics.Filters(start=p.start, end=p.end)
+    rows = [
+        metrics.compliance(store, reviews_closing(p), as_of),
+        attendance.attendance(store, f),
+        retention.continuation(store, f, as_of).assign(measure="course_continuation"),
+        metrics.complications(store, f).assign(measure="complication_rate"),
+    ]
+    rates = pd.concat([r[["measure", "rate"]] for r in rows], ignore_index=True)
+    return {
+        m: (None if pd.isna(r) else float(r))
+        for m, r in zip(rates.measure, rates.rate, strict=True)
+    }
+
+
 def off_target(store: Store, p: Period, as_of: date) -> list[dict]:
-    """The measures off target in the period: the one place issue 20's targets plug in.
+    """The measures whose period rate misses the target in force (clinic.targets).
 
     Each item is {"measure", "part" (a key of recipients.PARTS, which decides who reads it),
-    "sentence"} plus its figures; the digest lists each sentence under "Measures off target"
-    for the roles that may read its part. No targets exist yet, so nothing is off target.
+    "sentence", "rate", "target"}; a measure with nothing to count in the period is not judged.
     """
-    return []
+    found = targets.current(store)
+    if not found:
+        return []
+    rates = period_rates(store, p, as_of)
+    out = []
+    for measure, target in found.items():
+        rate = rates.get(measure)
+        if target.met(rate) is not False:
+            continue
+        out.append(
+            {
+                "measure": measure,
+                "part": TARGET_PARTS[measure],
+                "rate": rate,
+                "target": target.value,
+                "sentence": f"{formats.label(measure)}: {formats.percent(rate)} against a "
+                f"target of {target.words()}.",
+            }
+        )
+    return out
 
 
 def figures(store: Store, p: Period, as_of: date) -> dict:
@@ -285,6 +322,12 @@ def figures(store: Store, p: Period, as_of: date) -> dict:
     }
 
 
+# Which part of a digest a target's measure belongs to (recipients.PARTS).
+TARGET_PARTS = {
+    **dict.fromkeys(targets.COMPLIANCE, "compliance"),
+    **dict.fromkeys(targets.ATTENDANCE, "attendance"),
+    "complication_rate": "complications",
+}
 # Which part of the figures each tile and section belongs to (recipients.PARTS).
 TILE_PARTS = {
     "sessions": "sessions",

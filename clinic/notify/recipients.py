@@ -23,6 +23,7 @@ PARTS: dict[str, str | None] = {
     "complications": "complications",
     "serious": "complications",
     "call_list": "follow-ups",
+    "attendance": "attendance",
     "freshness": None,
 }
 # Who is alerted at once when an import brings a serious event.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clinic import audit, formats, metrics
+from clinic import attendance, audit, formats, metrics, targets
 from clinic.ingest import import_file, record_side_effect
 from clinic.notify import alerts, digest, recipients
 from clinic.store import Store
@@ -357,6 +357,25 @@ def test_months_without_a_signal_are_not_called_signals() -> None:
     assert [s["month"] for s in found] == ["2026-08", "2026-09"]
     said = pack._signals_text(chart)
     assert "Oct 2026" not in said and "nan" not in said
+
+
+def test_targets_missed_in_the_period_are_listed_with_the_reports_rates(store) -> None:
+    """A target the period's rate misses is listed, with the rate `report ... --json` gives for
+    the same sessions; a met target is not; attendance reaches managers, never staff."""
+    p = digest.period_for("month", ns.AS_OF)
+    f = metrics.Filters(start=p.start, end=p.end)
+    no_show = next(r for r in attendance.summary(store, f) if r["measure"] == "no_show")
+    complication = metrics.complications(store, f)["rate"].iloc[0]
+    assert no_show["rate"] and complication > 0  # the fixture has both in the month
+    for measure, value in (("no_show", no_show["rate"] / 2), ("complication_rate", 1.0)):
+        targets.set_target(store, measure, value, user="m", role="manager")
+    figs = digest.figures(store, p, ns.AS_OF)
+    assert [m["measure"] for m in figs["off_target"]] == ["no_show"]
+    missed = figs["off_target"][0]
+    assert missed["rate"] == pytest.approx(no_show["rate"]) and missed["part"] == "attendance"
+    assert formats.percent(no_show["rate"]) in missed["sentence"]
+    assert digest.for_role(figs, "manager")["off_target"] == [missed]
+    assert digest.for_role(figs, "staff")["off_target"] == []
 
 
 def test_measures_off_target_reach_the_roles_that_read_them(store) -> None:
