@@ -22,13 +22,22 @@ def _problem(p: ingest.Problem) -> str:
     return f"  {where}{column}:{value} {p.reason}"
 
 
-def import_file(args: argparse.Namespace, store: Store) -> int:
-    """Import one export file; exit 0 committed, 2 unreadable, 3 rejected."""
+def check_file(args: argparse.Namespace) -> Path:
+    """The file to import, refusing an unknown kind or a missing file (exit 2).
+
+    Also checked by a CLI handing the command to the dashboard server, where the file is named.
+    """
     if args.kind not in ingest.KINDS:
         raise CliError(f"unknown kind {args.kind!r}: use one of {', '.join(ingest.KINDS)}.", USAGE)
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"there is no file {path}.", USAGE)
+    return path
+
+
+def import_file(args: argparse.Namespace, store: Store) -> int:
+    """Import one export file; exit 0 committed, 2 unreadable, 3 rejected."""
+    path = check_file(args)
     result = ingest.import_file(store, args.kind, path, user=args.user, source_system=args.source)
     if args.json:
         print_json(result.to_json())

@@ -17,7 +17,8 @@ from typing import Any
 
 import streamlit
 
-from clinic import sso, ui, web
+from clinic import sso, web
+from clinic.ui.session import sso_enabled
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def sso_claims(cookies: Mapping[str, str]) -> Mapping[str, Any] | None:
     The same check Streamlit makes before it fills st.user: signed with the cookie secret,
     not older than Streamlit's cookie lifetime, made for this site's origin.
     """
-    if not sso.has_identity_cookie(cookies) or not ui.sso_enabled():
+    if not sso.has_identity_cookie(cookies) or not sso_enabled():
         return None
     try:
         from streamlit.auth_util import get_cookie_with_chunks, get_origin_from_redirect_uri
@@ -80,7 +81,7 @@ def sso_claims(cookies: Mapping[str, str]) -> Mapping[str, Any] | None:
 
 def sso_start_url() -> str | None:
     """Streamlit's OIDC login URL for the configured provider (what st.login() opens)."""
-    if not ui.sso_enabled():
+    if not sso_enabled():
         return None
     from streamlit.user_info import generate_login_redirect_url
 
@@ -102,7 +103,7 @@ def script_hashes() -> tuple[str, ...]:
 def hooks() -> web.Hooks:
     """The gate's view of this process's Streamlit runtime."""
     return web.Hooks(
-        sso_enabled=ui.sso_enabled,
+        sso_enabled=sso_enabled,
         sso_claims=sso_claims,
         sso_start_url=sso_start_url,
         session_cookies=session_cookies,

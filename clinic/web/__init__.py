@@ -83,14 +83,19 @@ def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = Non
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: object) -> AsyncIterator[None]:
-    """Serve; when the server stops (SIGTERM, Ctrl-C), close every store at a clean point.
+    """Open the store and take handed-over commands (clinic.service); when the server stops
+    (SIGTERM, Ctrl-C), stop those, then close every store at a clean point.
 
     uvicorn runs this after it has closed the connections, and then raises the signal again
     with its previous handler: SIGTERM's default ends the process without Python's clean-up,
     so without this the store's log was left for the next start to replay. An import in flight
     commits or rolls back first, within CLINIC_STOP_WAIT_SECONDS.
     """
+    from clinic import service
+
+    started = await asyncio.to_thread(service.start)
     yield
+    await asyncio.to_thread(started.stop)
     wait = config.stop_wait_seconds()
     for path, outcome in (await asyncio.to_thread(shutdown_all, wait)).items():
         print(f"clinic: store {path} {outcome}.", file=sys.stderr)

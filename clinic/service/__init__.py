@@ -1,0 +1,47 @@
+"""What the dashboard server runs beside its pages, as the one owner of the store.
+
+- `handoff`: a loopback endpoint that runs command-line commands handed over by `python -m
+  clinic` when the server holds the store (the CLI opens the store itself when none does);
+- `start()` / `Service.stop()`: open the store when the server starts and start the endpoint;
+  web.lifespan calls them.
+
+Standard library and clinic only: no Streamlit, no Starlette.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+from clinic import config
+from clinic.service import handoff
+from clinic.store import StoreError, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """What one server process started beside its pages; stop() ends it all."""
+
+    listener: handoff.Listener | None = None
+    stoppers: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop taking handed-over commands and stop the helpers (before the store shuts)."""
+        if self.listener is not None:
+            self.listener.close()
+        for stop in self.stoppers:
+            stop()
+
+
+def start() -> Service:
+    """Open the store named by CLINIC_DB (the server holds it from now on) and serve handoffs."""
+    path = config.db_path().resolve()
+    try:
+        open_store(path)
+    except StoreError as exc:  # a command holds it now: pages and handoffs open it later
+        print(f"clinic: {exc}", file=sys.stderr)
+    service = Service(listener=handoff.Listener(path))
+    return service
