@@ -145,7 +145,6 @@ class Listener:
         self.path = path.resolve()
         self.file = handoff_path(self.path)
         self._secret = secrets.token_hex(32)
-        self._one_at_a_time = threading.Lock()
         _install()
         listener = self
 
@@ -202,38 +201,10 @@ class Listener:
         except (KeyError, TypeError):
             _reply(wfile, USAGE, b"", b"clinic: the handed-over command could not be read.\n")
             return
-        with self._one_at_a_time, _captured(stdin, user or "") as (out, err):
-            words: list[str] = []
-            code = _guarded(lambda: self._run(argv, cwd, store, words))
-            out.flush()
-            err.flush()
-            stdout, stderr = out.buffer.getvalue(), err.buffer.getvalue()
-        self._audit(user, " ".join(words) or "-", "ok" if code == OK else "failed", {"exit": code})
+        code, stdout, stderr, words = run_command(self.path, argv, user=user, stdin=stdin,
+                                                  cwd=cwd, store=store)  # fmt: skip
+        self._audit(user, words or "-", "ok" if code == OK else "failed", {"exit": code})
         _reply(wfile, code, stdout, stderr)
-
-    def _run(self, argv: list[str], cwd: Path, store: Path, words: list[str]) -> int:
-        """Parse and run one command on this server's store, as `python -m clinic` would."""
-        from clinic.cli.commands import build_parser
-        from clinic.cli.main import load
-        from clinic.cli.session import run
-        from clinic.store import open_store
-
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as exc:
-            return USAGE if exc.code else OK
-        words.append(_words(args))
-        if store != self.path:
-            print(f"clinic: this server holds {self.path}, not {store}.", file=sys.stderr)
-            return REFUSED
-        if args.run in NOT_HANDED:
-            print(f"clinic: {NOT_HANDED[args.run].format(path=self.path)}", file=sys.stderr)
-            return REFUSED
-        for name in PATH_FIELDS:
-            value = getattr(args, name, None)
-            if isinstance(value, str) and value and value != "-":
-                setattr(args, name, str(cwd / value))
-        return run(args, load(args.run), opener=lambda _db: open_store(self.path))
 
     def _audit(self, user: str | None, words: str, outcome: str, details: dict) -> None:
         """One audit row for a handed-over command (or a refused attempt)."""
@@ -250,6 +221,59 @@ class Listener:
                 object=words,
                 details=details,
             )
+
+
+_one_at_a_time = threading.Lock()
+
+
+def run_command(
+    path: Path,
+    argv: list[str],
+    *,
+    user: str | None,
+    stdin: str = "",
+    cwd: Path | None = None,
+    store: Path | None = None,
+) -> tuple[int, bytes, bytes, str]:
+    """Run one command of the command line on the store this process serves at `path`, as
+    `python -m clinic ARGV` would, one at a time: (exit code, stdout, stderr, its words).
+
+    `cwd`: the caller's folder, against which the paths it named are resolved. `store`: the
+    store the caller meant (refused unless it is `path`). The HTTP API's reports come here too,
+    so their JSON is the command line's by construction.
+    """
+    _install()
+    with _one_at_a_time, _captured(stdin, user or "") as (out, err):
+        words: list[str] = []
+        code = _guarded(lambda: _run(path, argv, cwd, store or path, words))
+        out.flush()
+        err.flush()
+        return code, out.buffer.getvalue(), err.buffer.getvalue(), " ".join(words)
+
+
+def _run(path: Path, argv: list[str], cwd: Path | None, store: Path, words: list[str]) -> int:
+    """Parse and run one command on the served store (see run_command)."""
+    from clinic.cli.commands import build_parser
+    from clinic.cli.main import load
+    from clinic.cli.session import run
+    from clinic.store import open_store
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return USAGE if exc.code else OK
+    words.append(_words(args))
+    if store != path:
+        print(f"clinic: this server holds {path}, not {store}.", file=sys.stderr)
+        return REFUSED
+    if args.run in NOT_HANDED:
+        print(f"clinic: {NOT_HANDED[args.run].format(path=path)}", file=sys.stderr)
+        return REFUSED
+    for name in PATH_FIELDS if cwd is not None else ():
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value and value != "-":
+            setattr(args, name, str(cwd / value))
+    return run(args, load(args.run), opener=lambda _db: open_store(path))
 
 
 def _guarded(command: Callable[[], int]) -> int:

@@ -15,6 +15,7 @@ The rooms, one concern each:
 - `login`: the login and logout routes, with the login limits per address;
 - `downloads`: files offered to one browser session, served by /download/<id>;
 - `gate`: the access gate and the middleware stack; `headers`: CSP and security headers;
+- `api`: the HTTP API under /api/v1 with bearer tokens (docs/API.md);
 - here: all routes together and the lifespan that closes the stores when the server stops.
 
 Cross-site request forgery: the session cookie is SameSite=Strict; the login and logout POSTs
@@ -33,7 +34,7 @@ from starlette.routing import Route
 
 from clinic import config
 from clinic.store import open_store, shutdown_all
-from clinic.web import downloads, login
+from clinic.web import api, downloads, login
 from clinic.web.downloads import DOWNLOADS, Downloads
 from clinic.web.gate import middleware
 from clinic.web.headers import app_csp, csp_hash
@@ -75,10 +76,14 @@ __all__ = [
 
 def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = None) -> list[Route]:
     """Starlette routes: /auth/login (GET form, POST), /auth/logout (GET page, POST),
-    /auth/whoami, /auth/sso (start single sign-on) and /download/<id>."""
+    /auth/whoami, /auth/sso (start single sign-on), /download/<id> and the API, /api/v1/."""
     get_store = store_getter or open_store
     hooks = hooks or Hooks()
-    return [*login.routes(get_store, hooks), downloads.route(get_store, hooks)]
+    return [
+        *login.routes(get_store, hooks),
+        downloads.route(get_store, hooks),
+        *api.routes(get_store),
+    ]
 
 
 @contextlib.asynccontextmanager
