@@ -2,8 +2,9 @@
 
 - `handoff`: a loopback endpoint that runs command-line commands handed over by `python -m
   clinic` when the server holds the store (the CLI opens the store itself when none does);
-- `start()` / `Service.stop()`: open the store when the server starts and start the endpoint;
-  web.lifespan calls them.
+- `clinic.inbox`: the drop folder (CLINIC_INBOX) watched and imported;
+- `start()` / `Service.stop()`: open the store when the server starts, start the endpoint and
+  the drop folder's watcher; web.lifespan calls them.
 
 Standard library and clinic only: no Streamlit, no Starlette.
 """
@@ -14,7 +15,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 
-from clinic import config
+from clinic import config, inbox
 from clinic.service import handoff
 from clinic.store import StoreError, open_store
 
@@ -44,4 +45,9 @@ def start() -> Service:
     except StoreError as exc:  # a command holds it now: pages and handoffs open it later
         print(f"clinic: {exc}", file=sys.stderr)
     service = Service(listener=handoff.Listener(path))
+    drop = inbox.folder()
+    if drop is not None:
+        watcher = inbox.Inbox(drop, lambda: open_store(path))
+        watcher.start()
+        service.stoppers.append(watcher.stop)
     return service
