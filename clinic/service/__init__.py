@@ -11,15 +11,12 @@ Standard library and clinic only: no Streamlit, no Starlette.
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 
 from clinic import config, inbox
 from clinic.service import handoff
 from clinic.store import StoreError, open_store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,10 +41,19 @@ def start() -> Service:
         open_store(path)
     except StoreError as exc:  # a command holds it now: pages and handoffs open it later
         print(f"clinic: {exc}", file=sys.stderr)
-    service = Service(listener=handoff.Listener(path))
+    service = Service()
+    # Neither helper may keep the dashboard from serving: each failure is a sentence in the log.
+    try:
+        service.listener = handoff.Listener(path)
+    except OSError as exc:
+        print(f"clinic: commands cannot be handed to this server ({exc}).", file=sys.stderr)
     drop = inbox.folder()
     if drop is not None:
-        watcher = inbox.Inbox(drop, lambda: open_store(path))
-        watcher.start()
-        service.stoppers.append(watcher.stop)
+        try:
+            watcher = inbox.Inbox(drop, lambda: open_store(path))
+        except OSError as exc:
+            print(f"clinic: the drop folder {drop} cannot be watched ({exc}).", file=sys.stderr)
+        else:
+            watcher.start()
+            service.stoppers.append(watcher.stop)
     return service
