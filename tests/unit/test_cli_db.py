@@ -31,6 +31,9 @@ COMMANDS: list[list[str]] = [
     ["backup", "{tmp}/backup"],
     ["restore", "{tmp}/not-a-backup"],
     ["sso", "set", "a@clinic.example", "auditor"],
+    ["tokens", "add", "ci", "--role", "staff"],
+    ["tokens", "list"],
+    ["tokens", "revoke", "ci"],
 ]
 
 
@@ -44,7 +47,7 @@ def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> set[
 
 def _depth(command: list[str]) -> int:
     """How many words name the command ("users add" = 2)."""
-    return 2 if command[0] in ("report", "export", "users", "audit", "sso") else 1
+    return 2 if command[0] in ("report", "export", "users", "audit", "sso", "tokens") else 1
 
 
 def _placements(command: list[str], flag: list[str]) -> dict[str, list[str]]:
