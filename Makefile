@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 DB      := data/clinic.duckdb
 PORT    ?= 8501
 
-.PHONY: run test test-unit test-app test-e2e lint format bench soak browser proxies poppler clean
+.PHONY: run test test-unit test-app test-e2e lint format bench soak browser proxies poppler curl clean
 
 $(BIN)/.installed: requirements.txt
 	@echo "Setting up $(VENV) from requirements.txt ..."
@@ -40,6 +40,12 @@ poppler:
 	  echo "Installing Debian's poppler-utils for the PDF tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
+# curl: tests/e2e/test_api.py runs docs/API.md's curl examples as written.
+curl:
+	@command -v curl >/dev/null 2>&1 || { \
+	  echo "Installing Debian's curl for the API examples"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+
 # init --demo prints the one-time passwords last, so they stay right above the server's lines.
 $(DB): | $(BIN)/.installed
 	@$(BIN)/python -m clinic init --demo --db $(DB)
@@ -48,7 +54,7 @@ run: $(BIN)/.installed | $(DB)
 	@echo "Serving the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
 	@$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
-test: $(BIN)/.installed-dev browser proxies poppler
+test: $(BIN)/.installed-dev browser proxies poppler curl
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

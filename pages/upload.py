@@ -95,6 +95,15 @@ with record_tab:
         )  # fmt: skip
 
 with history_tab:
+    if user.role in admin.INBOX_ROLES:
+        st.subheader("Drop folder")
+        st.caption(
+            "Files a scheduled export leaves in the drop folder are imported on their own; a "
+            "refused one is kept in its failed/ folder with every problem beside it."
+        )
+        widgets.table(admin.inbox_recent(), "table_inbox", "Nothing has come through the drop "
+                      "folder yet.")  # fmt: skip
+        st.subheader("Imports")
     history = admin.imports(session.imports_owner(user))
     widgets.table(history, "table_imports", "No imports yet.")
     undoable = upload.undoable(history)

@@ -74,6 +74,7 @@ GROUPS = (
     Group("audit", "check or show the audit trail", "audit_command"),
     Group("sso", "single-sign-on roles", "sso_command"),
     Group("map", "value and header mappings saved per source system", "map_command"),
+    Group("tokens", "bearer tokens of the HTTP API", "tokens_command"),
 )
 
 # In the order `clinic --help` lists them.
@@ -309,6 +310,19 @@ COMMANDS = (
             opt("email"),
             opt("role", choices=ROLES),
         ),
+    ),
+    Command(
+        ("tokens", "add"),
+        "make an API token (shown once; only its hash is kept)",
+        "clinic.cli.tokens:add",
+        (opt("name"), opt("--role", required=True, choices=ROLES), PLAIN_JSON),
+    ),
+    Command(("tokens", "list"), "list API tokens", "clinic.cli.tokens:listed", (PLAIN_JSON,)),
+    Command(
+        ("tokens", "revoke"),
+        "revoke an API token (calls with it get 401)",
+        "clinic.cli.tokens:revoke",
+        (opt("name"),),
     ),
 )
 

@@ -46,13 +46,22 @@ def _explain(done) -> None:
         print(f"  map each with: python -m clinic map value {source} COLUMN VALUE TERM (or skip)")
 
 
-def import_file(args: argparse.Namespace, store: Store) -> int:
-    """Import one export file; exit 0 committed, 2 unreadable, 3 rejected."""
+def check_file(args: argparse.Namespace) -> Path:
+    """The file to import, refusing an unknown kind or a missing file (exit 2).
+
+    Also checked by a CLI handing the command to the dashboard server, where the file is named.
+    """
     if args.kind not in ingest.KINDS:
         raise CliError(f"unknown kind {args.kind!r}: use one of {', '.join(ingest.KINDS)}.", USAGE)
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"there is no file {path}.", USAGE)
+    return path
+
+
+def import_file(args: argparse.Namespace, store: Store) -> int:
+    """Import one export file; exit 0 committed, 2 unreadable, 3 rejected."""
+    path = check_file(args)
     from clinic.ingest.vendor_import import UnknownSource, import_export
 
     try:

@@ -52,9 +52,18 @@ def _stoppable() -> Iterator[list[int]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; map every failure and stop signal to a sentence and an exit code."""
+    return guarded(lambda: _main(argv))
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """Run a command; map every failure and stop signal to a sentence and an exit code.
+
+    The dashboard server runs a handed-over command through here too (clinic.service.handoff),
+    in a thread of its own, where no signal handler is set.
+    """
     with _stoppable() as received:
         try:
-            code = _main(argv)
+            code = command()
         except Exception as exc:
             if not received:
                 first = (str(exc).splitlines() or [""])[0]
@@ -95,4 +104,6 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return USAGE if exc.code else OK
+    # The command line as given: handed to the dashboard server when it holds the store.
+    args.handoff_argv = list(sys.argv[1:] if argv is None else argv)
     return load("clinic.cli.session:run")(args, load(args.run))

@@ -9,16 +9,31 @@ from collections.abc import Callable
 import duckdb
 
 from clinic.cli.output import REFUSED, USAGE, CliError
+from clinic.config import db_path
 from clinic.store import Store, StoreBusy, StoreError, StoreLocked
 
 Handler = Callable[[argparse.Namespace, Store], int]
 
 
-def run(args: argparse.Namespace, handler: Handler) -> int:
-    """Open the store --db names (else the default), run the handler, close the store."""
+def run(
+    args: argparse.Namespace,
+    handler: Handler,
+    opener: Callable[[str | None], Store] | None = None,
+) -> int:
+    """Open the store --db names (else the default), run the handler, close the store.
+
+    When a dashboard server holds the store the command is handed to it (clinic.service.
+    handoff). The server runs it here with its own store as `opener`, which stays open.
+    """
     try:
-        store = Store(getattr(args, "db", None))
+        store = (opener or Store)(getattr(args, "db", None))
     except StoreLocked as exc:
+        if opener is None and hasattr(args, "handoff_argv"):
+            from clinic.service.handoff import hand_over
+
+            code = hand_over(args, db_path(getattr(args, "db", None)))
+            if code is not None:
+                return code
         print(f"clinic: {exc}", file=sys.stderr)
         return REFUSED
     except StoreError as exc:
@@ -43,4 +58,5 @@ def run(args: argparse.Namespace, handler: Handler) -> int:
         )
         return USAGE
     finally:
-        store.close()
+        if opener is None:
+            store.close()

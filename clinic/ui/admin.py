@@ -23,6 +23,19 @@ def imports(user: str | None = None, limit: int = 200) -> pd.DataFrame | None:
     )
 
 
+# Who sees what the drop folder (CLINIC_INBOX) took and refused: the roles that see all imports.
+INBOX_ROLES = frozenset({"admin", "manager"})
+
+
+def inbox_recent(limit: int = 20) -> pd.DataFrame | None:
+    """The newest files the drop folder handled (imported, refused, duplicates), newest first."""
+    s = cached.store()
+    return attempt(
+        lambda: s.query("inbox_recent", row_limit=limit),
+        "The drop folder's history could not be read.",
+    )
+
+
 def price_list() -> pd.DataFrame | None:
     """Every price with its history; `current` marks the price in force today."""
     s = cached.store()

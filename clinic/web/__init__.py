@@ -15,6 +15,7 @@ The rooms, one concern each:
 - `login`: the login and logout routes, with the login limits per address;
 - `downloads`: files offered to one browser session, served by /download/<id>;
 - `gate`: the access gate and the middleware stack; `headers`: CSP and security headers;
+- `api`: the HTTP API under /api/v1 with bearer tokens (docs/API.md);
 - here: all routes together and the lifespan that closes the stores when the server stops.
 
 Cross-site request forgery: the session cookie is SameSite=Strict; the login and logout POSTs
@@ -33,7 +34,7 @@ from starlette.routing import Route
 
 from clinic import config
 from clinic.store import open_store, shutdown_all
-from clinic.web import downloads, login
+from clinic.web import api, downloads, login
 from clinic.web.downloads import CSV, DOWNLOADS, Downloads
 from clinic.web.gate import middleware
 from clinic.web.headers import app_csp, csp_hash
@@ -76,22 +77,31 @@ __all__ = [
 
 def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = None) -> list[Route]:
     """Starlette routes: /auth/login (GET form, POST), /auth/logout (GET page, POST),
-    /auth/whoami, /auth/sso (start single sign-on) and /download/<id>."""
+    /auth/whoami, /auth/sso (start single sign-on), /download/<id> and the API, /api/v1/."""
     get_store = store_getter or open_store
     hooks = hooks or Hooks()
-    return [*login.routes(get_store, hooks), downloads.route(get_store, hooks)]
+    return [
+        *login.routes(get_store, hooks),
+        downloads.route(get_store, hooks),
+        *api.routes(get_store),
+    ]
 
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: object) -> AsyncIterator[None]:
-    """Serve; when the server stops (SIGTERM, Ctrl-C), close every store at a clean point.
+    """Open the store and take handed-over commands (clinic.service); when the server stops
+    (SIGTERM, Ctrl-C), stop those, then close every store at a clean point.
 
     uvicorn runs this after it has closed the connections, and then raises the signal again
     with its previous handler: SIGTERM's default ends the process without Python's clean-up,
     so without this the store's log was left for the next start to replay. An import in flight
     commits or rolls back first, within CLINIC_STOP_WAIT_SECONDS.
     """
+    from clinic import service
+
+    started = await asyncio.to_thread(service.start)
     yield
+    await asyncio.to_thread(started.stop)
     wait = config.stop_wait_seconds()
     for path, outcome in (await asyncio.to_thread(shutdown_all, wait)).items():
         print(f"clinic: store {path} {outcome}.", file=sys.stderr)

@@ -1,5 +1,6 @@
-"""The access gate: nothing but the login page, the health check and Streamlit's public front
-end to a request without a live session (no websocket, no upload, no media, no page); uploads
+"""The access gate: nothing but the login page, the health check, Streamlit's public front
+end and the HTTP API (/api/v1, its own bearer tokens: clinic.web.api) to a request without a
+live session (no websocket, no upload, no media, no page); uploads
 only into a Streamlit session this browser session opened, bounded; the metrics for admins.
 Then the middleware stack st.App wraps Streamlit in: security headers, then the gate."""
 
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clinic import config, sso
 from clinic.store import StoreError, open_store
+from clinic.web.api import PREFIX as API_PREFIX
 from clinic.web.headers import SecurityHeadersMiddleware, app_csp
 from clinic.web.pages import notice, page
 from clinic.web.sessions import (
@@ -38,6 +40,13 @@ _PUBLIC_PATHS = frozenset({"/oauth2callback", "/_stcore/health", "/favicon.png",
 UPLOAD_FILES_PER_SESSION = 4
 UPLOAD_SIZES_PER_SESSION = 2
 _MULTIPART_SLACK = 1024 * 1024  # boundary lines and part headers around an uploaded file
+
+
+def _api(path: str) -> bool:
+    """Whether `path` is the HTTP API's, which checks its own bearer tokens."""
+    if ".." in path or "//" in path or "\\" in path:
+        return False
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
 def _public(path: str) -> bool:
@@ -70,6 +79,11 @@ class LoginGateMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let a public path or a live session through; refuse the rest."""
         if scope["type"] not in ("http", "websocket") or _public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and _api(scope["path"]):
+            # The API answers with bearer tokens, not the session cookie; its routes (clinic.web.
+            # api) catch every path below /api/v1, so nothing of Streamlit is reached this way.
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)

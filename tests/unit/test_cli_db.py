@@ -40,6 +40,9 @@ COMMANDS: list[list[str]] = [
     ["map", "header", "fresha", "Team Lead", "clinician"],
     ["map", "list"],
     ["map", "remove", "fresha", "status", "Walked out"],
+    ["tokens", "add", "ci", "--role", "staff"],
+    ["tokens", "list"],
+    ["tokens", "revoke", "ci"],
 ]
 
 
@@ -53,7 +56,7 @@ def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> set[
 
 def _depth(command: list[str]) -> int:
     """How many words name the command ("users add" = 2)."""
-    return 2 if command[0] in ("report", "export", "users", "audit", "sso", "map") else 1
+    return 2 if command[0] in ("report", "export", "users", "audit", "sso", "map", "tokens") else 1
 
 
 def _placements(command: list[str], flag: list[str]) -> dict[str, list[str]]:
