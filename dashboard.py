@@ -12,14 +12,19 @@ from clinic import web
 from clinic.ui import cached, session
 
 if __name__ != "__main__":
+    import dataclasses
+
+    from clinic import service
+    from clinic.service import handoff
     from clinic.ui import server
 
-    hooks = server.hooks()
+    # The web layer is told what to run rather than importing the doors above it.
+    hooks = dataclasses.replace(server.hooks(), run_command=handoff.run_command)
     app = st.App(
         __file__,
         routes=web.routes(hooks=hooks),
         middleware=web.middleware(hooks=hooks),
-        lifespan=web.lifespan,
+        lifespan=web.lifespan(service.start),
     )
 else:
     st.set_page_config(page_title="Vein clinic analytics", page_icon="🩺", layout="wide")

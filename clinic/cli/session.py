@@ -22,14 +22,15 @@ def run(
 ) -> int:
     """Open the store --db names (else the default), run the handler, close the store.
 
-    When a dashboard server holds the store the command is handed to it (clinic.service.
-    handoff). The server runs it here with its own store as `opener`, which stays open.
+    When a dashboard server holds the store the command is handed to it (clinic.cli.handover,
+    clinic.service.handoff). The server runs it here with its own store as `opener`, which
+    stays open.
     """
     try:
         store = (opener or Store)(getattr(args, "db", None))
     except StoreLocked as exc:
         if opener is None and hasattr(args, "handoff_argv"):
-            from clinic.service.handoff import hand_over
+            from clinic.cli.handover import hand_over
 
             code = hand_over(args, db_path(getattr(args, "db", None)))
             if code is not None:

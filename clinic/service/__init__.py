@@ -4,7 +4,7 @@
   clinic` when the server holds the store (the CLI opens the store itself when none does);
 - `clinic.inbox`: the drop folder (CLINIC_INBOX) watched and imported;
 - `start()` / `Service.stop()`: open the store when the server starts, start the endpoint and
-  the drop folder's watcher; web.lifespan calls them.
+  the drop folder's watcher; dashboard.py hands start to web.lifespan.
 
 Standard library and clinic only: no Streamlit, no Starlette.
 """

@@ -28,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.routing import Route
 
@@ -83,25 +84,29 @@ def routes(store_getter: StoreGetter | None = None, *, hooks: Hooks | None = Non
     return [
         *login.routes(get_store, hooks),
         downloads.route(get_store, hooks),
-        *api.routes(get_store),
+        *api.routes(get_store, hooks.run_command),
     ]
 
 
-@contextlib.asynccontextmanager
-async def lifespan(_app: object) -> AsyncIterator[None]:
-    """Open the store and take handed-over commands (clinic.service); when the server stops
-    (SIGTERM, Ctrl-C), stop those, then close every store at a clean point.
+def lifespan(start: Callable[[], Any] | None = None) -> Callable[[object], Any]:
+    """The server's lifespan: `start()` (the doors give clinic.service.start: open the store,
+    take handed-over commands) and, when the server stops (SIGTERM, Ctrl-C), the started
+    service's stop(), then every store closed at a clean point.
 
-    uvicorn runs this after it has closed the connections, and then raises the signal again
+    uvicorn runs the stop after it has closed the connections, and then raises the signal again
     with its previous handler: SIGTERM's default ends the process without Python's clean-up,
     so without this the store's log was left for the next start to replay. An import in flight
     commits or rolls back first, within CLINIC_STOP_WAIT_SECONDS.
     """
-    from clinic import service
 
-    started = await asyncio.to_thread(service.start)
-    yield
-    await asyncio.to_thread(started.stop)
-    wait = config.stop_wait_seconds()
-    for path, outcome in (await asyncio.to_thread(shutdown_all, wait)).items():
-        print(f"clinic: store {path} {outcome}.", file=sys.stderr)
+    @contextlib.asynccontextmanager
+    async def span(_app: object) -> AsyncIterator[None]:
+        started = await asyncio.to_thread(start) if start else None
+        yield
+        if started is not None:
+            await asyncio.to_thread(started.stop)
+        wait = config.stop_wait_seconds()
+        for path, outcome in (await asyncio.to_thread(shutdown_all, wait)).items():
+            print(f"clinic: store {path} {outcome}.", file=sys.stderr)
+
+    return span

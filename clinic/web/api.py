@@ -4,9 +4,9 @@ integrations, with bearer tokens (clinic.tokens) instead of the browser's sessio
 - `POST /api/v1/imports/{kind}`: the file as the body (or the `file` part of a multipart form);
   200 with the `import --json` report, 422 with it when the file is rejected or unreadable;
 - `GET /api/v1/reports/{name}`: the command line's `report NAME --json`, run by the same
-  parser and handler (clinic.service.handoff.run_command), so the shapes cannot drift; query
-  parameters are its options (`from`, `to`, `site`, `clinician`, `funding`, `by`, `as_of`,
-  `serious`);
+  parser and handler (clinic.service.handoff.run_command, handed in by dashboard.py), so
+  the shapes cannot drift; query parameters are its options (`from`, `to`, `site`,
+  `clinician`, `funding`, `by`, `as_of`, `serious`);
 - `POST /api/v1/backups`: a backup into a new folder under CLINIC_BACKUP_DIR (default: the
   folder `backups` beside the store); 201 with its path;
 - `GET /api/v1/health`: the store reachable, its schema version, the last import.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,11 @@ def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
-def routes(get_store: StoreGetter) -> list[Route]:
-    """The /api/v1 routes, and a catch-all that answers 404 for any other path below it."""
+def routes(get_store: StoreGetter, run_command: Callable[..., Any] | None = None) -> list[Route]:
+    """The /api/v1 routes, and a catch-all that answers 404 for any other path below it.
+
+    `run_command` runs a command line on the served store (clinic.service.handoff.run_command,
+    given by the doors), so a report is the command line's own JSON."""
     limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
     rules = failure_limits()
 
@@ -179,8 +183,8 @@ def routes(get_store: StoreGetter) -> list[Route]:
                 await run_in_threadpool(audited, request, who, 400)
                 known = ", ".join([*REPORT_OPTIONS, *REPORT_FLAGS])
                 return _error(400, f"{key} is not a parameter of reports: use {known}.")
-        from clinic.service.handoff import run_command
-
+        if run_command is None:
+            return _error(503, "Reports are not served by this server.")
         store = get_store()
         code, out, err, _words = await run_in_threadpool(
             run_command, store.path, argv, user=f"api:{who.name}"

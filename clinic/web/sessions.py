@@ -43,6 +43,9 @@ class Hooks:
     session_cookies: Callable[[str], Mapping[str, str] | None] = lambda _session: None
     # (files, bytes) a Streamlit session holds in the upload memory.
     uploads_held: Callable[[str], tuple[int, int]] = lambda _session: (0, 0)
+    # Run one command line on the served store: (exit code, stdout, stderr, words). The doors
+    # (dashboard.py) give clinic.service.handoff.run_command; without it the API has no reports.
+    run_command: Callable[..., tuple[int, bytes, bytes, Any]] | None = None
     # CSP hashes of the inline scripts of Streamlit's index.html.
     script_hashes: tuple[str, ...] = field(default=())
 

@@ -36,7 +36,7 @@ def floor_of(module: str) -> str:
     if parts[0] != "clinic":
         return "doors"
     room = parts[1] if len(parts) > 1 else "clinic"
-    if room in ("cli", "__main__"):
+    if room in ("cli", "__main__", "service"):  # service: the command line's server side
         return "doors"
     if room in ("ui", "ui_server", "web"):
         return "ui"
