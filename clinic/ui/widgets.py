@@ -242,7 +242,8 @@ def spark(series: pd.DataFrame | None, column: str, f: Filters) -> list[float] |
         return None
     cut = {f"{m:%Y-%m}" for m in partial(f)}
     whole = series[~series["month"].astype(str).isin(cut)]
-    values = [None if pd.isna(v) else float(v) for v in whole[column]]
+    # A month without sessions has no rate; st.metric refuses a gap, so the line skips it.
+    values = [float(v) for v in whole[column] if not pd.isna(v)]
     return values if len(values) >= 2 else None
 
 

@@ -132,3 +132,18 @@ def test_audit_days_are_uk_days(seeded: Path, open_app) -> None:
     trail = next(d.value for d in at.dataframe if "logged_at" in d.value.columns)
     assert list(trail["username"]) == ["owl"]
     assert formats.timestamp(trail["logged_at"].iloc[0]) == "01/07/2026 00:30"
+
+
+def test_sparkline_skips_a_month_without_sessions(seeded: Path, open_app) -> None:
+    """A month with a sock sale but no session has no complication rate: Overview still draws."""
+    with open_store(seeded).writer() as cur:
+        cur.execute(
+            "insert into appointments (appointment_id, appointment_date, patient_ref, clinician,"
+            " item, kind, status, site, funding, import_id, first_import_id) values ('A8',"
+            " '2026-04-10', 'p3', 'Dr Ames', 'Compression Socks', 'product', 'completed',"
+            " 'Ealing', 'self-pay', 1, 1)"
+        )
+    at = open_app("manager", "pages/overview.py", {"from": "2026-01-01", "to": "2026-05-31"})
+    assert not at.exception
+    lines = {m.label: list(m.proto.chart_data) for m in at.metric}
+    assert len(lines["Complication rate"]) == 4  # Jan, Feb, Mar, May: April has no rate
