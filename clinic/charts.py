@@ -354,7 +354,7 @@ def stacked_monthly(
             fig.add_bar(
                 x=axis,
                 y=_values(values.where(part)),
-                name=name,
+                name=formats.word(name),  # a kind in words; the colour stays the code's
                 legendgroup=name,
                 showlegend=not hatched,
                 marker={

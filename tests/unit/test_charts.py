@@ -291,8 +291,15 @@ def test_a_series_keeps_its_colour_across_charts() -> None:
     assert {k: both[k] for k in one} == one
     kinds = revenue_frame(("product", "treatment")).rename(columns={"session_type": "kind"})
     by_kind = legend_colours(spec_of(charts.stacked_monthly(kinds, "kind")))
-    assert by_kind["product"] == both["Compression Socks"]  # socks are the product sold
+    assert by_kind["Product"] == both["Compression Socks"]  # socks are the product sold
     assert len(set(both.values())) == 3
+
+
+def test_stacked_legend_says_kinds_in_words() -> None:
+    """The Treatments and products chart names its series "Product"/"Treatment", not codes."""
+    kinds = revenue_frame(("product", "treatment")).rename(columns={"session_type": "kind"})
+    names = {t["name"] for t in traces(spec_of(charts.stacked_monthly(kinds, "kind")))}
+    assert names == {"Product", "Treatment"}
 
 
 @settings(max_examples=100, deadline=None)
