@@ -35,6 +35,8 @@ COLUMN_LABELS = {
     "list_gbp": "List price",
     "price_gbp": "Price",
     "session_type": "Session type",
+    "sso_only": "SSO only",
+    "duration_min": "Duration (min)",
 }
 
 

@@ -6,11 +6,13 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from chartspec import legend_colours, traces, values, when
 
 from clinic import charts, formats, metrics
 from clinic.store import open_store
+from clinic.ui import widgets
 
 # The seeded store's figures are for 30/06/2026; 20/05/2026 cuts May short.
 PARTIAL_MAY = {"from": "2026-01-01", "to": "2026-05-20"}
@@ -147,3 +149,11 @@ def test_sparkline_skips_a_month_without_sessions(seeded: Path, open_app) -> Non
     assert not at.exception
     lines = {m.label: list(m.proto.chart_data) for m in at.metric}
     assert len(lines["Complication rate"]) == 4  # Jan, Feb, Mar, May: April has no rate
+
+
+def test_account_and_price_headers_read_as_words() -> None:
+    """Tables say "SSO only" and "Duration (min)", never "Sso only" or "Duration min"."""
+    frame = pd.DataFrame({"sso_only": [False], "duration_min": [30]})
+    config = widgets.money_columns(frame)
+    assert config["sso_only"]["label"] == "SSO only"
+    assert config["duration_min"]["label"] == "Duration (min)"
