@@ -47,6 +47,7 @@ DAY_COLUMNS = frozenset({"date", "valid_from", "valid_to", "window_opens", "wind
 
 
 CODE_COLUMNS = ("measure", "check")  # internal codes, shown in words
+WORD_COLUMNS = ("funding",)  # stored codes people read as words (nhs -> NHS), as the filter does
 
 
 SALES_HELP = "Appointments and product sales that earned revenue: one sock sale counts as one."
@@ -74,6 +75,8 @@ def displayed(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = [None if pd.isna(v) else formats.month_start(v) for v in values]
         elif name in CODE_COLUMNS:
             out[col] = [v if pd.isna(v) else formats.label(v) for v in values]
+        elif name in WORD_COLUMNS:
+            out[col] = [v if pd.isna(v) else formats.word(v) for v in values]
         elif pd.api.types.is_datetime64_any_dtype(values) and not _is_day(name, values):
             stamps = values if values.dt.tz is not None else values.dt.tz_localize("UTC")
             out[col] = stamps.dt.tz_convert(formats.UK)

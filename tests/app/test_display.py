@@ -157,3 +157,10 @@ def test_account_and_price_headers_read_as_words() -> None:
     config = widgets.money_columns(frame)
     assert config["sso_only"]["label"] == "SSO only"
     assert config["duration_min"]["label"] == "Duration (min)"
+
+
+def test_revenue_by_funding_says_fundings_in_words(seeded: Path, open_app) -> None:
+    """Grouped by funding, the revenue table reads "Self-pay" (as the filter does), not a code."""
+    at = open_app("manager", "pages/revenue.py", PARTIAL_MAY, state={"revenue_by": "funding"})
+    table = next(d.value for d in at.dataframe if "funding" in d.value.columns)
+    assert list(table["funding"]) == ["Self-pay"]
