@@ -164,3 +164,14 @@ def test_revenue_by_funding_says_fundings_in_words(seeded: Path, open_app) -> No
     at = open_app("manager", "pages/revenue.py", PARTIAL_MAY, state={"revenue_by": "funding"})
     table = next(d.value for d in at.dataframe if "funding" in d.value.columns)
     assert list(table["funding"]) == ["Self-pay"]
+
+
+@pytest.mark.parametrize(("role", "pointed"), [("manager", False), ("auditor", True)])
+def test_complications_point_to_records_only_for_roles_that_open_it(
+    seeded: Path, open_app, role: str, pointed: bool
+) -> None:
+    """A manager (no Complication records page) is not sent there; an auditor is."""
+    at = open_app(role, "pages/complications.py", PARTIAL_MAY)
+    assert not at.exception
+    said = " ".join(c.value for c in at.caption)
+    assert ("Complication records" in said) is pointed
