@@ -322,9 +322,35 @@ def last_year_lines(
         shown = True
 
 
+# Up to this many months on the axis get a tick each; plotly would tick a short axis every few
+# days, and each tick would read the same month ("Dec 2025, Dec 2025, Jan 2026, Jan 2026").
+FEW_MONTHS = 6
+# Count axes up to this top get a tick per whole number; plotly would step by halves (0, 1, 1, 2).
+FEW_COUNTS = 6
+
+
+def _xs(trace: Any) -> list:
+    """A trace's x values as a list (none when it has no x)."""
+    return [] if getattr(trace, "x", None) is None else list(trace.x)
+
+
 def _month_ticks(fig: go.Figure) -> None:
-    """Month ticks and month hovers on the x axis (plotly spaces the ticks to the width)."""
+    """Month ticks and month hovers on the x axis (plotly spaces the ticks to the width, but
+    never closer than a month)."""
     fig.update_xaxes(tickformat=MONTH_AXIS, hoverformat=MONTH_AXIS)
+    months = {
+        (stamp.year, stamp.month)
+        for trace in fig.data
+        for stamp in pd.to_datetime(pd.Series(_xs(trace)), errors="coerce").dropna()
+    }
+    if 0 < len(months) <= FEW_MONTHS:
+        year, month = min(months)
+        fig.update_xaxes(dtick="M1", tick0=f"{year:04d}-{month:02d}-01")
+
+
+def count_ticks(top: float) -> dict:
+    """Axis settings for whole counts up to `top`: a tick per number when there are few."""
+    return {"tickformat": ",d", **({"dtick": 1} if top <= FEW_COUNTS else {})}
 
 
 # -- charts ---------------------------------------------------------------------------------------
@@ -354,7 +380,7 @@ def stacked_monthly(
             fig.add_bar(
                 x=axis,
                 y=_values(values.where(part)),
-                name=name,
+                name=formats.word(name),  # a kind in words; the colour stays the code's
                 legendgroup=name,
                 showlegend=not hatched,
                 marker={
@@ -401,8 +427,13 @@ def bars(df: pd.DataFrame, x: str, y: str, title: str = "", horizontal: bool = T
         )
         axis = fig.update_yaxes
     fig.update_layout(hovermode="closest", showlegend=False)
+    ticks = (
+        {"tickformat": MONEY if money else PERCENT}
+        if money or ratio
+        else count_ticks(float(data[y].max()))
+    )
     axis(
-        tickformat=MONEY if money else (PERCENT if ratio else ",d"),
+        **ticks,
         tickprefix="£" if money else "",
         title=formats.label(y.removesuffix("_gbp")),
     )
@@ -657,7 +688,7 @@ def funnel(
         margin={"t": margin_t, "r": min(24 + 7 * longest, 200)},
     )
     fig.update_xaxes(
-        title=count_title, tickformat=",d", hoverformat=",d", showgrid=True,
+        title=count_title, **count_ticks(x_right), hoverformat=",d", showgrid=True,
         range=[0, x_right],
     )  # fmt: skip
     fig.update_yaxes(title=rate_title, tickformat=percent_axis(y_top), range=[0, y_top])

@@ -69,5 +69,7 @@ def monthly_bars(
     if money:
         fig.update_yaxes(tickformat=charts.MONEY, tickprefix="£", title=y_title)
     else:
-        fig.update_yaxes(tickformat=",d" if whole else ",.1f", title=y_title)
+        top = float(np.nanmax(rows[columns].to_numpy(dtype=float), initial=0))
+        ticks = charts.count_ticks(top) if whole else {"tickformat": ",.1f"}
+        fig.update_yaxes(**ticks, title=y_title)
     return fig

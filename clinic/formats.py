@@ -58,6 +58,9 @@ WORDS = {
     "nhs": "NHS",
     "insurance": "Insurance",
     "not recorded": "Not recorded",
+    "treatment": "Treatment",
+    "follow-up": "Follow-up",
+    "product": "Product",
 }
 
 

@@ -47,8 +47,12 @@ widgets.chart(
 st.subheader("Serious events")
 shown = 200  # the newest; Complication records lists and exports them all
 events = cached.data(metrics.serious_events, f, shown)
+records = session.can(user.role, "records")  # point only to a page the role can open
 if events and events[1] > shown:
-    st.caption(f"The {shown:,} newest of {events[1]:,}; filter Complication records for all.")
+    st.caption(
+        f"The {shown:,} newest of {events[1]:,}"
+        + ("; filter Complication records for all." if records else ".")
+    )
 widgets.table(events[0] if events else None, "table_serious", "No serious events in this range.")
 
 st.subheader("Published frequencies")
@@ -64,8 +68,8 @@ for source in bands.sources():
 st.subheader("Still open")
 st.caption(
     f"Reports without a resolved date on {formats.day(as_of)}, serious first, then the longest "
-    "open, whatever the session's date (the other filters apply). Complication records, with "
-    "“open only”, lists and exports them all."
+    "open, whatever the session's date (the other filters apply)."
+    + (" Complication records, with “open only”, lists and exports them all." if records else "")
 )
 shown_open = 200
 still_open = cached.data(resolution.open_reports, f, as_of, shown_open)

@@ -35,6 +35,8 @@ COLUMN_LABELS = {
     "list_gbp": "List price",
     "price_gbp": "Price",
     "session_type": "Session type",
+    "sso_only": "SSO only",
+    "duration_min": "Duration (min)",
 }
 
 
@@ -45,6 +47,7 @@ DAY_COLUMNS = frozenset({"date", "valid_from", "valid_to", "window_opens", "wind
 
 
 CODE_COLUMNS = ("measure", "check")  # internal codes, shown in words
+WORD_COLUMNS = ("funding",)  # stored codes people read as words (nhs -> NHS), as the filter does
 
 
 SALES_HELP = "Appointments and product sales that earned revenue: one sock sale counts as one."
@@ -72,6 +75,8 @@ def displayed(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = [None if pd.isna(v) else formats.month_start(v) for v in values]
         elif name in CODE_COLUMNS:
             out[col] = [v if pd.isna(v) else formats.label(v) for v in values]
+        elif name in WORD_COLUMNS:
+            out[col] = [v if pd.isna(v) else formats.word(v) for v in values]
         elif pd.api.types.is_datetime64_any_dtype(values) and not _is_day(name, values):
             stamps = values if values.dt.tz is not None else values.dt.tz_localize("UTC")
             out[col] = stamps.dt.tz_convert(formats.UK)
@@ -242,7 +247,8 @@ def spark(series: pd.DataFrame | None, column: str, f: Filters) -> list[float] |
         return None
     cut = {f"{m:%Y-%m}" for m in partial(f)}
     whole = series[~series["month"].astype(str).isin(cut)]
-    values = [None if pd.isna(v) else float(v) for v in whole[column]]
+    # A month without sessions has no rate; st.metric refuses a gap, so the line skips it.
+    values = [float(v) for v in whole[column] if not pd.isna(v)]
     return values if len(values) >= 2 else None
 
 

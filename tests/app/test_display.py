@@ -6,11 +6,13 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from chartspec import legend_colours, traces, values, when
 
 from clinic import charts, formats, metrics
 from clinic.store import open_store
+from clinic.ui import widgets
 
 # The seeded store's figures are for 30/06/2026; 20/05/2026 cuts May short.
 PARTIAL_MAY = {"from": "2026-01-01", "to": "2026-05-20"}
@@ -132,3 +134,44 @@ def test_audit_days_are_uk_days(seeded: Path, open_app) -> None:
     trail = next(d.value for d in at.dataframe if "logged_at" in d.value.columns)
     assert list(trail["username"]) == ["owl"]
     assert formats.timestamp(trail["logged_at"].iloc[0]) == "01/07/2026 00:30"
+
+
+def test_sparkline_skips_a_month_without_sessions(seeded: Path, open_app) -> None:
+    """A month with a sock sale but no session has no complication rate: Overview still draws."""
+    with open_store(seeded).writer() as cur:
+        cur.execute(
+            "insert into appointments (appointment_id, appointment_date, patient_ref, clinician,"
+            " item, kind, status, site, funding, import_id, first_import_id) values ('A8',"
+            " '2026-04-10', 'p3', 'Dr Ames', 'Compression Socks', 'product', 'completed',"
+            " 'Ealing', 'self-pay', 1, 1)"
+        )
+    at = open_app("manager", "pages/overview.py", {"from": "2026-01-01", "to": "2026-05-31"})
+    assert not at.exception
+    lines = {m.label: list(m.proto.chart_data) for m in at.metric}
+    assert len(lines["Complication rate"]) == 4  # Jan, Feb, Mar, May: April has no rate
+
+
+def test_account_and_price_headers_read_as_words() -> None:
+    """Tables say "SSO only" and "Duration (min)", never "Sso only" or "Duration min"."""
+    frame = pd.DataFrame({"sso_only": [False], "duration_min": [30]})
+    config = widgets.money_columns(frame)
+    assert config["sso_only"]["label"] == "SSO only"
+    assert config["duration_min"]["label"] == "Duration (min)"
+
+
+def test_revenue_by_funding_says_fundings_in_words(seeded: Path, open_app) -> None:
+    """Grouped by funding, the revenue table reads "Self-pay" (as the filter does), not a code."""
+    at = open_app("manager", "pages/revenue.py", PARTIAL_MAY, state={"revenue_by": "funding"})
+    table = next(d.value for d in at.dataframe if "funding" in d.value.columns)
+    assert list(table["funding"]) == ["Self-pay"]
+
+
+@pytest.mark.parametrize(("role", "pointed"), [("manager", False), ("auditor", True)])
+def test_complications_point_to_records_only_for_roles_that_open_it(
+    seeded: Path, open_app, role: str, pointed: bool
+) -> None:
+    """A manager (no Complication records page) is not sent there; an auditor is."""
+    at = open_app(role, "pages/complications.py", PARTIAL_MAY)
+    assert not at.exception
+    said = " ".join(c.value for c in at.caption)
+    assert ("Complication records" in said) is pointed

@@ -22,7 +22,7 @@ from chartspec import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic import charts, stats
+from clinic import charts, charts_retention, stats
 
 MEASURES = ("review_6w", "check_2w", "spacing", "compression")
 
@@ -291,8 +291,15 @@ def test_a_series_keeps_its_colour_across_charts() -> None:
     assert {k: both[k] for k in one} == one
     kinds = revenue_frame(("product", "treatment")).rename(columns={"session_type": "kind"})
     by_kind = legend_colours(spec_of(charts.stacked_monthly(kinds, "kind")))
-    assert by_kind["product"] == both["Compression Socks"]  # socks are the product sold
+    assert by_kind["Product"] == both["Compression Socks"]  # socks are the product sold
     assert len(set(both.values())) == 3
+
+
+def test_stacked_legend_says_kinds_in_words() -> None:
+    """The Treatments and products chart names its series "Product"/"Treatment", not codes."""
+    kinds = revenue_frame(("product", "treatment")).rename(columns={"session_type": "kind"})
+    names = {t["name"] for t in traces(spec_of(charts.stacked_monthly(kinds, "kind")))}
+    assert names == {"Product", "Treatment"}
 
 
 @settings(max_examples=100, deadline=None)
@@ -525,3 +532,27 @@ def test_band_check_fails_on_a_wedge() -> None:
         "layout": {},
     }
     assert band_problems(wedge)
+
+
+def test_a_short_month_axis_ticks_each_month_once() -> None:
+    """One or a few months get a tick per month (never "Dec 2025, Dec 2025"); two years do not."""
+    short = spec_of(charts.stacked_monthly(revenue_frame(("Single Session",), 1), "session_type"))
+    assert short["layout"]["xaxis"]["dtick"] == "M1"
+    assert short["layout"]["xaxis"]["tick0"].startswith("2026-01-01")
+    long = spec_of(charts.stacked_monthly(revenue_frame(("Single Session",), 24), "session_type"))
+    assert "dtick" not in long["layout"]["xaxis"]
+
+
+def test_small_counts_tick_whole_numbers_only() -> None:
+    """A count axis topping out at 2 ticks 0, 1, 2 (plotly's halves would read 0, 1, 1, 2, 2)."""
+    frame = pd.DataFrame(
+        {"month": ["2026-01", "2026-02"], "new_patients": [2, 1], "returning_patients": [0, 1]}
+    )
+    few = spec_of(charts_retention.monthly_bars(frame, ["new_patients", "returning_patients"]))
+    assert few["layout"]["yaxis"]["dtick"] == 1
+    many = spec_of(
+        charts_retention.monthly_bars(frame.assign(new_patients=[80, 40]), ["new_patients"])
+    )
+    assert "dtick" not in many["layout"]["yaxis"]
+    bars = spec_of(charts.bars(pd.DataFrame({"who": ["a", "b"], "n": [2, 1]}), "who", "n"))
+    assert bars["layout"]["xaxis"]["dtick"] == 1
