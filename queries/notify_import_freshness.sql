@@ -1,8 +1,8 @@
 -- notify_import_freshness: when each kind of export was last imported, as of a moment, and how
--- many imports of it finished inside a period (the digest's "data freshness").
+-- many imports of it finished since a period began (the digest's "data freshness": an export
+-- imported after the period ended still brought the period's data).
 -- params: $until (UTC timestamp: imports finished before it count; later ones did not exist
---         yet as of the digest's date), $since and $period_end (UTC timestamps: the period,
---         start included, end excluded).
+--         yet as of the digest's date), $since (UTC timestamp: the period's first moment).
 -- grain: one row per kind of export (appointments, side-effects, prices), imported or not
 with kinds as (
     select * from (values ('appointments'), ('side-effects'), ('prices')) as k (kind)
@@ -18,9 +18,7 @@ final as (
     select
         k.kind,
         max(c.finished_at) as last_finished_at,
-        count(c.finished_at) filter (
-            where c.finished_at >= $since and c.finished_at < $period_end
-        ) as imports_in_period,
+        count(c.finished_at) filter (where c.finished_at >= $since) as imports_since_start,
     from kinds as k
     left join committed as c on c.kind = k.kind
     group by k.kind

@@ -220,12 +220,12 @@ def serious_reported(store: Store, p: Period, limit: int | None = SERIOUS_SHOWN)
 
 
 def freshness(store: Store, p: Period, as_of: date) -> dict:
-    """Days since the last import of each export as of `as_of`, and imports in the period."""
+    """Days since the last import of each export as of `as_of`, and imports since the period
+    began (one after its end still brought its data)."""
     df = store.query(
         "notify_import_freshness",
         until=formats.utc_start_of(as_of + timedelta(days=1)),
         since=formats.utc_start_of(p.start),
-        period_end=formats.utc_start_of(p.end + timedelta(days=1)),
     )
     kinds = []
     for row in df.itertuples():
@@ -236,15 +236,15 @@ def freshness(store: Store, p: Period, as_of: date) -> dict:
                 "kind": row.kind,
                 "last_import": last.date().isoformat() if last else None,
                 "days_since": days,
-                "imports_in_period": int(row.imports_in_period),
+                "imports_since_start": int(row.imports_since_start),
                 "warning": FRESHNESS_KINDS[row.kind] and (days is None or days > STALE_DAYS),
             }
         )
     by_kind = {k["kind"]: k for k in kinds}
     return {
         "kinds": kinds,
-        "appointments_in_period": by_kind["appointments"]["imports_in_period"],
-        "imports_in_period": sum(k["imports_in_period"] for k in kinds),
+        "appointments_since_start": by_kind["appointments"]["imports_since_start"],
+        "imports_since_start": sum(k["imports_since_start"] for k in kinds),
     }
 
 
@@ -466,14 +466,14 @@ def _signal_sentence(found: list[dict]) -> str:
 def _banner(figs: dict, p: Period) -> str | None:
     """The sentence that opens a digest of a period in which no appointments were imported."""
     fresh = figs["freshness"]
-    if fresh["appointments_in_period"]:
+    if fresh["appointments_since_start"]:
         return None
-    if fresh["imports_in_period"]:
+    if fresh["imports_since_start"]:
         what = "No appointments export was imported"
     else:
         what = "No export was imported"
     return (
-        f"{what} in the {p.name()} of {formats.day(p.start)} to {formats.day(p.end)}: the "
+        f"{what} in or since the {p.name()} of {formats.day(p.start)} to {formats.day(p.end)}: the "
         "figures below hold only what was imported before, so a low count is missing data, "
         "not a quiet period."
     )

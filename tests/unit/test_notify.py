@@ -192,7 +192,9 @@ def test_a_week_without_imports_says_so_at_the_top(store) -> None:
     assert d.subject.startswith("No new data: ")
     body = d.html.split("<body", 1)[1]
     first = re.search(r"<p[^>]*>([^<]+)</p>", body).group(1)
-    assert first.startswith("No export was imported in the week of 23/11/2026 to 29/11/2026")
+    assert first.startswith(
+        "No export was imported in or since the week of 23/11/2026 to 29/11/2026"
+    )
     assert "missing data, not a quiet period" in first
     assert d.text.startswith("!! No export was imported")
     fresh = {k["kind"]: k for k in d.figures["freshness"]["kinds"]}
@@ -209,10 +211,19 @@ def test_imports_in_the_week_lift_the_warning_and_age_is_counted(store) -> None:
     fresh = {k["kind"]: k for k in d.figures["freshness"]["kinds"]}
     assert fresh["appointments"] == {
         "kind": "appointments", "last_import": "2026-11-27", "days_since": 3,
-        "imports_in_period": 1, "warning": False,
+        "imports_since_start": 1, "warning": False,
     }  # fmt: skip
     assert fresh["side-effects"]["days_since"] == 9 and fresh["side-effects"]["warning"]
     assert "Side-effect reports: last imported 21/11/2026 (9 days ago) - warning" in d.text
+
+
+def test_an_import_after_the_period_still_brought_its_data(store) -> None:
+    """The week's appointments imported the day after it ended: no "no new data" banner (the
+    figures hold the week), while the week itself saw no import."""
+    ns.set_import_time(store, "appointments", "2026-11-30 09:00:00")  # AS_OF, after the week
+    d = digest.build_digest(store, "week", ns.AS_OF, "manager", draw=False)
+    assert not d.subject.startswith("No new data")
+    assert "No export was imported" not in d.html
 
 
 def test_digest_written_to_a_file_holds_its_images(store, tmp_path) -> None:

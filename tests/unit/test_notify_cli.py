@@ -154,7 +154,7 @@ def test_a_week_without_imports_says_so_first(db, smtpd) -> None:
     assert (
         msg.get_body(("plain",))
         .get_content()
-        .startswith("!! No export was imported in the week of 23/11/2026 to 29/11/2026")
+        .startswith("!! No export was imported in or since the week of 23/11/2026 to 29/11/2026")
     )
     body = msg.get_body(("html",)).get_content().split("<body", 1)[1]
     first = re.search(r"<p[^>]*>([^<]+)</p>", body).group(1)
