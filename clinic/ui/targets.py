@@ -37,7 +37,7 @@ def verdicts(found: dict[str, Target], rates: Any) -> None:
     if cached.is_empty(rates):
         return
     said = [
-        f"{formats.label(m)} {formats.percent(r)}: {found[m].verdict(r).lower()}"
+        f"{formats.label(m)} {formats.percent(r)}, {found[m].verdict(r).lower()}"
         for m, r in zip(rates["measure"], rates["rate"], strict=True)
         if m in found
     ]

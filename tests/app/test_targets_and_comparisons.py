@@ -28,6 +28,9 @@ def test_manager_sets_a_review_target_on_follow_ups(seeded: Path, open_app) -> N
     assert "The target for six-week review is set to 85.0%." in [s.value for s in at.success]
     assert targets.current(open_store(seeded))["review_6w"].value == 0.85
     assert any("target at least 85%" in c for c in _captions(at))
+    # One colon to a verdict: "Six-week review 73.5%, target at least 85%: not met".
+    line = next(c for c in _captions(at) if "target at least 85%" in c)
+    assert all(part.count(":") == 1 for part in line.split(" · ")), line
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [s["y0"] for s in chart["layout"]["shapes"]] == [0.85]
 
