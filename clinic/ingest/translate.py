@@ -16,11 +16,14 @@ lookup of words and the listing of unmapped values; split, each half would impor
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
 
 from clinic import config, sql
 from clinic.ingest import header_words as hw
@@ -301,11 +304,16 @@ _ID_PART = {
 def _read(cur, store, text, source: str | None, profile: Profile | None, fields) -> None:
     """vendor_raw (the file's cells as text, c<position>) and vendor_maps (words to ours)."""
     columns = {f"c{i}": "VARCHAR" for i in range(len(text.headers))}
-    cur.execute(
-        *sql.bind(
-            "vendor_read", {"path": str(text.path), "delim": text.delimiter, "columns": columns}
-        )
-    )
+    bound = {"path": str(text.path), "delim": text.delimiter, "columns": columns}
+    try:
+        cur.execute(*sql.bind("vendor_read", bound))
+    except duckdb.Error as exc:  # a ragged row or an unclosed quote: a sentence, not a traceback
+        line = re.search(r"CSV Error on Line: (\d+)", str(exc))
+        where = f"Line {line.group(1)}" if line else "A line"
+        raise ValueError(
+            f"{where} does not split into the header's {len(columns)} columns (a cell too many, "
+            "or a quote not closed): correct that row or export the file again."
+        ) from None
     f, v, t, pr = _vocabulary_rows(store, source, profile, tuple(fields))
     cur.execute(sql.load("vendor_key")[0])
     cur.execute(*sql.bind("vendor_maps", {"f": f, "v": v, "t": t, "p": pr}))

@@ -166,7 +166,16 @@ def _ours(store, kind, source_file, name, text, source, user, role) -> VendorImp
     # A doubled column is the importer's to report, on the file as it is.
     rewrite = bool(source and value_maps.loaded(store, source)) and not m.duplicates
     with store.cursor() as cur:
-        done = translate.remap(cur, store, text, kind, used, source, rewrite)
+        try:
+            done = translate.remap(cur, store, text, kind, used, source, rewrite)
+        except ValueError as exc:
+            result = ImportResult(
+                None, kind, name, text.sha256, status="rejected", problem_count=1,
+                errors=[Problem(None, None, None, str(exc))],
+            )  # fmt: skip
+            return _stopped(
+                store, VendorImport(result, source, dropped_columns=dropped), user, role
+            )
         try:
             if done.unmapped:
                 result = ImportResult(

@@ -172,3 +172,22 @@ def test_cli_maps_a_side_effect_word(tmp_path: Path):
     ok = run(db, "import", "side-effects", str(path), "--source", "ourclinic", "--json")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert json.loads(ok.stdout)["inserted"] == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("side-effects", "Appointment ID,Date Reported,Side Effect\nS-1,20/01/2026,bruising,x\n"),
+        ("appointments", "appointmentId,appointmentDate,serviceName\nph-1,2026-01-15,a,b\n"),
+    ],
+)
+def test_a_row_with_a_cell_too_many_is_a_sentence(
+    priced: Store, tmp_path: Path, kind: str, text: str
+):
+    """A row the header cannot split is refused with its line, not a DuckDB traceback."""
+    path = tmp_path / "ragged.csv"
+    path.write_text(text)
+    done = import_export(priced, kind, path)
+    assert done.status == "rejected"
+    assert done.result.errors[0].reason.startswith("Line 2 does not split into the header's 3")
+    assert priced.rows("select count(*) from imports where kind <> 'prices'") == [(0,)]
