@@ -72,8 +72,13 @@ def run_import(
     progress: Progress | None = None,
     record_kind: str | None = None,
     role: str | None = None,
+    file_sha256: str | None = None,
 ) -> ImportResult:
-    """Import one export all-or-nothing; see clinic.ingest.import_file."""
+    """Import one export all-or-nothing; see clinic.ingest.import_file.
+
+    `file_sha256` is the digest recorded for the file when `source` is a rewrite of it (a booking
+    system's export in our format): the imports table and the audit name the file the user gave.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     try:
@@ -93,7 +98,8 @@ def run_import(
     try:
         saved = load_mapping(store, source_system, kind) if source_system else None
         m = headers.detect(kind, text.headers, mapping, saved)
-        job = _Job(store, kind, text, m, name, user, source_system, record_kind or kind, report)
+        recorded = record_kind or kind
+        job = _Job(store, kind, text, m, name, user, source_system, recorded, report, file_sha256)
         result = _attempts(job, source, mapping, saved)
         report(1.0, "done")
     except Unreadable as exc:
@@ -142,7 +148,13 @@ class _Job:
     source: str | None
     record_kind: str
     report: Progress
+    given_sha256: str | None = None  # the original file's, when `text` is its rewrite
     started: datetime = field(default_factory=now)
+
+    @property
+    def sha256(self) -> str:
+        """The digest the import records: of the file the user gave."""
+        return self.given_sha256 or self.text.sha256
 
 
 def _import_direct_or_staged(job: _Job) -> ImportResult:
@@ -164,7 +176,7 @@ def _import_direct(job: _Job) -> ImportResult | None:
             prepare(cur)
             inserted = load_direct(cur, job.kind, job.text, job.mapping, job.store.path, import_id)
             result = ImportResult(
-                import_id, job.kind, job.file_name, job.text.sha256, inserted, inserted
+                import_id, job.kind, job.file_name, job.sha256, inserted, inserted
             )
             _record(cur, result, job)
             job.report(0.8, "updating the figures")
@@ -189,7 +201,7 @@ def _staged_once(job: _Job, numbered: Renumbered | None) -> ImportResult:
         import_id = next_import_id(cur)
         staged = stage(cur, kind, job.text, job.mapping, job.store.path, job.report, numbered)
         result = ImportResult(
-            import_id, kind, job.file_name, job.text.sha256, rows_read=staged.rows_read
+            import_id, kind, job.file_name, job.sha256, rows_read=staged.rows_read
         )
         result.warnings = staged.warnings
         if staged.problems:

@@ -16,6 +16,9 @@ VENDORS = DATA_FILES / "vendors"
 EXTRA_FIELDS = ("datetime", "slot", "arrived", "no_show", "cancelled", "cancelled_at", "late")
 # The fields a value of which is a word of a vocabulary (mapped, or left out with "skip").
 VALUE_FIELDS = ("status", "service", "vein_type", "sclerosant", "form", "compression", "funding")
+# The vocabulary columns of each kind of file: a value no mapping knows stops the file once.
+# Prices have none (an item is any name; its kind is refused row by row, as before).
+VOCABULARY_COLUMNS = {"appointments": VALUE_FIELDS, "side-effects": ("effect", "severity")}
 STATUS_TERMS = ("completed", "cancelled", "late cancellation", "no-show", "booked", "skip")
 ORDERS = ("day-first", "month-first", "iso", "detect")
 _KEYS = {
@@ -199,6 +202,11 @@ def recognised(profile: Profile, headers: list[str]) -> int:
     return sum(1 for h in headers if hw.key(h) in known or hw.identifying(h))
 
 
+def _as_written(header: str) -> str:
+    """A header as written, without case and with single spaces."""
+    return " ".join(header.split()).casefold()
+
+
 def detect(headers: list[str], forced: str | None = None) -> Detection:
     """The profile a header reads best with; a vendor needs one of its signature headers."""
     table = profiles()
@@ -206,12 +214,14 @@ def detect(headers: list[str], forced: str | None = None) -> Detection:
         if forced not in table:
             raise KeyError(forced)
         return Detection(table[forced], recognised(table[forced], headers), len(headers), True)
-    keys = {hw.key(h) for h in headers}
+    # A signature header is matched as written (case and spacing aside), not by its words: our
+    # own `appointment_id` has the words of Phorest's `appointmentId`, and is not a Phorest file.
+    written = {_as_written(h) for h in headers}
     best = Detection(table["generic"], recognised(table["generic"], headers), len(headers))
     for profile in table.values():
         if profile.name == "generic":
             continue
-        if not any(hw.key(s) in keys for s in profile.signature):
+        if not any(_as_written(s) in written for s in profile.signature):
             continue
         score = recognised(profile, headers)
         if score >= best.recognised and (best.profile.name == "generic" or score > best.recognised):

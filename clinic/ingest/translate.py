@@ -5,21 +5,31 @@ Python over the header row; the rows are rewritten by DuckDB statements: values 
 the source's saved words and the profile's, dates read in the profile's formats, attendance from
 flags, late cancellations from the cancelled-at time, identifying columns hashed (when there is
 no client id) and dropped. No row passes through Python.
+
+A file in our own format with vocabulary columns (side effects) goes through the same reading,
+word lookup and "not ours" rows (`remap`): one piece serves both kinds of file.
+
+Over 400 lines: the rewrite and the check of our own format share the reading of the file, the
+lookup of words and the listing of unmapped values; split, each half would import the other's.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
 
 from clinic import config, sql
 from clinic.ingest import header_words as hw
 from clinic.ingest import value_maps
 from clinic.ingest.plan import Plan
-from clinic.ingest.profiles import VALUE_FIELDS, Profile
+from clinic.ingest.profiles import VALUE_FIELDS, VOCABULARY_COLUMNS, Profile
 
 OUT_COLUMNS = (
     "appointment_id",
@@ -73,6 +83,11 @@ def _truthy(expr: str) -> str:
     return (
         f"(lower({expr}) in {_TRUE} or regexp_matches(coalesce({expr}, ''), '\\d{{1,4}}[-/:]\\d'))"
     )
+
+
+def _left_out(fields: tuple[str, ...] | list[str]) -> str:
+    """Whether a row is mapped as not ours in any of its vocabulary columns (m_<field>)."""
+    return " or ".join(f"coalesce(m_{f} = 'skip', false)" for f in fields) or "false"
 
 
 def rows_sql(plan_: Plan, zoned: bool) -> str:
@@ -153,10 +168,7 @@ with read as (
 attended as (select *, {status} as status_term from read)
 select
     *,
-    coalesce(m_status = 'skip', false) or coalesce(m_service = 'skip', false)
-        or coalesce(m_vein_type = 'skip', false) or coalesce(m_sclerosant = 'skip', false)
-        or coalesce(m_form = 'skip', false) or coalesce(m_compression = 'skip', false)
-        or coalesce(m_funding = 'skip', false) as left_out,
+    {_left_out(VALUE_FIELDS)} as left_out,
     case
         when status_term = 'late cancellation' then true
         when status_term <> 'cancelled' then null
@@ -197,7 +209,9 @@ order by line
 """
 
 
-def _vocabulary_rows(store, source: str | None, profile: Profile) -> tuple[list, list, list, list]:
+def _vocabulary_rows(
+    store, source: str | None, profile: Profile | None, fields: tuple[str, ...]
+) -> tuple[list, list, list, list]:
     """(field, matched value, term, priority) rows: saved first, then the profile, then ours."""
     f, v, t, pr = [], [], [], []
 
@@ -209,10 +223,10 @@ def _vocabulary_rows(store, source: str | None, profile: Profile) -> tuple[list,
 
     for name, value, term in value_maps.loaded(store, source) if source else []:
         add(name, value, term, 0)
-    for name, table in profile.values.items():
+    for name, table in profile.values.items() if profile else []:
         for value, term in table.items():
             add(name, value, term, 1)
-    for name in VALUE_FIELDS:
+    for name in fields:
         if name == "status":
             for term, words in value_maps.vocabulary()["status"].items():
                 for word in (term, *words):
@@ -287,17 +301,34 @@ _ID_PART = {
 }
 
 
-def translate(cur, store, text, plan_: Plan, source: str | None) -> Translated:
-    """Rewrite an opened export (reader.TextFile) under a plan; nothing is written to the store."""
+def _read(cur, store, text, source: str | None, profile: Profile | None, fields) -> None:
+    """vendor_raw (the file's cells as text, c<position>) and vendor_maps (words to ours)."""
     columns = {f"c{i}": "VARCHAR" for i in range(len(text.headers))}
-    cur.execute(
-        *sql.bind(
-            "vendor_read", {"path": str(text.path), "delim": text.delimiter, "columns": columns}
-        )
-    )
-    f, v, t, pr = _vocabulary_rows(store, source, plan_.profile)
+    bound = {"path": str(text.path), "delim": text.delimiter, "columns": columns}
+    try:
+        cur.execute(*sql.bind("vendor_read", bound))
+    except duckdb.Error as exc:  # a ragged row or an unclosed quote: a sentence, not a traceback
+        line = re.search(r"CSV Error on Line: (\d+)", str(exc))
+        where = f"Line {line.group(1)}" if line else "A line"
+        raise ValueError(
+            f"{where} does not split into the header's {len(columns)} columns (a cell too many, "
+            "or a quote not closed): correct that row or export the file again."
+        ) from None
+    f, v, t, pr = _vocabulary_rows(store, source, profile, tuple(fields))
     cur.execute(sql.load("vendor_key")[0])
     cur.execute(*sql.bind("vendor_maps", {"f": f, "v": v, "t": t, "p": pr}))
+
+
+def _temporary_csv() -> Path:
+    """A private temporary file for a rewrite (deleted by Translated.close)."""
+    fd, name = tempfile.mkstemp(prefix="clinic-vendor-", suffix=".csv")
+    os.close(fd)
+    return Path(name)
+
+
+def translate(cur, store, text, plan_: Plan, source: str | None) -> Translated:
+    """Rewrite an opened export (reader.TextFile) under a plan; nothing is written to the store."""
+    _read(cur, store, text, source, plan_.profile, VALUE_FIELDS)
     naive, zoned = _split_formats(list(plan_.profile.formats))
     naive, zoned, note = _order(cur, plan_, naive, zoned)
     params: dict[str, object] = {"naive": naive or ["%Y-%m-%d"], "times": _TIME_FORMATS}
@@ -308,14 +339,12 @@ def translate(cur, store, text, plan_: Plan, source: str | None) -> Translated:
     statement = rows_sql(plan_, bool(zoned))
     cur.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
     rows_read = cur.execute("select count(*) from vendor_rows").fetchone()[0]
-    unmapped = _unmapped(cur, plan_)
+    unmapped = _unmapped(cur, [f for f in VALUE_FIELDS if f in plan_.used], plan_.header)
     problems = _problems(cur, plan_, params)
     left_out = cur.execute("select count(*) from vendor_rows where left_out").fetchone()[0]
     if unmapped or problems:
         return Translated(None, unmapped, problems, left_out, rows_read, note)
-    fd, name = tempfile.mkstemp(prefix="clinic-vendor-", suffix=".csv")
-    os.close(fd)
-    out = Path(name)
+    out = _temporary_csv()
     parts = " || ".join(f"'/' || coalesce({_ID_PART[x]}, '')" for x in plan_.profile.id_parts)
     literal = str(out).replace("'", "''")
     price = (
@@ -331,7 +360,7 @@ def translate(cur, store, text, plan_: Plan, source: str | None) -> Translated:
     return Translated(out, [], [], left_out, rows_read, note)
 
 
-def _unmapped(cur, plan_: Plan) -> list[dict]:
+def _unmapped(cur, fields: list[str], header_of: Callable[[str], str | None]) -> list[dict]:
     """One row per distinct value no mapping knows, with its rows and first line."""
     parts = [
         f"""
@@ -340,8 +369,7 @@ def _unmapped(cur, plan_: Plan) -> list[dict]:
         from vendor_rows where v_{name} is not null and m_{name} is null
         group by k
         """
-        for name in VALUE_FIELDS
-        if name in plan_.used
+        for name in fields
     ]
     if not parts:
         return []
@@ -349,7 +377,7 @@ def _unmapped(cur, plan_: Plan) -> list[dict]:
     return [
         {
             "column": name,
-            "header": plan_.header(name),
+            "header": header_of(name),
             "value": value,
             "rows": n,
             "first_line": line,
@@ -392,3 +420,44 @@ def examples(formats: list[str]) -> list[str]:
     """Each date format as a person reads it: 13 January 2026 at 14:45 written that way."""
     moment = datetime(2026, 1, 13, 14, 45, tzinfo=UTC)
     return list(dict.fromkeys(moment.strftime(f) for f in formats))
+
+
+def remap(
+    cur, store, text, kind: str, used: dict[str, int], source: str | None, rewrite: bool
+) -> Translated:
+    """Check the vocabulary columns of a file in our own format (reader.TextFile) and map them.
+
+    `used` is field -> column position. A value that neither the source's saved mappings nor our
+    vocabulary knows is listed in `unmapped` (the file is stopped). Otherwise, when `rewrite`
+    (the source has saved mappings), the file is rewritten with our words, without the rows
+    mapped as not ours, each used column under the name c<its position>; else `path` is None and
+    the file imports as it is. Nothing is written to the store.
+    """
+    fields = [f for f in VOCABULARY_COLUMNS[kind] if f in used]
+    _read(cur, store, text, source, None, fields)
+    looked_up = "".join(
+        f", nullif(trim(c{used[f]}), '') as v_{f},"
+        f" maps.terms['{f}:' || vendor_key(nullif(trim(c{used[f]}), ''))] as m_{f}"
+        for f in fields
+    )
+    cur.execute(
+        "create or replace temp table vendor_rows as"
+        f" with looked as (select vendor_raw.*{looked_up} from vendor_raw cross join vendor_maps"
+        f" as maps) select *, {_left_out(fields)} as left_out from looked"
+    )
+    rows_read = cur.execute("select count(*) from vendor_rows").fetchone()[0]
+    left_out = cur.execute("select count(*) from vendor_rows where left_out").fetchone()[0]
+    unmapped = _unmapped(cur, fields, lambda f: text.headers[used[f]])
+    if unmapped or not rewrite:
+        return Translated(None, unmapped, [], left_out, rows_read)
+    out = _temporary_csv()
+    mapped = {used[f]: f for f in fields}
+    select = ", ".join(
+        f"m_{mapped[i]} as c{i}" if i in mapped else f"c{i}" for i in sorted(used.values())
+    )
+    literal = str(out).replace("'", "''")
+    cur.execute(
+        f"copy (select {select} from vendor_rows where not left_out order by line)"
+        f" to '{literal}' (header true, delimiter ',')"
+    )
+    return Translated(out, [], [], left_out, rows_read)

@@ -9,7 +9,7 @@ from functools import cache
 from clinic import audit, auth, sql
 from clinic.config import DATA_FILES
 from clinic.ingest import header_words as hw
-from clinic.ingest.profiles import STATUS_TERMS, VALUE_FIELDS
+from clinic.ingest.profiles import STATUS_TERMS, VOCABULARY_COLUMNS
 
 SKIP = "skip"
 
@@ -34,10 +34,16 @@ def terms(store, field: str) -> list[str]:
     return list(vocabulary()[field])
 
 
+def kind_of(field: str) -> str | None:
+    """The kind of file whose vocabulary column `field` is (None for no such column)."""
+    return next((k for k, fields in VOCABULARY_COLUMNS.items() if field in fields), None)
+
+
 def _check(store, field: str, term: str) -> str:
     """The term as stored, or MappingRefused."""
-    if field not in VALUE_FIELDS:
-        raise MappingRefused(f"{field!r} has no vocabulary: use one of {', '.join(VALUE_FIELDS)}.")
+    if kind_of(field) is None:
+        shown = ", ".join(f for fields in VOCABULARY_COLUMNS.values() for f in fields)
+        raise MappingRefused(f"{field!r} has no vocabulary: use one of {shown}.")
     if term.strip().lower() == SKIP:
         return SKIP
     known = terms(store, field)
@@ -60,7 +66,7 @@ def save(
 ) -> str:
     """Save `value` of `field` from `source` as `term` (or 'skip'); audited; returns the term."""
     if role is not None:
-        auth.check_write(role, "appointments")
+        auth.check_write(role, kind_of(field) or "appointments")
     if not source.strip() or not hw.value_key(value):
         raise MappingRefused("A mapping needs a source name and a value with a letter or digit.")
     stored = _check(store, field, term)
@@ -93,7 +99,7 @@ def remove(
 ) -> bool:
     """Remove one saved mapping; audited; False when there was none."""
     if role is not None:
-        auth.check_write(role, "appointments")
+        auth.check_write(role, kind_of(field) or "appointments")
     params = {"source": source.strip(), "field": field, "value": hw.value_key(value)}
     with store.writer(wait=True, data=False) as cur:
         found = len(sql.run(cur, "value_mappings_remove", **params).fetchall())

@@ -9,6 +9,7 @@ written) and how many rows a "not ours" mapping left out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from clinic.ingest import headers as mp
 from clinic.ingest import plan as plan_mod
 from clinic.ingest import profiles, translate, value_maps
 from clinic.ingest.job import run_import
+from clinic.ingest.profiles import VOCABULARY_COLUMNS
 from clinic.ingest.reader import open_export
 from clinic.ingest.results import ImportResult, Preview, Problem
 from clinic.ingest.saved_mappings import load_mapping
@@ -115,6 +117,10 @@ def import_export(
     try:
         plan, used_source = choose(store, kind, text.headers, source)
         saved_values = bool(used_source and value_maps.loaded(store, used_source))
+        if plan is None and kind in VOCABULARY_COLUMNS:
+            text.close()
+            text = open_export(source_file, name, whole=True)
+            return _ours(store, kind, source_file, name, text, used_source, user, role)
         if plan is None or not plan_mod.needed(plan, saved_values):
             saved = load_mapping(store, source, kind) if source else None
             dropped = _plain_dropped(kind, text.headers, saved)
@@ -141,7 +147,7 @@ def import_export(
                     errors=[Problem(None, None, None, str(exc))],
                     problem_count=1,
                 )
-                return _stopped(store, result, plan, used_source, user, role)
+                return _stopped(store, _planned(result, plan, used_source), user, role)
             try:
                 return _finish(store, cur, kind, name, text, plan, done, used_source, user, role)
             finally:
@@ -150,9 +156,54 @@ def import_export(
         text.close()
 
 
-def _stopped(store, result: ImportResult, plan, source, user, role, done=None) -> VendorImport:
-    """A file stopped before anything was written: audited, nothing stored."""
-    out = VendorImport(
+def _ours(store, kind, source_file, name, text, source, user, role) -> VendorImport:
+    """A file in our own format with vocabulary columns (side effects): values no mapping knows
+    stop it once; the source's saved mappings rewrite it; else it imports as it is."""
+    saved = load_mapping(store, source, kind) if source else None
+    m = mp.detect(kind, text.headers, None, saved)
+    dropped = _plain_dropped(kind, text.headers, saved)
+    used = {c: i for i, c in m.canonical.items()}
+    # A doubled column is the importer's to report, on the file as it is.
+    rewrite = bool(source and value_maps.loaded(store, source)) and not m.duplicates
+    with store.cursor() as cur:
+        try:
+            done = translate.remap(cur, store, text, kind, used, source, rewrite)
+        except ValueError as exc:
+            result = ImportResult(
+                None, kind, name, text.sha256, status="rejected", problem_count=1,
+                errors=[Problem(None, None, None, str(exc))],
+            )  # fmt: skip
+            return _stopped(
+                store, VendorImport(result, source, dropped_columns=dropped), user, role
+            )
+        try:
+            if done.unmapped:
+                result = ImportResult(
+                    None, kind, name, text.sha256, rows_read=done.rows_read, status="rejected"
+                )
+                out = VendorImport(result, source, unmapped=done.unmapped, dropped_columns=dropped)
+                return _stopped(store, out, user, role)
+            if done.path is None:
+                result = run_import(
+                    store, kind, source_file, file_name=name, user=user, source_system=source,
+                    role=role,
+                )  # fmt: skip
+            else:
+                columns = {f"c{i}": f for f, i in used.items()}
+                result = run_import(
+                    store, kind, done.path, file_name=name, user=user, mapping=columns,
+                    source_system=source, role=role, file_sha256=text.sha256,
+                )  # fmt: skip
+                result.rows_read = done.rows_read
+                _relabel(cur, result, lambda h: text.headers[int(h[1:])] if h in columns else h)
+        finally:
+            done.close()
+    return VendorImport(result, source, left_out=done.left_out, dropped_columns=dropped)
+
+
+def _planned(result: ImportResult, plan: plan_mod.Plan, source, done=None) -> VendorImport:
+    """The result of a file read through a profile, with what the profile and its rewrite did."""
+    return VendorImport(
         result,
         source,
         plan.detection.explain(),
@@ -161,6 +212,11 @@ def _stopped(store, result: ImportResult, plan, source, user, role, done=None) -
         dropped_columns=plan.dropped,
         patient_ref_from=plan.patient_ref_from(),
     )
+
+
+def _stopped(store, out: VendorImport, user, role) -> VendorImport:
+    """A file stopped before anything was written: audited, nothing stored."""
+    result, source = out.result, out.source
     audit.log(
         store,
         user=user,
@@ -194,7 +250,7 @@ def _finish(store, cur, kind, name, text, plan, done, source, user, role) -> Ven
             rejected=done.rows_read if errors else 0,
             problem_count=len(errors),
         )
-        return _stopped(store, result, plan, source, user, role, done)
+        return _stopped(store, _planned(result, plan, source, done), user, role)
     identity = {c: c for c in translate.OUT_COLUMNS}
     result = run_import(
         store,
@@ -205,23 +261,27 @@ def _finish(store, cur, kind, name, text, plan, done, source, user, role) -> Ven
         mapping=identity,
         source_system=source,
         role=role,
+        file_sha256=text.sha256,
     )
-    result.file_sha256 = text.sha256
     result.rows_read = done.rows_read
-    _relabel(cur, result, plan)
-    notes = [done.order_note] if done.order_note else []
-    return VendorImport(
-        result,
-        source,
-        plan.detection.explain(),
-        left_out=done.left_out,
-        dropped_columns=plan.dropped,
-        patient_ref_from=plan.patient_ref_from(),
-        notes=notes,
-    )
+    _relabel(cur, result, _header_under(plan))
+    out = _planned(result, plan, source, done)
+    out.notes = [done.order_note] if done.order_note else []
+    return out
 
 
-def _relabel(cur, result: ImportResult, plan: plan_mod.Plan) -> None:
+def _header_under(plan: plan_mod.Plan) -> Callable[[str], str | None]:
+    """The file's header behind a column of its rewrite (a date may come from a date-time)."""
+
+    def header(column: str) -> str | None:
+        if column == "date" and "date" not in plan.used:
+            column = "datetime"
+        return plan.header(column)
+
+    return header
+
+
+def _relabel(cur, result: ImportResult, header_of: Callable[[str], str | None]) -> None:
     """Problems of the rewritten file named by the original file's lines and headers."""
     for p in (*result.errors, *result.warnings):
         if p.line is not None and p.line >= 2:
@@ -231,10 +291,7 @@ def _relabel(cur, result: ImportResult, plan: plan_mod.Plan) -> None:
             ).fetchone()
             p.line = row[0] if row else p.line
         if p.column is not None:
-            source_field = {"date": "datetime" if "date" not in plan.used else "date"}.get(
-                p.column, p.column
-            )
-            p.column = plan.header(source_field) or p.column
+            p.column = header_of(p.column) or p.column
 
 
 @dataclass
@@ -298,7 +355,7 @@ def _rewritten_preview(store, cur, kind, file_name, plan, done, rows) -> Preview
     _relabel(
         cur,
         ImportResult(None, kind, file_name, "", errors=shown.problems, warnings=shown.warnings),
-        plan,
+        _header_under(plan),
     )
     return shown
 
