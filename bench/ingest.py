@@ -404,8 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shapes", nargs="*", default=list(all_shapes()))
     parser.add_argument("--pandas", action="store_true", help="time (c) on the bench shape too")
-    parser.add_argument("--process-shape", default="patients",
-                        help="the shape of the whole-process pair ('' for none)")  # fmt: skip
+    parser.add_argument(
+        "--process-shape",
+        default="patients",
+        help="the shape of the whole-process pair ('' for none)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         workdir = Path(tmp)

@@ -296,9 +296,11 @@ def last_year_lines(
     if earlier is None or earlier.empty:
         return
     moved = earlier.assign(
-        month=[f"{formats.month_start(m).year + 1}-{formats.month_start(m).month:02d}"
-               for m in earlier["month"]]
-    )  # fmt: skip
+        month=[
+            f"{formats.month_start(m).year + 1}-{formats.month_start(m).month:02d}"
+            for m in earlier["month"]
+        ]
+    )
     shown = False
     for name, colour in series.items():
         part = moved if key is None else moved[moved[key].astype(str) == name]
@@ -557,9 +559,11 @@ def compliance_over_time(
     for measure, value in wanted.items():
         named = f"{formats.label(measure).lower()} " if measure and len(measures) > 1 else ""
         fig.add_hline(
-            y=value, line_dash="dash", line_color=palette.get(measure, "#333"),
+            y=value,
+            line_dash="dash",
+            line_color=palette.get(measure, "#333"),
             annotation_text=f"target {named}{formats.percent(value, 0)}",
-        )  # fmt: skip
+        )
     top = max(df["ci_high"].max(), last_year["rate"].max() if last_year is not None else 0)
     high = max([0.0 if pd.isna(top) else float(top), *wanted.values()])
     fig.update_yaxes(tickformat=PERCENT, range=[0, 1.05 if high > 0.4 else high * 1.15 + 0.01])
@@ -688,9 +692,12 @@ def funnel(
         margin={"t": margin_t, "r": min(24 + 7 * longest, 200)},
     )
     fig.update_xaxes(
-        title=count_title, **count_ticks(x_right), hoverformat=",d", showgrid=True,
+        title=count_title,
+        **count_ticks(x_right),
+        hoverformat=",d",
+        showgrid=True,
         range=[0, x_right],
-    )  # fmt: skip
+    )
     fig.update_yaxes(title=rate_title, tickformat=percent_axis(y_top), range=[0, y_top])
     return fig
 

@@ -192,22 +192,42 @@ class Inbox:
         text, params = sql.bind("inbox_taken", {"file_sha256": sha, "user_name": USER})
         taken = store.rows(text, params)
         if taken:
-            report = {"duplicate_of": taken[0][0], "file_sha256": sha,
-                      "reason": f"This content was already imported (import {taken[0][0]}); "
-                                "nothing was imported again."}  # fmt: skip
+            report = {
+                "duplicate_of": taken[0][0],
+                "file_sha256": sha,
+                "reason": f"This content was already imported (import {taken[0][0]}); "
+                "nothing was imported again.",
+            }
             return self._finish(store, path, DONE, report, kind, "duplicate", taken[0][0], 0)
         kind = kind or kind_of_header(path)
         if kind is None:
-            report = {"file_sha256": sha, "errors": [{"line": 1, "column": None, "value": None,
-                      "reason": "The header fits no kind (or more than one): put the file in "
-                                "appointments/, side-effects/ or prices/."}]}  # fmt: skip
+            report = {
+                "file_sha256": sha,
+                "errors": [
+                    {
+                        "line": 1,
+                        "column": None,
+                        "value": None,
+                        "reason": "The header fits no kind (or more than one): put the file in "
+                        "appointments/, side-effects/ or prices/.",
+                    }
+                ],
+            }
             return self._finish(store, path, FAILED, report, None, "unknown kind", None, 1)
         # Through the booking system's profile, as `clinic import` reads a file (the same report).
         done = import_export(store, kind, path, file_name=path.name, user=USER)
         result, report = done.result, done.to_json()
         where = DONE if result.status == "committed" else FAILED
-        return self._finish(store, path, where, report, kind, result.status, result.import_id,
-                            max(result.problem_count, len(result.errors)))  # fmt: skip
+        return self._finish(
+            store,
+            path,
+            where,
+            report,
+            kind,
+            result.status,
+            result.import_id,
+            max(result.problem_count, len(result.errors)),
+        )
 
     def _finish(
         self,
@@ -234,10 +254,17 @@ class Inbox:
         os.replace(path, target)
         text, params = sql.bind(
             "inbox_record",
-            {"file_sha256": report.get("file_sha256") or _sha256(target), "file_name": path.name,
-             "kind": kind, "status": status, "import_id": import_id, "problems": problems,
-             "moved_to": str(target), "at": datetime.now(UTC).replace(tzinfo=None)},
-        )  # fmt: skip
+            {
+                "file_sha256": report.get("file_sha256") or _sha256(target),
+                "file_name": path.name,
+                "kind": kind,
+                "status": status,
+                "import_id": import_id,
+                "problems": problems,
+                "moved_to": str(target),
+                "at": datetime.now(UTC).replace(tzinfo=None),
+            },
+        )
         with store.writer(wait=True, data=False) as cur:
             cur.execute(text, params)
         log.info("drop folder: %s %s -> %s", path.name, status, target)

@@ -60,12 +60,24 @@ def add(store: Store, name: str, role: str, *, by: str | None = None) -> str:
             )
         text, params = sql.bind(
             "tokens_add",
-            {"name": name, "role": role, "token_sha256": digest(token), "created_by": by,
-             "at": _now()},
-        )  # fmt: skip
+            {
+                "name": name,
+                "role": role,
+                "token_sha256": digest(token),
+                "created_by": by,
+                "at": _now(),
+            },
+        )
         cur.execute(text, params)
-    audit.log(store, user=by, role=None, action="token-add", outcome="ok", object=name,
-              details={"role": role})  # fmt: skip
+    audit.log(
+        store,
+        user=by,
+        role=None,
+        action="token-add",
+        outcome="ok",
+        object=name,
+        details={"role": role},
+    )
     return token
 
 

@@ -18,10 +18,14 @@ with st.form("account_form"):
     name = a.text_input("User name", key="acc_name")
     # No default role: whoever adds an account chooses it (least privilege).
     role = b.selectbox(
-        "Role", auth.ROLES, index=None, placeholder="Choose a role", key="acc_role",
+        "Role",
+        auth.ROLES,
+        index=None,
+        placeholder="Choose a role",
+        key="acc_role",
         format_func=lambda r: f"{r}: {admin.ROLE_DUTIES[r]}",
         help="Give the smallest role that lets the person do their work.",
-    )  # fmt: skip
+    )
     email = a.text_input("E-mail (optional)", key="acc_email")
     password = b.text_input("Password", type="password", key="acc_password")
     add = st.form_submit_button("Add account", key="acc_add")

@@ -58,9 +58,11 @@ widgets.table(events[0] if events else None, "table_serious", "No serious events
 st.subheader("Published frequencies")
 st.caption(bands.CAVEAT)
 widgets.table(
-    cached.data(bands.beside_rates, f), "table_bands", "No completed sessions in this range.",
+    cached.data(bands.beside_rates, f),
+    "table_bands",
+    "No completed sessions in this range.",
     column_config={"liquid": "Published, liquid", "foam": "Published, foam"},
-)  # fmt: skip
+)
 for source in bands.sources():
     # As text, not a link: no markdown link is live on any page (tests/app/test_markup.py).
     st.caption(plain(f"Source: {source['citation']} doi:{source['doi']}, {source['url']}"))
@@ -80,9 +82,10 @@ widgets.table(
 )
 st.subheader("Time to resolution")
 widgets.table(
-    cached.data(resolution.resolution_by_effect, f), "table_resolution",
+    cached.data(resolution.resolution_by_effect, f),
+    "table_resolution",
     "No reports of sessions in this range.",
-)  # fmt: skip
+)
 st.caption("Days from the reported date to the resolved date, of reports of sessions in range.")
 targets.editor(("complication_rate",), "targets_complications")
 

@@ -31,36 +31,57 @@ found = targets.in_force()
 show_revenue = user.role in session.REVENUE_ROLES
 tiles = st.columns(4 if show_revenue else 3, gap="medium")
 widgets.tile(
-    tiles[0], "Treatment sessions", f"{now['sessions']:,}", now["sessions"], prev.get("sessions"),
-    chart_data=widgets.spark(series, "sessions", f), chart_type="bar",
+    tiles[0],
+    "Treatment sessions",
+    f"{now['sessions']:,}",
+    now["sessions"],
+    prev.get("sessions"),
+    chart_data=widgets.spark(series, "sessions", f),
+    chart_type="bar",
     last_year=compared and last.get("sessions"),
-)  # fmt: skip
+)
 position = 1
 if show_revenue:
     widgets.tile(
-        tiles[1], "Revenue", formats.money(now["revenue_gbp"], pence=False), now["revenue_gbp"],
-        prev.get("revenue_gbp"), chart_data=widgets.spark(series, "revenue_gbp", f),
-        chart_type="line", help="Rounded to the pound; the Revenue page shows pence.",
+        tiles[1],
+        "Revenue",
+        formats.money(now["revenue_gbp"], pence=False),
+        now["revenue_gbp"],
+        prev.get("revenue_gbp"),
+        chart_data=widgets.spark(series, "revenue_gbp", f),
+        chart_type="line",
+        help="Rounded to the pound; the Revenue page shows pence.",
         last_year=compared and last.get("revenue_gbp"),
-    )  # fmt: skip
+    )
     position = 2
 review = now["review_6w"]
 widgets.tile(
-    tiles[position], "Six-week review attended", widgets.percent(review["rate"]), review["rate"],
-    prev.get("review_6w", {}).get("rate"), percent_points=True,
+    tiles[position],
+    "Six-week review attended",
+    widgets.percent(review["rate"]),
+    review["rate"],
+    prev.get("review_6w", {}).get("rate"),
+    percent_points=True,
     help=f"{review['met']:,} of {count(review['eligible'], 'session')} whose review window "
-    "has closed.", last_year=compared and last.get("review_6w", {}).get("rate"),
-)  # fmt: skip
+    "has closed.",
+    last_year=compared and last.get("review_6w", {}).get("rate"),
+)
 targets.verdict(tiles[position], found, "review_6w", review["rate"])
 comp = now["complication_rate"]
 widgets.tile(
-    tiles[position + 1], "Complication rate", widgets.percent(comp["rate"]), comp["rate"],
-    prev.get("complication_rate", {}).get("rate"), percent_points=True, delta_color="inverse",
+    tiles[position + 1],
+    "Complication rate",
+    widgets.percent(comp["rate"]),
+    comp["rate"],
+    prev.get("complication_rate", {}).get("rate"),
+    percent_points=True,
+    delta_color="inverse",
     help=f"{comp['events']:,} of {count(comp['eligible'], 'completed session')} had a "
     "reported side effect.",
-    chart_data=widgets.spark(series, "complication_rate", f), chart_type="line",
+    chart_data=widgets.spark(series, "complication_rate", f),
+    chart_type="line",
     last_year=compared and last.get("complication_rate", {}).get("rate"),
-)  # fmt: skip
+)
 targets.verdict(tiles[position + 1], found, "complication_rate", comp["rate"])
 
 no_show = cached.data(attendance.summary, f)
@@ -72,19 +93,27 @@ came_then = cached.data_for(year_ago, retention.patient_counts) or {}
 tiles = st.columns(4 if show_revenue else 3, gap="medium")
 if no_show:
     widgets.tile(
-        tiles[0], "No-show rate", widgets.percent(no_show[0]["rate"]), no_show[0]["rate"],
-        no_show_before.get("rate"), percent_points=True, delta_color="inverse",
+        tiles[0],
+        "No-show rate",
+        widgets.percent(no_show[0]["rate"]),
+        no_show[0]["rate"],
+        no_show_before.get("rate"),
+        percent_points=True,
+        delta_color="inverse",
         help=widgets.rate_help(no_show[0], "events", "appointment"),
         last_year=compared and no_show_then.get("rate"),
-    )  # fmt: skip
+    )
     targets.verdict(tiles[0], found, "no_show", no_show[0]["rate"])
 if came:
     widgets.tile(
-        tiles[1], "New patients", f"{came['new_patients']:,}", came["new_patients"],
+        tiles[1],
+        "New patients",
+        f"{came['new_patients']:,}",
+        came["new_patients"],
         came_before.get("new_patients"),
         help="First completed treatment session in the store within the range.",
         last_year=compared and came_then.get("new_patients"),
-    )  # fmt: skip
+    )
 st.caption(
     "The small change on each tile is against the previous period of the same length; the line "
     f"beneath, against the same dates last year. {widgets.spark_note(series, f)}"

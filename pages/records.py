@@ -41,10 +41,18 @@ with st.expander("Filters", expanded=True):
     st.caption(filters.TYPED_DATE_HELP)
 
 r = filters.chosen(
-    start=start, end=end, effect=effect, severity=severity, serious=serious,
-    clinician=clinician, sclerosant=sclerosant, form=form, vein_type=vein, text=text,
+    start=start,
+    end=end,
+    effect=effect,
+    severity=severity,
+    serious=serious,
+    clinician=clinician,
+    sclerosant=sclerosant,
+    form=form,
+    vein_type=vein,
+    text=text,
     open_only=open_only,
-)  # fmt: skip
+)
 filters.keep_records_in_url(r)
 page_size = 50
 # One query gives the page asked for and the total; only a page the new filters no longer have

@@ -13,20 +13,28 @@ upload_tab, record_tab, history_tab = st.tabs(
 )
 
 with upload_tab:
-    kind = st.selectbox("What does the file hold?", upload.import_kinds(user.role),
-                        format_func=widgets.label, key="u_kind")  # fmt: skip
+    kind = st.selectbox(
+        "What does the file hold?",
+        upload.import_kinds(user.role),
+        format_func=widgets.label,
+        key="u_kind",
+    )
     system = vendors.DETECT
     if kind == "appointments":
-        system = st.selectbox("Booking system", vendors.systems(), key="u_system",
-                              format_func=vendors.system_label)  # fmt: skip
+        system = st.selectbox(
+            "Booking system", vendors.systems(), key="u_system", format_func=vendors.system_label
+        )
     source = st.text_input(
-        "Source system (optional, e.g. Phorest)", key="u_source",
+        "Source system (optional, e.g. Phorest)",
+        key="u_source",
         help="A saved column mapping for this system is applied automatically.",
-    )  # fmt: skip
+    )
     uploaded = st.file_uploader(
-        "Export file (CSV or XLSX)", type=["csv", "xlsx"], key="u_file",
+        "Export file (CSV or XLSX)",
+        type=["csv", "xlsx"],
+        key="u_file",
         max_upload_size=upload.max_upload_mb(),
-    )  # fmt: skip
+    )
     if uploaded is not None:
         content = uploaded.getvalue()
         named = source if system == vendors.DETECT else system
@@ -56,8 +64,9 @@ with upload_tab:
             named = say.plain(source) if source else "(give it a name above)"  # typed text
             save = st.checkbox(
                 f"Save this mapping for source system {named}",
-                key="u_save_mapping", disabled=not source,
-            )  # fmt: skip
+                key="u_save_mapping",
+                disabled=not source,
+            )
             upload.show_preview(preview)
             sure = upload.kind_change_confirmed(
                 preview.price_effect if preview else None, key=f"u_kind_ok_{uploaded.file_id}"
@@ -76,23 +85,40 @@ with record_tab:
     with st.form("side_effect_form", clear_on_submit=False):
         a, b = st.columns(2)
         appointment = a.text_input("Appointment ID of the session", key="se_appointment")
-        reported = b.date_input("Reported on", value=cached.as_of(), format=widgets.UK_DATE,
-                                key="se_reported")  # fmt: skip
+        reported = b.date_input(
+            "Reported on", value=cached.as_of(), format=widgets.UK_DATE, key="se_reported"
+        )
         # No clinical defaults: effect, severity and medical attention are what the caller said.
-        effect = a.selectbox("Effect", opts.get("effects", []), index=None,
-                             placeholder="Choose the effect reported", key="se_effect")  # fmt: skip
-        severity = b.selectbox("Severity", upload.SEVERITIES, index=None,
-                               placeholder="Not assessed", key="se_severity")  # fmt: skip
-        attention = a.selectbox("Needed medical attention", ["yes", "no"], index=None,
-                                placeholder="Not known", key="se_attention")  # fmt: skip
+        effect = a.selectbox(
+            "Effect",
+            opts.get("effects", []),
+            index=None,
+            placeholder="Choose the effect reported",
+            key="se_effect",
+        )
+        severity = b.selectbox(
+            "Severity", upload.SEVERITIES, index=None, placeholder="Not assessed", key="se_severity"
+        )
+        attention = a.selectbox(
+            "Needed medical attention",
+            ["yes", "no"],
+            index=None,
+            placeholder="Not known",
+            key="se_attention",
+        )
         onset = b.date_input("Onset", value=None, format=widgets.UK_DATE, key="se_onset")
         notes = st.text_area("Notes", key="se_notes", max_chars=2000)
         submitted = st.form_submit_button("Record side effect", key="se_submit")
     if submitted:
         upload.record_side_effect(
-            appointment_id=appointment, reported_date=reported, effect=effect,
-            severity=severity, medical_attention=attention, onset_date=onset, notes=notes,
-        )  # fmt: skip
+            appointment_id=appointment,
+            reported_date=reported,
+            effect=effect,
+            severity=severity,
+            medical_attention=attention,
+            onset_date=onset,
+            notes=notes,
+        )
 
 with history_tab:
     if user.role in admin.INBOX_ROLES:
@@ -101,15 +127,17 @@ with history_tab:
             "Files a scheduled export leaves in the drop folder are imported on their own; a "
             "refused one is kept in its failed/ folder with every problem beside it."
         )
-        widgets.table(admin.inbox_recent(), "table_inbox", "Nothing has come through the drop "
-                      "folder yet.")  # fmt: skip
+        widgets.table(
+            admin.inbox_recent(), "table_inbox", "Nothing has come through the drop folder yet."
+        )
         st.subheader("Imports")
     history = admin.imports(session.imports_owner(user))
     widgets.table(history, "table_imports", "No imports yet.")
     undoable = upload.undoable(history)
     if undoable:
-        chosen = st.selectbox("Undo an import", undoable, key="u_undo_id",
-                              format_func=lambda i: f"Import {i}")  # fmt: skip
+        chosen = st.selectbox(
+            "Undo an import", undoable, key="u_undo_id", format_func=lambda i: f"Import {i}"
+        )
         sure = st.checkbox(f"Yes, undo import {chosen}", key="u_undo_confirm")
         if st.button("Undo", disabled=not sure, key="u_undo"):
             upload.undo(chosen)

@@ -20,10 +20,14 @@ def send_digest(args: argparse.Namespace, store: Store) -> int:
         d = digest.build_digest(store, args.period, as_of, args.role)
         write_private(Path(args.out), d.standalone_html().encode("utf-8"))
         audit.log(
-            store, user=user, role=None, action="digest-write", outcome="ok",
+            store,
+            user=user,
+            role=None,
+            action="digest-write",
+            outcome="ok",
             object=d.period.words(),
             details={"period": args.period, "as_of": as_of.isoformat(), "for_role": args.role},
-        )  # fmt: skip
+        )
         print(f"Wrote the {args.role}'s digest of the {d.period.words()} to {args.out}.")
         return OK
     try:
@@ -70,10 +74,14 @@ def write_pack(args: argparse.Namespace, store: Store) -> int:
     data = pack.build_pack(store, args.month, as_of)
     write_private(Path(args.out), data)
     audit.log(
-        store, user=login_name(), role=None, action="pack-write", outcome="ok",
+        store,
+        user=login_name(),
+        role=None,
+        action="pack-write",
+        outcome="ok",
         object=args.month,
         details={"month": args.month, "as_of": as_of.isoformat(), "bytes": len(data)},
-    )  # fmt: skip
+    )
     # With --json, stdout holds only the JSON document.
     print(f"Wrote the governance pack of {args.month} to {args.out}.", file=sys.stderr)
     return OK

@@ -34,10 +34,12 @@ def add(args: argparse.Namespace, store: Store) -> int:
 def listed(args: argparse.Namespace, store: Store) -> int:
     """tokens list [--json]: every token's name, role and dates (never the token)."""
     records = [
-        {k: (v.isoformat(timespec="seconds") + "Z" if hasattr(v, "isoformat") else v)
-         for k, v in row.items()}
+        {
+            k: (v.isoformat(timespec="seconds") + "Z" if hasattr(v, "isoformat") else v)
+            for k, v in row.items()
+        }
         for row in tokens.listed(store)
-    ]  # fmt: skip
+    ]
 
     def render() -> str:
         if not records:

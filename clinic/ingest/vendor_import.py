@@ -170,9 +170,14 @@ def _ours(store, kind, source_file, name, text, source, user, role) -> VendorImp
             done = translate.remap(cur, store, text, kind, used, source, rewrite)
         except ValueError as exc:
             result = ImportResult(
-                None, kind, name, text.sha256, status="rejected", problem_count=1,
+                None,
+                kind,
+                name,
+                text.sha256,
+                status="rejected",
+                problem_count=1,
                 errors=[Problem(None, None, None, str(exc))],
-            )  # fmt: skip
+            )
             return _stopped(
                 store, VendorImport(result, source, dropped_columns=dropped), user, role
             )
@@ -185,15 +190,27 @@ def _ours(store, kind, source_file, name, text, source, user, role) -> VendorImp
                 return _stopped(store, out, user, role)
             if done.path is None:
                 result = run_import(
-                    store, kind, source_file, file_name=name, user=user, source_system=source,
+                    store,
+                    kind,
+                    source_file,
+                    file_name=name,
+                    user=user,
+                    source_system=source,
                     role=role,
-                )  # fmt: skip
+                )
             else:
                 columns = {f"c{i}": f for f, i in used.items()}
                 result = run_import(
-                    store, kind, done.path, file_name=name, user=user, mapping=columns,
-                    source_system=source, role=role, file_sha256=text.sha256,
-                )  # fmt: skip
+                    store,
+                    kind,
+                    done.path,
+                    file_name=name,
+                    user=user,
+                    mapping=columns,
+                    source_system=source,
+                    role=role,
+                    file_sha256=text.sha256,
+                )
                 result.rows_read = done.rows_read
                 _relabel(cur, result, lambda h: text.headers[int(h[1:])] if h in columns else h)
         finally:

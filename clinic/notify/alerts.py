@@ -213,9 +213,14 @@ def alert_for_import(
             return result("already alerted", f"The alert of import {import_id} is being sent.")
         sentence = f"The alert for import {import_id} was not sent: {problem}."
         audit.log(
-            store, user=who, role=None, action="alert-send", outcome="not sent",
-            object=f"import {import_id}", details={**details, "reason": problem},
-        )  # fmt: skip
+            store,
+            user=who,
+            role=None,
+            action="alert-send",
+            outcome="not sent",
+            object=f"import {import_id}",
+            details={**details, "reason": problem},
+        )
         return result("not sent", sentence)
     subject, text, body = alert_message(
         events,
@@ -230,17 +235,26 @@ def alert_for_import(
     except mail.MailError as exc:
         _finish(store, import_id, "failed", str(exc))
         audit.log(
-            store, user=who, role=None, action="alert-send", outcome="failed",
-            object=f"import {import_id}", details={**details, "reason": str(exc)},
-        )  # fmt: skip
+            store,
+            user=who,
+            role=None,
+            action="alert-send",
+            outcome="failed",
+            object=f"import {import_id}",
+            details={**details, "reason": str(exc)},
+        )
         return result("not sent", f"The alert for import {import_id} was not sent: {exc}")
     _finish(store, import_id, "sent")
     refused = [r.username for r in people if r.email in sent.refused]
     audit.log(
-        store, user=who, role=None, action="alert-send",
-        outcome="ok" if not refused else "partly refused", object=f"import {import_id}",
+        store,
+        user=who,
+        role=None,
+        action="alert-send",
+        outcome="ok" if not refused else "partly refused",
+        object=f"import {import_id}",
         details={**details, "refused": refused},
-    )  # fmt: skip
+    )
     said = f"Alert for import {import_id} sent to {len(sent.accepted)} of {len(to)} recipients."
     if sent.refused:
         said += " Refused: " + "; ".join(f"{k} ({v})" for k, v in sent.refused.items()) + "."
@@ -264,10 +278,14 @@ def after_import(store: Store, result: object) -> AlertResult | None:
         log.warning("The alert for import %s failed: %s", import_id, exc)
         try:
             audit.log(
-                store, user=None, role=None, action="alert-send", outcome="failed",
+                store,
+                user=None,
+                role=None,
+                action="alert-send",
+                outcome="failed",
                 object=f"import {import_id}",
                 details={"import_id": import_id, "reason": f"{type(exc).__name__}: {exc}"},
-            )  # fmt: skip
+            )
         except Exception as again:  # the store itself refused: the log above is what remains
             log.warning("The failed alert for import %s was not audited: %s", import_id, again)
         return None

@@ -756,15 +756,24 @@ def send_digests(
             sent = mail.send(digest.message(settings.sender, to), to, settings)
         except mail.MailError as exc:
             audit.log(
-                store, user=user, role=None, action="digest-send", outcome="failed",
-                object=digest.period.words(), details={**details, "reason": str(exc)},
-            )  # fmt: skip
+                store,
+                user=user,
+                role=None,
+                action="digest-send",
+                outcome="failed",
+                object=digest.period.words(),
+                details={**details, "reason": str(exc)},
+            )
             raise
         refused = [r.username for r in group if r.email in sent.refused]
         audit.log(
-            store, user=user, role=None, action="digest-send",
-            outcome="ok" if not refused else "partly refused", object=digest.period.words(),
+            store,
+            user=user,
+            role=None,
+            action="digest-send",
+            outcome="ok" if not refused else "partly refused",
+            object=digest.period.words(),
             details={**details, "refused": refused},
-        )  # fmt: skip
+        )
         done.append(Delivery(role, tuple(to), sent.accepted, sent.refused))
     return done

@@ -191,8 +191,9 @@ class Listener:
         except (KeyError, TypeError):
             _reply(wfile, USAGE, b"", b"clinic: the handed-over command could not be read.\n")
             return
-        code, stdout, stderr, words = run_command(self.path, argv, user=user, stdin=stdin,
-                                                  cwd=cwd, store=store)  # fmt: skip
+        code, stdout, stderr, words = run_command(
+            self.path, argv, user=user, stdin=stdin, cwd=cwd, store=store
+        )
         self._audit(user, words or "-", "ok" if code == OK else "failed", {"exit": code})
         _reply(wfile, code, stdout, stderr)
 

@@ -50,14 +50,16 @@ def price_csv(
 ) -> bytes:
     """A one-row prices export, as staff would upload it, for a price change made on screen."""
     frame = pd.DataFrame(
-        [{
-            "item": item.strip(),
-            "kind": kind,
-            "price": f"{price:.2f}",
-            "valid_from": valid_from.isoformat(),
-            "duration_min": "" if duration_min is None else str(duration_min),
-        }]
-    )  # fmt: skip
+        [
+            {
+                "item": item.strip(),
+                "kind": kind,
+                "price": f"{price:.2f}",
+                "valid_from": valid_from.isoformat(),
+                "duration_min": "" if duration_min is None else str(duration_min),
+            }
+        ]
+    )
     return frame.to_csv(index=False).encode("utf-8")
 
 
@@ -70,17 +72,25 @@ def add_price(
     if price < 0:
         raise ValueError("A price cannot be negative.")
     result = ingest.import_file(
-        cached.store(), "prices", price_csv(item, kind, price, valid_from, duration_min),
-        file_name="price-change.csv", user=session.username(), role=session.role(),
-    )  # fmt: skip
+        cached.store(),
+        "prices",
+        price_csv(item, kind, price, valid_from, duration_min),
+        file_name="price-change.csv",
+        user=session.username(),
+        role=session.role(),
+    )
     effect = result.price_effect
     session.audit(
-        "price_change", result.status, object=item.strip(), kind=kind,
-        price_gbp=round(float(price), 2), valid_from=valid_from.isoformat(),
+        "price_change",
+        result.status,
+        object=item.strip(),
+        kind=kind,
+        price_gbp=round(float(price), 2),
+        valid_from=valid_from.isoformat(),
         import_id=result.import_id,
         revalued_appointments=effect.appointments if effect else 0,
         revenue_change_gbp=effect.change_gbp if effect else 0.0,
-    )  # fmt: skip
+    )
     return result
 
 
@@ -107,9 +117,10 @@ def price_now(prices: pd.DataFrame | None, item: str | None) -> PriceNow | None:
     row = (current if not current.empty else rows).iloc[0]
     duration = row["duration_min"]
     return PriceNow(
-        str(rows.iloc[0]["kind"]), float(row["price_gbp"]),
+        str(rows.iloc[0]["kind"]),
+        float(row["price_gbp"]),
         None if pd.isna(duration) else int(duration),
-    )  # fmt: skip
+    )
 
 
 def kind_index(now: PriceNow | None) -> int | None:
@@ -127,10 +138,15 @@ def price_preview(
     """Check a price change without saving it and say what saving it would do; None (with
     what is missing said) when it cannot be saved as it stands."""
     missing = [
-        what for what, value in (("an item", item), ("its kind", kind), ("a price", price),
-                                 ("the date it applies from", valid_from))
+        what
+        for what, value in (
+            ("an item", item),
+            ("its kind", kind),
+            ("a price", price),
+            ("the date it applies from", valid_from),
+        )
         if value is None or value == ""
-    ]  # fmt: skip
+    ]
     if missing:
         listed = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
         st.caption(f"To save a price, give {listed}.")

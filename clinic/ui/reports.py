@@ -32,8 +32,12 @@ def digest_links(user: Viewer) -> None:
 
         def build(kind: str = kind) -> tuple[bytes, dict[str, Any]]:
             d = digest.build_digest(s, kind, as_of, user.role)
-            details = {"period": kind, "start": d.period.start.isoformat(),
-                       "end": d.period.end.isoformat(), "as_of": as_of.isoformat()}  # fmt: skip
+            details = {
+                "period": kind,
+                "start": d.period.start.isoformat(),
+                "end": d.period.end.isoformat(),
+                "as_of": as_of.isoformat(),
+            }
             return d.standalone_html().encode("utf-8"), details
 
         span = p.words().removeprefix("week of ")

@@ -214,11 +214,16 @@ def _record(
     """Append to the audit trail as `who`; a failure is logged, never shown."""
     quietly(
         lambda: audit_trail.log(
-            s, user=who.username, role=who.role, action=action, outcome=outcome, object=object,
+            s,
+            user=who.username,
+            role=who.role,
+            action=action,
+            outcome=outcome,
+            object=object,
             details=details or None,
         ),
         "audit log",
-    )  # fmt: skip
+    )
 
 
 def audit(action: str, outcome: str = "ok", object: str | None = None, **details: Any) -> None:

@@ -60,9 +60,14 @@ def editor(measures: tuple[str, ...], key: str) -> None:
         now = found.get(measure)
         way = "at least" if targets.MEASURES[measure] == "min" else "at most"
         value = b.number_input(
-            f"Target: the rate {way} (%)", min_value=0.0, max_value=100.0, step=1.0,
-            format="%.1f", value=now.value * 100 if now else None, key=f"{key}_value:{measure}",
-        )  # fmt: skip
+            f"Target: the rate {way} (%)",
+            min_value=0.0,
+            max_value=100.0,
+            step=1.0,
+            format="%.1f",
+            value=now.value * 100 if now else None,
+            key=f"{key}_value:{measure}",
+        )
         st.caption(
             f"In force: {now.words()}, set by {now.set_by or 'the command line'} on "
             f"{formats.day(formats.uk_time(now.set_at))}."

@@ -64,9 +64,10 @@ def show_preview(p: ingest.Preview | None) -> None:
         return
     if p.missing_required:
         st.error(
-            "Required columns are missing: " + ", ".join(map(plain, p.missing_required))
+            "Required columns are missing: "
+            + ", ".join(map(plain, p.missing_required))
             + ". Map a column of the file to each of them above."
-        )  # fmt: skip
+        )
     if p.ignored:
         st.caption("Ignored columns: " + ", ".join(map(plain, p.ignored)))
     if p.dropped:
@@ -143,7 +144,7 @@ def run_import(
             source_system=source or None,
             progress=progress,
             role=session.role(),
-        ),  # fmt: skip
+        ),
         "The import failed and nothing was written; try again, or tell the administrator.",
     )
     if held:
@@ -280,7 +281,10 @@ def problems_table(problems: pd.DataFrame, key: str) -> None:
     lines = min(max(1, -(-longest // REASON_CHARS_PER_LINE)), 12)
     row = max(WRAPPING_ROW_PX, LINE_PX * lines + 16) if lines > 1 else None
     widgets.table(
-        problems, key, "No problems.", row_height=row,
+        problems,
+        key,
+        "No problems.",
+        row_height=row,
         # Tall rows: show as many as fit the cap, not the ten of Streamlit's default height.
         height=min(36 + len(problems) * row + 2, PROBLEMS_MAX_PX) if row else "auto",
         column_config={
@@ -289,16 +293,17 @@ def problems_table(problems: pd.DataFrame, key: str) -> None:
             "value": st.column_config.TextColumn("Value", width=160),
             "reason": st.column_config.TextColumn("Reason", width="large"),
         },
-    )  # fmt: skip
+    )
 
 
 def revaluation_sentence(effect: ingest.PriceEffect, done: bool) -> str:
     """What a price change does to past revenue, before (done=False) or after saving it."""
     if not effect.appointments:
         return (
-            "No past revenue changed." if done
+            "No past revenue changed."
+            if done
             else "Saving this re-values no past appointment: revenue stays as it is."
-        )  # fmt: skip
+        )
     what = f"{count(effect.appointments, 'past appointment')} without a charged price"
     way = "up" if effect.change_gbp > 0 else "down"
     amounts = (

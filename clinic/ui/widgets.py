@@ -184,10 +184,14 @@ def offer_file(
         data, details = build()
         # Audited before it is sent: if the trail cannot be written, nothing leaves.
         audit_trail.log(
-            s, user=who.username, role=who.role, action=action, outcome="ok",
+            s,
+            user=who.username,
+            role=who.role,
+            action=action,
+            outcome="ok",
             object=file_name,
             details={**details, "sha256": hashlib.sha256(data).hexdigest()},
-        )  # fmt: skip
+        )
         return data
 
     url = web.DOWNLOADS.offer(owner, key, file_name, audited, media_type)

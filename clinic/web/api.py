@@ -108,8 +108,11 @@ def routes(get_store: StoreGetter, run_command: Callable[..., Any] | None = None
         if waits:
             wait = str(max(1, int(max(waits)) + 1))
             await run_in_threadpool(audited, request, None, 429, reason="too many failed tokens")
-            return None, _error(429, "Too many failed tokens from this address; wait and retry.",
-                                **{"Retry-After": wait})  # fmt: skip
+            return None, _error(
+                429,
+                "Too many failed tokens from this address; wait and retry.",
+                **{"Retry-After": wait},
+            )
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         found = None

@@ -139,8 +139,10 @@ def route(get_store: StoreGetter, hooks: Hooks) -> Route:
         return Response(
             data,
             media_type=offer.media_type,
-            headers={"Content-Disposition": _disposition(offer.file_name),
-                     "Cache-Control": "no-store"},
-        )  # fmt: skip
+            headers={
+                "Content-Disposition": _disposition(offer.file_name),
+                "Cache-Control": "no-store",
+            },
+        )
 
     return Route(DOWNLOAD_PREFIX + "{id}", download, methods=["GET"])

@@ -137,8 +137,9 @@ def routes(get_store: StoreGetter, hooks: Hooks) -> list[Route]:
         where = address(request)
         wait = over_limit(where)
         if wait is not None:
-            return form_again(target, TOO_MANY.format(-(-wait // 60)), 429, username,
-                              **{"Retry-After": str(wait)})  # fmt: skip
+            return form_again(
+                target, TOO_MANY.format(-(-wait // 60)), 429, username, **{"Retry-After": str(wait)}
+            )
         if pending.get(where, 0) >= MAX_WAITING:
             return form_again(target, AT_ONCE, 429, username, **{"Retry-After": "2"})
         pending[where] = pending.get(where, 0) + 1
@@ -161,8 +162,9 @@ def routes(get_store: StoreGetter, hooks: Hooks) -> list[Route]:
                 del pending[where], gates[where]
         if result is None:  # failures piled up while this attempt queued
             wait = over_limit(where) or 60
-            return form_again(target, TOO_MANY.format(-(-wait // 60)), 429, username,
-                              **{"Retry-After": str(wait)})  # fmt: skip
+            return form_again(
+                target, TOO_MANY.format(-(-wait // 60)), 429, username, **{"Retry-After": str(wait)}
+            )
         if token is None:
             for rule in rules:
                 limiter.hit(rule, "login", where)

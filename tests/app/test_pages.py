@@ -336,8 +336,19 @@ def _report(db: Path, *args: str) -> pd.DataFrame:
     """`clinic report ... --json` for the same store and dates, run in this process."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = cli.main(["report", *args, "--db", str(db), "--from", "2026-01-01",
-                         "--to", "2026-06-30", "--json"])  # fmt: skip
+        code = cli.main(
+            [
+                "report",
+                *args,
+                "--db",
+                str(db),
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-06-30",
+                "--json",
+            ]
+        )
     assert code == 0
     return pd.DataFrame(json.loads(out.getvalue()))
 
@@ -346,14 +357,23 @@ def _report(db: Path, *args: str) -> pd.DataFrame:
     ("page", "args", "columns"),
     [
         ("pages/revenue.py", ["revenue", "--by", "month"], ["month", "sessions", "revenue_gbp"]),
-        ("pages/follow-ups.py", ["compliance", "--as-of", "2026-06-30"],
-         ["measure", "eligible", "met", "rate", "ci_low", "ci_high"]),
-        ("pages/complications.py", ["complications"],
-         ["eligible", "events", "rate", "ci_low", "ci_high"]),
-        ("pages/attendance.py", ["attendance"],
-         ["measure", "eligible", "events", "rate", "ci_low", "ci_high"]),
+        (
+            "pages/follow-ups.py",
+            ["compliance", "--as-of", "2026-06-30"],
+            ["measure", "eligible", "met", "rate", "ci_low", "ci_high"],
+        ),
+        (
+            "pages/complications.py",
+            ["complications"],
+            ["eligible", "events", "rate", "ci_low", "ci_high"],
+        ),
+        (
+            "pages/attendance.py",
+            ["attendance"],
+            ["measure", "eligible", "events", "rate", "ci_low", "ci_high"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_page_numbers_equal_clinic_report(seeded: Path, open_app, page, args, columns) -> None:
     """The table a manager sees equals `clinic report --json` (as shown) for the same filters."""
     shown = _frame_with(open_app("manager", page, QUERY), columns).reset_index(drop=True)

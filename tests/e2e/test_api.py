@@ -55,8 +55,9 @@ class Api:
         source: str = "127.0.0.1",
     ) -> tuple[int, Any, dict[str, str]]:
         """(status, JSON body, headers) of one request from the loopback address `source`."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120,
-                                          source_address=(source, 0))  # fmt: skip
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=120, source_address=(source, 0)
+        )
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
@@ -129,8 +130,14 @@ def test_the_curl_examples_of_the_docs_answer_as_written(api: Api, tmp_path: Pat
         "AUDITOR_TOKEN": api.tokens["auditor"],
     }
     for status, command in examples:
-        done = subprocess.run(["/bin/sh", "-c", command], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        done = subprocess.run(
+            ["/bin/sh", "-c", command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         body, _, code = done.stdout.rpartition("\n")
         assert done.returncode == 0 and int(code) == status, (command, done.stdout, done.stderr)
         json.loads(body)
@@ -146,8 +153,12 @@ def test_imports_follow_the_role_matrix_and_every_call_is_audited(api: Api) -> N
     assert set(report) == CONTRACT_KEYS  # the command line's `import --json`
     (row,) = api.audit()
     assert (row["action"], row["outcome"], row["username"], row["role"], row["object"]) == (
-        "api", "200", "api:staff-token", "staff", "POST /api/v1/imports/side-effects"
-    )  # fmt: skip
+        "api",
+        "200",
+        "api:staff-token",
+        "staff",
+        "POST /api/v1/imports/side-effects",
+    )
     assert (
         api.call("GET", "/api/v1/health", api.tokens["staff"])[1]["last_import"]["import_id"]
         == report["import_id"]

@@ -346,8 +346,9 @@ def _start_as_the_unit(request: Any, folder: Path, settings: str) -> Service:
     return _launch(folder, unit, env, port)
 
 
-def _launch(folder: Path, unit: Unit, env: dict[str, str], port: int, log_name: str = "server.log"
-            ) -> Service:  # fmt: skip
+def _launch(
+    folder: Path, unit: Unit, env: dict[str, str], port: int, log_name: str = "server.log"
+) -> Service:
     """Start the unit's command line as systemd would; wait until it answers its health check."""
     command = shlex.split(unit.one("ExecStart"))
     log = folder / log_name
@@ -670,8 +671,12 @@ def test_backup_and_import_while_serving_then_sigterm_mid_import(
         out = _cli(service.env, "backup", str(tmp_path / "backups" / "while-serving"))
         assert "Backup written" in out
         assert (tmp_path / "backups" / "while-serving" / "manifest.json").is_file()
-        out = _cli(service.env, "import", "side-effects",
-                   str(ROOT / "data" / "samples" / "side_effects_export.csv"))  # fmt: skip
+        out = _cli(
+            service.env,
+            "import",
+            "side-effects",
+            str(ROOT / "data" / "samples" / "side_effects_export.csv"),
+        )
         assert out.startswith("committed: side-effects"), out
         page.reload()
         settle(page)
@@ -683,8 +688,12 @@ def test_backup_and_import_while_serving_then_sigterm_mid_import(
     added = _big_export(big, 1500)
     importing = subprocess.Popen(
         [sys.executable, "-m", "clinic", "import", "appointments", str(big)],
-        cwd=ROOT, env=service.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=service.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for_handoff(Path(service.env["CLINIC_DB"]))
     time.sleep(1)  # the server has the command: its import is under way
     took = service.stop()

@@ -125,8 +125,10 @@ def test_the_server_leaves_a_private_handoff_file_and_audits_as_the_caller(
     code, out, _err = served.cli("audit", "show", "--limit", "1", "--json")
     (row,) = json.loads(out)
     assert (row["action"], row["username"], row["object"]) == (
-        "cli-handoff", getpass.getuser(), "audit show"
-    ), row  # fmt: skip
+        "cli-handoff",
+        getpass.getuser(),
+        "audit show",
+    ), row
     # A forged file (a wrong secret) is refused by the server, not run.
     saved = file.read_text()
     try:

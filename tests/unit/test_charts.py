@@ -109,9 +109,13 @@ def test_a_month_without_sessions_is_a_gap() -> None:
 def test_a_month_alone_gets_a_box_around_its_point() -> None:
     """A month between two gaps still shows its interval: a narrow box around the point."""
     frame = compliance_frame(
-        [("2026-01", "spacing", 10, 9), ("2026-02", "spacing", 0, 0),
-         ("2026-03", "spacing", 12, 6), ("2026-04", "spacing", 0, 0)]
-    )  # fmt: skip
+        [
+            ("2026-01", "spacing", 10, 9),
+            ("2026-02", "spacing", 0, 0),
+            ("2026-03", "spacing", 12, 6),
+            ("2026-04", "spacing", 0, 0),
+        ]
+    )
     spec = spec_of(charts.compliance_over_time(frame, 0.8))
     assert band_problems(spec) == []
     assert gap_problems(spec, [when("2026-02-01"), when("2026-04-01")]) == []
@@ -150,22 +154,32 @@ def test_bands_contain_lines_and_gaps_stay_gaps(frame: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
-        (date(2026, 1, 1), date(2026, 12, 5), {date(2026, 12, 1): (date(2026, 12, 1),
-                                                                  date(2026, 12, 5))}),
-        (date(2025, 12, 6), date(2026, 12, 5), {
-            date(2025, 12, 1): (date(2025, 12, 6), date(2025, 12, 31)),
-            date(2026, 12, 1): (date(2026, 12, 1), date(2026, 12, 5)),
-        }),
+        (
+            date(2026, 1, 1),
+            date(2026, 12, 5),
+            {date(2026, 12, 1): (date(2026, 12, 1), date(2026, 12, 5))},
+        ),
+        (
+            date(2025, 12, 6),
+            date(2026, 12, 5),
+            {
+                date(2025, 12, 1): (date(2025, 12, 6), date(2025, 12, 31)),
+                date(2026, 12, 1): (date(2026, 12, 1), date(2026, 12, 5)),
+            },
+        ),
         (date(2026, 1, 1), date(2026, 12, 31), {}),
         (None, date(2026, 11, 30), {}),
         (None, date(2024, 2, 28), {date(2024, 2, 1): (date(2024, 2, 1), date(2024, 2, 28))}),
         (None, date(2024, 2, 29), {}),  # a leap year's February ends on the 29th
-        (date(2026, 3, 10), date(2026, 3, 20), {date(2026, 3, 1): (date(2026, 3, 10),
-                                                                  date(2026, 3, 20))}),
+        (
+            date(2026, 3, 10),
+            date(2026, 3, 20),
+            {date(2026, 3, 1): (date(2026, 3, 10), date(2026, 3, 20))},
+        ),
         (None, None, {}),
         (date(2027, 1, 1), date(2026, 12, 5), {}),  # a range after the as-of date: no figures
     ],
-)  # fmt: skip
+)
 def test_partial_months(start, end, expected) -> None:
     """The months a range covers only in part, with the days it does cover."""
     assert charts.partial_months(start, end) == expected
@@ -427,8 +441,12 @@ def test_rate_bars_without_sessions_draw_no_bar() -> None:
 @pytest.mark.parametrize(("events", "tick"), [((1, 3, 5), ".1%"), ((30, 60, 90), ".0%")])
 def test_small_rates_get_a_decimal_so_ticks_differ(events: tuple[int, ...], tick: str) -> None:
     """Rates under 10% tick with a decimal: 0.5% and 1.5% would both read "1%" otherwise."""
-    frame = _rates(pd.DataFrame({"effect": ["a", "b", "c"], "eligible": [300, 300, 300],
-                                 "events": list(events)}), "events")  # fmt: skip
+    frame = _rates(
+        pd.DataFrame(
+            {"effect": ["a", "b", "c"], "eligible": [300, 300, 300], "events": list(events)}
+        ),
+        "events",
+    )
     spec = spec_of(charts.rate_bars(frame, "effect", "By effect"))
     assert spec["layout"]["xaxis"]["tickformat"] == tick
 

@@ -171,20 +171,40 @@ def test_report_states_its_range_and_as_of_date(
 @pytest.mark.parametrize(
     ("f", "bounds", "what", "said"),
     [
-        (m.Filters(), (date(2025, 1, 3), date(2026, 12, 4)), "dates",
-         "all dates in the store (03/01/2025 to 04/12/2026)"),
+        (
+            m.Filters(),
+            (date(2025, 1, 3), date(2026, 12, 4)),
+            "dates",
+            "all dates in the store (03/01/2025 to 04/12/2026)",
+        ),
         (m.Filters(), (None, None), "dates", "all dates (the store holds none)"),
-        (m.Filters(date(2026, 1, 1), date(2026, 12, 5), site="Ealing", clinician="Dr A"),
-         (None, None), "dates", "01/01/2026 to 05/12/2026, site Ealing, clinician Dr A"),
-        (m.Filters(end=date(2025, 3, 31)), (date(2025, 1, 3), date(2026, 12, 4)), "dates",
-         "the first date in the store (03/01/2025) to 31/03/2025"),
+        (
+            m.Filters(date(2026, 1, 1), date(2026, 12, 5), site="Ealing", clinician="Dr A"),
+            (None, None),
+            "dates",
+            "01/01/2026 to 05/12/2026, site Ealing, clinician Dr A",
+        ),
+        (
+            m.Filters(end=date(2025, 3, 31)),
+            (date(2025, 1, 3), date(2026, 12, 4)),
+            "dates",
+            "the first date in the store (03/01/2025) to 31/03/2025",
+        ),
         (m.Filters(), None, "reported dates", "all reported dates"),
-        (m.Filters(start=date(2026, 2, 1)), None, "reported dates",
-         "reported dates from 01/02/2026"),
-        (m.Filters(end=date(2026, 2, 28)), None, "reported dates",
-         "reported dates up to 28/02/2026"),
+        (
+            m.Filters(start=date(2026, 2, 1)),
+            None,
+            "reported dates",
+            "reported dates from 01/02/2026",
+        ),
+        (
+            m.Filters(end=date(2026, 2, 28)),
+            None,
+            "reported dates",
+            "reported dates up to 28/02/2026",
+        ),
     ],
-)  # fmt: skip
+)
 def test_describe_period(f: m.Filters, bounds, what: str, said: str) -> None:
     """Ranges in words with UK dates; an open end names the store's own first or last date."""
     assert m.describe_period(f, date(2026, 12, 5), bounds, what=what) == (

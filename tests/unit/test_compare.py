@@ -17,13 +17,21 @@ from tests.unit.test_charts import compliance_frame
     ("start", "end", "previous", "last_year"),
     [
         # A quarter: the 91 days before it; last year's same quarter.
-        (date(2026, 4, 1), date(2026, 6, 30), (date(2025, 12, 31), date(2026, 3, 31)),
-         (date(2025, 4, 1), date(2025, 6, 30))),
+        (
+            date(2026, 4, 1),
+            date(2026, 6, 30),
+            (date(2025, 12, 31), date(2026, 3, 31)),
+            (date(2025, 4, 1), date(2025, 6, 30)),
+        ),
         # A leap day ends a range: a year earlier it is 28/02.
-        (date(2024, 2, 1), date(2024, 2, 29), (date(2024, 1, 3), date(2024, 1, 31)),
-         (date(2023, 2, 1), date(2023, 2, 28))),
+        (
+            date(2024, 2, 1),
+            date(2024, 2, 29),
+            (date(2024, 1, 3), date(2024, 1, 31)),
+            (date(2023, 2, 1), date(2023, 2, 28)),
+        ),
     ],
-)  # fmt: skip
+)
 def test_periods(start, end, previous, last_year) -> None:
     """Previous = same number of days just before; last year = same dates a year earlier."""
     f = Filters(start=start, end=end, site="north")

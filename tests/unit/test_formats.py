@@ -48,9 +48,13 @@ def test_timestamps_are_uk_wall_clock(stored: object, shown: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [("2026-01", "Jan 2026"), (date(2026, 12, 31), "Dec 2026"), (pd.Timestamp("2024-02-29"),
-     "Feb 2024"), (None, "–")],
-)  # fmt: skip
+    [
+        ("2026-01", "Jan 2026"),
+        (date(2026, 12, 31), "Dec 2026"),
+        (pd.Timestamp("2024-02-29"), "Feb 2024"),
+        (None, "–"),
+    ],
+)
 def test_months_in_words(value: object, shown: str) -> None:
     """Months read "Jan 2026", never 2026-01."""
     assert formats.month(value) == shown

@@ -35,8 +35,17 @@ def fill(store: Store) -> Store:
     appt(store, "S1", "2024-01-10", "P1", compression="bought")
     appt(store, "A5", "2024-01-10", "P1", item="Compression Socks", kind="product")
     followup(store, "F1", date(2024, 2, 19), "P1")
-    appt(store, "S2", "2024-01-20", "P2", charged=100, vein_type="varicose", compression="none",
-         clinician="Dr B", funding="nhs")  # fmt: skip
+    appt(
+        store,
+        "S2",
+        "2024-01-20",
+        "P2",
+        charged=100,
+        vein_type="varicose",
+        compression="none",
+        clinician="Dr B",
+        funding="nhs",
+    )
     followup(store, "C2", date(2024, 1, 30), "P2")
     appt(store, "S3", "2024-02-05", "P3", compression="own", funding="nhs")
     appt(store, "S4", "2024-03-10", "P1", compression=None)
@@ -146,8 +155,10 @@ def test_funding_choices_caption_and_previous_period(funded: Store) -> None:
     period keeps it."""
     assert m.options(funded)["fundings"] == ["nhs", "self-pay"]
     f = m.Filters(start=date(2024, 1, 1), end=date(2024, 1, 31), funding="nhs")
-    assert m.describe_period(f, AS_OF, None) == "01/01/2024 to 31/01/2024, funding nhs, as of " \
-        "30/06/2024"  # fmt: skip
+    assert (
+        m.describe_period(f, AS_OF, None) == "01/01/2024 to 31/01/2024, funding nhs, as of "
+        "30/06/2024"
+    )
     assert m.previous_period(f) == m.Filters(date(2023, 12, 1), date(2023, 12, 31), funding="nhs")
 
 
@@ -176,9 +187,10 @@ def test_reports_take_funding(db_path: Path) -> None:
     everyone = _report(db_path, "revenue", "--by", "funding")
     assert [r["funding"] for r in everyone] == ["nhs", "self-pay"]
     review = next(
-        r for r in _report(db_path, "compliance", "--as-of", "2024-06-30", "--funding", "self-pay")
+        r
+        for r in _report(db_path, "compliance", "--as-of", "2024-06-30", "--funding", "self-pay")
         if r["measure"] == "review_6w"
-    )  # fmt: skip
+    )
     assert set(review) == {"measure", "eligible", "met", "rate", "ci_low", "ci_high"}
     assert (review["eligible"], review["met"], review["rate"]) == (2, 1, 0.5)
     rates = _report(db_path, "complications", "--funding", "nhs", "--serious")

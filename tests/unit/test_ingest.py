@@ -305,11 +305,14 @@ _LAST = b"Z1,03/04/2025,10:00,C1,,,Dr B,Single Session,Completed,1"
         ((b"\r\n", b"\r\n"), _LAST + b"\r\n", None),
         ((b"\r\n", b"\n"), _LAST + b"\n", None),  # DuckDB's reader fails on this one
         ((b"\n", b"\n"), _LAST.replace(b",,,", b",A\x00B,,") + b"\n", "binary"),
-        ((b"\n", b"\n"), _LAST.replace(b",,,", b",," + b"x" * 40_000 + b",") + b"\n",
-         "Line 20002, column E-mail: a cell holds 39 KB"),
+        (
+            (b"\n", b"\n"),
+            _LAST.replace(b",,,", b",," + b"x" * 40_000 + b",") + b"\n",
+            "Line 20002, column E-mail: a cell holds 39 KB",
+        ),
     ],
     ids=["crlf", "crlf header over lf rows", "nul byte", "long cell"],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("first_load", [True, False], ids=["one pass", "staged"])
 def test_big_file_checks_beside_the_parse(
     priced: Store,

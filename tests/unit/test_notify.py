@@ -151,8 +151,11 @@ def test_digest_figures_equal_the_reports(store, template) -> None:
     def report(*args: str) -> list[dict]:
         done = subprocess.run(
             [sys.executable, "-m", "clinic", "report", *args, "--json", "--db", db],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -177,7 +180,7 @@ def test_digest_figures_equal_the_reports(store, template) -> None:
                 closing.end.isoformat(),
                 "--as-of",
                 ns.AS_OF.isoformat(),
-            )  # fmt: skip
+            )
             if r["measure"] == "review_6w"
         )
         assert tile["review_6w"] == {
@@ -297,10 +300,16 @@ def test_a_side_effect_recorded_on_screen_alerts_too(store, mailing) -> None:
     )
     result = record_side_effect(
         store,
-        {"appointment_id": booking, "reported_date": date(2026, 11, 29),
-         "effect": "pulmonary embolism", "severity": "severe", "medical_attention": True},
-        user="sam", role="staff",
-    )  # fmt: skip
+        {
+            "appointment_id": booking,
+            "reported_date": date(2026, 11, 29),
+            "effect": "pulmonary embolism",
+            "severity": "severe",
+            "medical_attention": True,
+        },
+        user="sam",
+        role="staff",
+    )
     assert result.status == "committed"
     [msg] = mailing.messages
     assert f"booking reference {booking}" in ns.text_of(msg)
@@ -340,8 +349,10 @@ def test_without_a_mail_server_the_import_stands_and_the_trail_says_why(
     """No CLINIC_SMTP_HOST: nothing is sent, the audit trail says why, the import stands."""
     monkeypatch.delenv("CLINIC_SMTP_HOST", raising=False)
     result = import_file(
-        store, "side-effects", _serious_export(store, tmp_path, "nerve damage", "x"),
-    )  # fmt: skip
+        store,
+        "side-effects",
+        _serious_export(store, tmp_path, "nerve damage", "x"),
+    )
     assert result.status == "committed"
     assert alerts.alert_state(store, result.import_id) is None  # a later call may send it
     trail = audit.entries(store, action="alert-send")
@@ -359,11 +370,13 @@ def test_months_without_a_signal_are_not_called_signals() -> None:
     chart = pd.DataFrame(
         {
             "month": [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)],
-            "events": [6, 7, 3], "eligible": [89, 97, 104],
-            "rate": [6 / 89, 7 / 97, 3 / 104], "centre": [0.028] * 3,
+            "events": [6, 7, 3],
+            "eligible": [89, 97, 104],
+            "rate": [6 / 89, 7 / 97, 3 / 104],
+            "centre": [0.028] * 3,
             "signal": ["2 of 3 near limit", "2 of 3 near limit", None],
         }
-    )  # fmt: skip
+    )
     found = digest.recent_signals(chart)
     assert [s["month"] for s in found] == ["2026-08", "2026-09"]
     said = pack._signals_text(chart)

@@ -53,8 +53,12 @@ def clinic(db: Path, *args: str, smtp: ns.Smtp | None = None) -> subprocess.Comp
         }
     return subprocess.run(
         [sys.executable, "-m", "clinic", *args, "--db", str(db)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def report(db: Path, *args: str) -> list[dict]:
@@ -188,8 +192,9 @@ def test_pack_command_writes_the_pdf_and_its_figures_are_the_reports(db, tmp_pat
     """`report pack --month M --out F --json`: a private PDF, audited, and one JSON document
     whose tables are `report ... --json` for the month."""
     out = tmp_path / "pack.pdf"
-    done = clinic(db, "report", "pack", "--month", "2026-10", "--as-of", AS_OF, "--json",
-                  "--out", str(out))  # fmt: skip
+    done = clinic(
+        db, "report", "pack", "--month", "2026-10", "--as-of", AS_OF, "--json", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr
     figs = json.loads(done.stdout)
     assert out.read_bytes()[:5] == b"%PDF-" and oct(out.stat().st_mode & 0o777) == "0o600"

@@ -142,8 +142,11 @@ def test_pack_figures_equal_the_reports(store) -> None:
     def report(*args: str) -> list[dict]:
         done = subprocess.run(
             [sys.executable, "-m", "clinic", "report", *args, *span, "--json", "--db", db],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 

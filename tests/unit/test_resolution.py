@@ -15,8 +15,15 @@ from tests.unit.test_metrics import appt, seed_prices
 AS_OF = date(2024, 6, 30)
 
 
-def report(s: Store, rid: str, aid: str, effect: str, reported: str, resolved: str | None,
-           attention: bool = False) -> None:  # fmt: skip
+def report(
+    s: Store,
+    rid: str,
+    aid: str,
+    effect: str,
+    reported: str,
+    resolved: str | None,
+    attention: bool = False,
+) -> None:
     """One report with its resolved date."""
     with s.writer() as cur:
         cur.execute(

@@ -51,8 +51,12 @@ def test_the_command_line_prints_the_contracts_json_once(db_path: Path) -> None:
     never shows a token; `tokens revoke` an unknown name exits 2."""
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "clinic", "--db", str(db_path), *args],
-                              cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "clinic", "--db", str(db_path), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
 
     made = cli("tokens", "add", "ci", "--role", "manager", "--json")
     assert made.returncode == 0, made.stderr

@@ -77,8 +77,11 @@ def test_url_of_writes_only_what_is_set() -> None:
 @pytest.mark.parametrize(
     ("query", "values", "said"),
     [
-        ({"from": "01/02/2026", "to": "2026-02-28"}, {"start": date(2026, 2, 1),
-         "end": date(2026, 2, 28)}, []),
+        (
+            {"from": "01/02/2026", "to": "2026-02-28"},
+            {"start": date(2026, 2, 1), "end": date(2026, 2, 28)},
+            [],
+        ),
         ({"from": "31/02/2026"}, {}, ["The link's reported-from date 31/02/2026 is not a date"]),
         ({"to": "[x](https://evil.example)"}, {}, ["The link's reported-to date is not a date"]),
         ({"clinician": "Dr Nobody"}, {}, [filters.link_refused("clinician")]),
@@ -86,7 +89,7 @@ def test_url_of_writes_only_what_is_set() -> None:
         ({"serious": "maybe"}, {}, [filters.link_refused("seriousness")]),
         ({"serious": "yes", "vein_type": "spider"}, {"serious": True, "vein_type": "spider"}, []),
     ],
-)  # fmt: skip
+)
 def test_read_url_refuses_what_it_cannot_read(query, values, said) -> None:
     """Dates ISO or UK (day first); unknown values and unreadable dates refused, never echoed
     unless only digits and separators."""
@@ -112,10 +115,12 @@ def test_a_field_a_page_does_not_draw_is_not_read() -> None:
         ({"preset": "nonsense"}, ("last_12_months", date(2025, 12, 6), TODAY)),
         ({"from": "2026-02-01"}, ("custom", date(2026, 2, 1), TODAY)),
         ({"to": "31/03/2026"}, ("custom", date(2025, 12, 6), date(2026, 3, 31))),
-        ({"from": "2026-02-01", "to": "2026-03-31"}, ("custom", date(2026, 2, 1),
-         date(2026, 3, 31))),
+        (
+            {"from": "2026-02-01", "to": "2026-03-31"},
+            ("custom", date(2026, 2, 1), date(2026, 3, 31)),
+        ),
     ],
-)  # fmt: skip
+)
 def test_sidebar_state_from_a_link(query, expected) -> None:
     """The sidebar opens on the link's preset, else Custom when it gives a date, else the default
     (the last 12 months); a Custom range's missing end comes from the default range."""

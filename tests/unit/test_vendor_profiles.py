@@ -62,13 +62,37 @@ def test_header_keys(written: str, key: str):
 @pytest.mark.parametrize(
     "written",
     [
-        "Client Name", "Guest Name", "firstName", "client_last_name", "Mobile Number",
-        "Phone Number", "Telephone", "tel", "Client Mobile", "Email", "E-mail", "client_email",
-        "Birthday", "Date of Birth", "DOB", "birthDate", "Address", "street_address_1",
-        "Post Code", "Postcode", "postal_code", "Zip", "NHS number", "nhsNumber", "Notes",
-        "Appointment Notes", "comments", "Cancellation Note", "land_line",
+        "Client Name",
+        "Guest Name",
+        "firstName",
+        "client_last_name",
+        "Mobile Number",
+        "Phone Number",
+        "Telephone",
+        "tel",
+        "Client Mobile",
+        "Email",
+        "E-mail",
+        "client_email",
+        "Birthday",
+        "Date of Birth",
+        "DOB",
+        "birthDate",
+        "Address",
+        "street_address_1",
+        "Post Code",
+        "Postcode",
+        "postal_code",
+        "Zip",
+        "NHS number",
+        "nhsNumber",
+        "Notes",
+        "Appointment Notes",
+        "comments",
+        "Cancellation Note",
+        "land_line",
     ],
-)  # fmt: skip
+)
 def test_identifying_headers_by_pattern(written: str):
     """Any header whose words name a person, a contact, a birth date, an address or notes."""
     assert hw.identifying(written) is not None
@@ -76,9 +100,20 @@ def test_identifying_headers_by_pattern(written: str):
 
 @pytest.mark.parametrize(
     "written",
-    ["Telangiectasia", "Status", "Service", "Location", "Treated Area", "Stylist", "Date",
-     "Appointment Type", "Price (£)", "Notebook size", "Zipper"],
-)  # fmt: skip
+    [
+        "Telangiectasia",
+        "Status",
+        "Service",
+        "Location",
+        "Treated Area",
+        "Stylist",
+        "Date",
+        "Appointment Type",
+        "Price (£)",
+        "Notebook size",
+        "Zipper",
+    ],
+)
 def test_clinical_headers_are_not_identifying(written: str):
     """Whole words only: 'Telangiectasia' is not 'tel', 'Zipper' is not 'zip'."""
     assert hw.identifying(written) is None
