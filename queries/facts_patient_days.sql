@@ -43,22 +43,27 @@ per_day as (
     group by patient_ref, appointment_date
 ),
 
+-- One window, one sort: dates rise along it, so the latest earlier treated (repeat) day is
+-- the running max over the rows before, as lag() over a second and third partitioning was
+-- (which cost a sort each).
 final as (
     select
         patient_ref,
         appointment_date,
         treated,
         repeat,
-        lag(appointment_date) over (
-            partition by patient_ref order by appointment_date
-        ) as prev_visit,
-        case when treated then lag(appointment_date) over (
-            partition by patient_ref, treated order by appointment_date
-        ) end as prev_treated,
-        case when repeat then lag(appointment_date) over (
-            partition by patient_ref, repeat order by appointment_date
-        ) end as prev_repeat,
+        lag(appointment_date) over earlier_days as prev_visit,
+        case when treated then max(appointment_date) filter (where treated) over before end
+            as prev_treated,
+        case when repeat then max(appointment_date) filter (where repeat) over before end
+            as prev_repeat,
     from per_day
+    window
+        earlier_days as (partition by patient_ref order by appointment_date),
+        before as (
+            partition by patient_ref order by appointment_date
+            rows between unbounded preceding and 1 preceding
+        )
 )
 
 select * from final;
