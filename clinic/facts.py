@@ -4,7 +4,9 @@
 side-effect flags, socks), `report_facts` (one row per side-effect report of such a session,
 with the session's date and dimensions), `other_report_facts` (the other reports of appointments
 in the store, with that appointment's dimensions), `patient_facts` (one row per treated patient:
-first, second and last session, latest appointment), and the daily sums `session_days` (of
+first, second and last session, latest appointment), `patient_days` (one row per patient and day
+of a completed session or product sale, with the previous such days) and its counts
+`patient_day_counts` (per measure, day and previous day), and the daily sums `session_days` (of
 session_facts), `revenue_days` (of revenue lines with their list price) and `attendance_days`
 (appointments by status, no-shows at list price) are tables, so a
 metric is one scan of a small table instead of joins over the appointments. They are written
@@ -58,6 +60,10 @@ _SCOPE_TABLES = {
     "select * from session_facts with no data",
     "facts_new_sessions": "create temp table if not exists facts_new_sessions as "
     "select * from session_facts with no data",
+    "facts_old_patient_days": "create temp table if not exists facts_old_patient_days as "
+    "select * from patient_days with no data",
+    "facts_new_patient_days": "create temp table if not exists facts_new_patient_days as "
+    "select * from patient_days with no data",
 }
 
 
@@ -98,6 +104,7 @@ _DAY_TABLES = (
 # In this order: report rows, patient rows and session days read the session rows just written.
 _TABLES = (
     ("session_facts", "facts_session_rows"),
+    ("patient_days", "facts_patient_days"),
     *_REPORT_TABLES,
     *_PATIENT_TABLES,
     ("session_days", "facts_session_days"),
@@ -111,12 +118,21 @@ def _insert(cur: duckdb.DuckDBPyConnection, table: str, query: str, everything: 
     cur.execute(f"insert into {table} by name {text}", params)
 
 
+def _count_patient_days(cur: duckdb.DuckDBPyConnection, everything: bool) -> None:
+    """Bring patient_day_counts up to date: whole, or by the scope's old and new patient_days."""
+    text, params = sql.bind("facts_patient_day_counts", {"everything": everything})
+    cur.execute(f"create or replace temp table facts_counts_merged as {text}", params)
+    sql.run(cur, "facts_patient_day_counts_apply")
+
+
 def _rebuild_rows(cur: duckdb.DuckDBPyConnection) -> None:
     """Replace every row of every fact table."""
     _scope_tables(cur)
     for table, query in _TABLES:
         cur.execute(f"delete from {table}")
         _insert(cur, table, query, everything=True)
+    cur.execute("delete from patient_day_counts")
+    _count_patient_days(cur, everything=True)
 
 
 def _keep_returned(cur: duckdb.DuckDBPyConnection, table: str, statement: str, params=None) -> None:
@@ -130,25 +146,35 @@ def _keep_returned(cur: duckdb.DuckDBPyConnection, table: str, statement: str, p
         cur.unregister("facts_returned")
 
 
+def _swap_patient_rows(cur: duckdb.DuckDBPyConnection, table: str, query: str, images: str) -> None:
+    """Replace the scope patients' rows of `table`, keeping the old and new rows in the temp
+    tables facts_old_<images> and facts_new_<images>."""
+    patients = "select patient_ref from facts_scope_patients"
+    _keep_returned(
+        cur,
+        f"facts_old_{images}",
+        f"delete from {table} where patient_ref in ({patients}) returning *",
+    )
+    text, params = sql.bind(query, {"everything": False})
+    rows = text.rstrip().removesuffix(";")
+    _keep_returned(
+        cur, f"facts_new_{images}", f"insert into {table} by name {rows} returning *", params
+    )
+
+
 def _refresh_scope(cur: duckdb.DuckDBPyConnection) -> None:
     """Replace the fact rows of the scope's patients; bring the daily sums up to date.
 
-    The patients' session rows are swapped with RETURNING, so their old and new images feed the
-    report rows and the session_days change without another scan of session_facts. Revenue
+    The patients' session rows (and patient days) are swapped with RETURNING, so their old and
+    new images feed the report rows, the session_days change and the patient_day_counts change
+    without another scan of the whole tables. Revenue
     lines depend only on their own appointment and the price list, so revenue_days is re-summed
     for the days the write touched.
     """
     patients = "select patient_ref from facts_scope_patients"
-    _keep_returned(
-        cur,
-        "facts_old_sessions",
-        f"delete from session_facts where patient_ref in ({patients}) returning *",
-    )
-    text, params = sql.bind("facts_session_rows", {"everything": False})
-    rows = text.rstrip().removesuffix(";")
-    _keep_returned(
-        cur, "facts_new_sessions", f"insert into session_facts by name {rows} returning *", params
-    )
+    _swap_patient_rows(cur, "session_facts", "facts_session_rows", "sessions")
+    _swap_patient_rows(cur, "patient_days", "facts_patient_days", "patient_days")
+    _count_patient_days(cur, everything=False)
 
     for table, query in (*_REPORT_TABLES, *_PATIENT_TABLES):
         cur.execute(f"delete from {table} where patient_ref in ({patients})")

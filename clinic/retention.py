@@ -76,13 +76,7 @@ def revenue_per_patient(store: Store, f: Filters, by: str = "all") -> pd.DataFra
     """Revenue in the range over distinct patients with a completed treatment session or product
     sale in it: [key, patients, revenue_gbp, per_patient_gbp] (per patient None without any)."""
     metrics._check(by, ("all", "month"), "by")
-    who = metrics._query(store, "retention_revenue_patients", **metrics._params(f), by=by)
-    money = metrics._query(
-        store, "revenue_by", **metrics._params(f), by="all", monthly=by == "month"
-    )
-    money = money.assign(key=money["month"] if by == "month" else "all")
-    money = money.groupby("key", as_index=False)["revenue_gbp"].sum()
-    df = who.merge(money, on="key", how="outer")
+    df = metrics._query(store, "retention_revenue_patients", **metrics._params(f), by=by)
     if by == "all" and df.empty:
         df = pd.DataFrame({"key": ["all"], "patients": [0], "revenue_gbp": [0]})
     df["patients"] = df["patients"].fillna(0).astype("int64")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clinic import facts, sql
+from clinic import facts, retention, sql
 from clinic import metrics as m
 from clinic.config import QUERIES
 from clinic.ingest import import_file, record_side_effect, undo
@@ -132,6 +132,7 @@ def assert_days_match(store: Store) -> None:
     for table, query in (
         ("attendance_days", "facts_attendance_days"),
         ("patient_facts", "facts_patient_rows"),
+        ("patient_days", "facts_patient_days"),
     ):
         text, params = sql.bind(query, {"everything": True})
         with store.cursor() as cur:
@@ -145,6 +146,27 @@ def assert_days_match(store: Store) -> None:
             whole[by].sort_values(by).reset_index(drop=True),
             check_dtype=False,
         )
+    # The counts, as merged by the refreshes, equal a whole count of those (checked) patient days.
+    counts = """
+        select appointment_date, date_trunc('month', appointment_date)::date as month, prev_date,
+            sum(visits)::bigint as visits, sum(treated)::bigint as treated,
+            sum(repeats)::bigint as repeats,
+        from (
+            select appointment_date, prev_visit as prev_date, 1 as visits, 0 as treated,
+                0 as repeats,
+            from patient_days
+            union all
+            select appointment_date, prev_treated, 0, 1, 0, from patient_days where treated
+            union all
+            select appointment_date, prev_repeat, 0, 0, 1, from patient_days where repeat
+        )
+        group by appointment_date, prev_date
+    """
+    pd.testing.assert_frame_equal(
+        _sorted(store, "select * from patient_day_counts"),
+        _sorted(store, counts),
+        check_dtype=False,
+    )
 
 
 def imported(store: Store, kind: str, data: bytes | Path, name: str = "x.csv") -> int:
@@ -373,3 +395,56 @@ def test_note_import_refuses_an_unknown_kind(store: Store):
     """An unknown import kind is a ValueError, not a silent no-op."""
     with store.writer() as cur, pytest.raises(ValueError, match="unknown import kind"):
         facts.note_import(cur, "invoices", 1)
+
+
+def _distinct_patients(store: Store, f: m.Filters, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Treated (new, returning, all) and paying patients per period, counted distinct."""
+    period = "strftime(appointment_date, '%Y-%m')" if by == "month" else "'all'"
+    where = "appointment_date between $start and $end"
+    with store.cursor() as cur:
+        treated = cur.execute(
+            f"""
+            select {period} as key,
+                count(distinct patient_ref) filter (where prev_session_date is null)
+                    as new_patients,
+                count(distinct patient_ref) filter (where prev_session_date is not null)
+                    as returning_patients,
+                count(distinct patient_ref) as patients,
+            from session_facts where {where} group by key order by key
+            """,
+            {"start": f.start, "end": f.end},
+        ).df()
+        paying = cur.execute(
+            f"""
+            select {period} as key, count(distinct patient_ref) as patients,
+            from appointments
+            where kind in ('treatment', 'product') and status = 'completed' and {where}
+            group by key order by key
+            """,
+            {"start": f.start, "end": f.end},
+        ).df()
+    return treated, paying
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2000, 1, 1), date(2100, 1, 1)),
+        (date(2024, 1, 17), date(2024, 9, 3)),
+        (date(2024, 3, 1), date(2024, 3, 31)),
+        (date(2024, 1, 23), date(2024, 1, 23)),
+    ],
+)
+def test_day_counts_give_distinct_patients_for_any_dates(
+    sampled: Store, start: date, end: date
+) -> None:
+    """Unfiltered retention counts (from patient_day_counts) equal distinct counts, any dates."""
+    f = m.Filters(start=start, end=end)
+    for by in ("all", "month"):
+        treated, paying = _distinct_patients(sampled, f, by)
+        assert len(treated) and len(paying)
+        got = retention.patients(sampled, f, by)
+        pd.testing.assert_frame_equal(got, treated, check_dtype=False)
+        money = retention.revenue_per_patient(sampled, f, by).reset_index(drop=True)
+        kept = money[money["patients"] > 0][["key", "patients"]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, paying, check_dtype=False)
