@@ -93,7 +93,7 @@ def send_alert(args: argparse.Namespace, store: Store) -> int:
         result = alerts.alert_for_import(store, args.import_id)
     except (ValueError, mail.MailError) as exc:
         raise CliError(str(exc), USAGE) from None
-    if result.outcome == "not sent":
+    if result.outcome in ("not sent", "no mail server"):
         raise CliError(result.sentence, USAGE)
     print(result.sentence)
     return OK

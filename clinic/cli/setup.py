@@ -26,7 +26,7 @@ def init(args: argparse.Namespace, store: Store) -> int:
             print(f"    {name:<10} {password}")
         db = "" if store.path.resolve() == config.DEFAULT_DB.resolve() else f" --db {store.path}"
         print(
-            "\n  Lost one? Stop the dashboard (Ctrl-C), then run\n"
+            "\n  Lost one? Run (in another terminal while the dashboard serves)\n"
             f"    .venv/bin/python -m clinic users reset-password NAME{db}\n"
             f"  and type a new password.\n{rule}"
         )

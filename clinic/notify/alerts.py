@@ -32,12 +32,15 @@ SHOWN = 50  # serious reports listed in one alert; the rest are counted
 _lock = threading.Lock()
 
 
+NO_SERVER = "no mail server is configured (CLINIC_SMTP_HOST)"
+
+
 @dataclass(frozen=True)
 class AlertResult:
     """What an alert call did, with a sentence for whoever asked (the CLI, the upload page)."""
 
     import_id: int
-    outcome: str  # sent | nothing to alert | already alerted | not sent
+    outcome: str  # sent | nothing to alert | already alerted | not sent | no mail server
     events: int
     recipients: tuple[str, ...]
     sentence: str
@@ -204,8 +207,9 @@ def alert_for_import(
         settings = mail.settings() if settings is None else settings
     except mail.MailError as exc:  # a mistyped setting must not fail the import itself
         settings, problem = None, str(exc).rstrip(".")
-    if problem is None and settings is None:
-        problem = "no mail server is configured (CLINIC_SMTP_HOST)"
+    unconfigured = problem is None and settings is None
+    if unconfigured:
+        problem = NO_SERVER
     elif problem is None and not people:
         problem = "no manager or auditor account has an e-mail address"
     if problem or not _claim(store, import_id, len(events), len(to)):
@@ -221,7 +225,8 @@ def alert_for_import(
             object=f"import {import_id}",
             details={**details, "reason": problem},
         )
-        return result("not sent", sentence)
+        # A clinic without mail chose that: audited, but not a warning on every import.
+        return result("no mail server" if unconfigured else "not sent", sentence)
     subject, text, body = alert_message(
         events,
         import_id,

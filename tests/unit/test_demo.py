@@ -296,6 +296,19 @@ def test_cli_init_demo_ends_with_the_one_time_passwords(db_path, capsys):
         check.close()
 
 
+def test_init_demo_without_mail_says_nothing_of_alerts(db_path):
+    """A clinic without a mail server chose that: `init --demo` (serious events among its
+    reports) prints no alert warning, and `clinic alert` still says why it cannot send."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_SMTP")}
+    run = [sys.executable, "-m", "clinic", "--db", str(db_path)]
+    done = subprocess.run([*run, "init", "--demo", "--seed", "5"], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and "alert" not in done.stderr.lower(), done.stderr
+    again = subprocess.run([*run, "alert", "3"], env=env, capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+    assert again.returncode == 2 and "no mail server is configured" in again.stderr
+
+
 def _read_pty(fd: int, until: bytes | None, timeout: float = 60.0) -> bytes:
     """Bytes from a pseudo-terminal until `until` is seen, or until the other side closes."""
     out = b""
