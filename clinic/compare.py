@@ -49,16 +49,22 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+NO_CHANGE = "no change"
+
+
 def change(now: float | None, before: float | None, *, points: bool = False) -> str | None:
     """The change as text: "+12%" (relative), "+1.5 pp" (rates, in percentage points); None
     when either is missing or a relative change from zero."""
     if _missing(now) or _missing(before):
         return None
     if points:
-        return f"{(now - before) * 100:+.1f} pp"
-    if before == 0:
+        said = f"{(now - before) * 100:+.1f} pp"
+    elif before == 0:
         return None
-    return f"{(now - before) / before:+.0%}"
+    else:
+        said = f"{(now - before) / before:+.0%}"
+    # What rounds to nothing is said as such: "+0.0 pp" drew a red arrow on an unchanged rate.
+    return NO_CHANGE if said.lstrip("+-").startswith(("0 ", "0%", "0.0 ")) else said
 
 
 def words(now: float | None, before: float | None, against: str, *, points: bool = False) -> str:

@@ -289,7 +289,10 @@ def tile(
 ) -> None:
     """A bordered KPI tile with its change against the previous period (the delta) and, when
     `last_year` is given (None: no figure then), against the same period last year in words."""
-    container.metric(title, value, delta=delta(now, before, percent_points), border=True, **kwargs)
+    said = delta(now, before, percent_points)
+    if said == compare.NO_CHANGE:  # neither up nor down: no arrow, no colour
+        kwargs = {**kwargs, "delta_color": "off", "delta_arrow": "off"}
+    container.metric(title, value, delta=said, border=True, **kwargs)
     if last_year is not False:
         container.caption(
             compare.words(

@@ -52,6 +52,9 @@ def test_open_dates_have_nothing_to_compare() -> None:
         (112, 100, False, "+12% on last year"),
         (0.05, 0.065, True, "-1.5 pp on last year"),
         (5, 0, False, "no figure for last year to compare"),  # no relative change from zero
+        (0.0301, 0.0300, True, "no change on last year"),  # not "+0.0 pp"
+        (100.4, 100, False, "no change on last year"),  # not "+0%"
+        (99.6, 100, False, "no change on last year"),  # not "-0%"
         (5, None, False, "no figure for last year to compare"),
         (None, 3, True, "no figure for last year to compare"),
     ],
