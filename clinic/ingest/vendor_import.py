@@ -23,6 +23,7 @@ from clinic.ingest.reader import open_export
 from clinic.ingest.results import ImportResult, Preview, Problem
 from clinic.ingest.saved_mappings import load_mapping
 from clinic.ingest.textfile import Unreadable
+from clinic.store import as_task
 
 
 class UnknownSource(ValueError):
@@ -96,6 +97,7 @@ def _plain_dropped(kind: str, headers: list[str], saved: dict | None) -> list[di
     return sorted(out, key=lambda d: headers.index(d["header"]))
 
 
+@as_task  # a stopping server waits for the rewrite too, not only for the load after it
 def import_export(
     store,
     kind: str,

@@ -11,6 +11,7 @@ those must occur in the file, so a changed file cannot slip past its test unchan
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -643,6 +644,20 @@ def _wait_for_handoff(db: Path) -> None:
     raise AssertionError("no command reached the handoff endpoint")
 
 
+def _wait_for_open(pid: int, path: Path) -> None:
+    """Wait until process `pid` holds `path` open (/proc/PID/fd): under load the handed-over
+    command can take longer than a fixed pause to reach the import."""
+    deadline = time.monotonic() + 60
+    target = str(path.resolve())
+    while time.monotonic() < deadline:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == target:
+                    return
+        time.sleep(0.05)
+    raise AssertionError(f"the server never opened {path}")
+
+
 def _appointments(env: dict[str, str]) -> int:
     """Appointment rows in the stopped store, read by DuckDB itself (read-only)."""
     import duckdb
@@ -695,7 +710,8 @@ def test_backup_and_import_while_serving_then_sigterm_mid_import(
         text=True,
     )
     _wait_for_handoff(Path(service.env["CLINIC_DB"]))
-    time.sleep(1)  # the server has the command: its import is under way
+    _wait_for_open(service.proc.pid, big)  # the server is reading the file: an import is on
+    time.sleep(1)  # past the header's look (the importer opens the file again for the load)
     took = service.stop()
     out, err = importing.communicate(timeout=120)
     assert service.proc.returncode in (0, -signal.SIGTERM), service.log.read_text()
