@@ -185,10 +185,16 @@ def test_imports_follow_the_role_matrix_and_every_call_is_audited(api: Api) -> N
     assert listed["short-lived"]["revoked_at"] and listed["staff-token"]["revoked_at"] is None
     assert "token" not in listed["staff-token"] and "clinic_" not in out
 
-    bad = b"Appointment ID,Date Reported,Side Effect,Severity\nNO-SUCH,31/02/2025,itch,mild\n"
+    bad = b"Appointment ID,Date Reported,Side Effect,Severity\nNO-SUCH,31/02/2025,bruising,mild\n"
     status, report, _h = api.call("POST", "/api/v1/imports/side-effects", api.tokens["staff"], bad)
     assert status == 422 and report["rejected"] >= 1 and report["errors"], report
     assert {e["line"] for e in report["errors"]} == {2}
+    # A word no mapping knows stops the file once, as `import --json` says it (exit 3 there).
+    odd = b"Appointment ID,Date Reported,Side Effect,Severity\nNO-SUCH,01/02/2025,itch,mild\n"
+    status, report, _h = api.call("POST", "/api/v1/imports/side-effects", api.tokens["staff"], odd)
+    assert status == 422 and [(u["column"], u["value"]) for u in report["unmapped"]] == [
+        ("effect", "itch")
+    ], report
 
 
 def test_reports_equal_the_command_lines_json(api: Api) -> None:
