@@ -36,8 +36,9 @@ class Dropped:
         self.server = self.start()
 
 
-def _wait_for(find: Callable[[], Any], what: str, seconds: float = 60) -> Any:
-    """Poll until find() gives something; fail naming what was awaited."""
+def _wait_for(find: Callable[[], Any], what: str, seconds: float = 180) -> Any:
+    """Poll until find() gives something; fail naming what was awaited (generous: a loaded CI
+    machine settles, imports and moves files slowly)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = find()
