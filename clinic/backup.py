@@ -53,6 +53,8 @@ class RestoreResult:
 
 def _literal(path: Path) -> str:
     """A path as an SQL string literal (single quotes doubled)."""
+    # EXPORT/IMPORT DATABASE take no bound parameters in DuckDB: the folder is a path we chose
+    # (a new folder under the one the user named), quoted here as the one exception.
     return "'" + str(path).replace("'", "''") + "'"
 
 

@@ -214,12 +214,17 @@ def funnel_of(df: pd.DataFrame, by: str) -> pd.DataFrame:
 def spc(store: Store, f: Filters, serious: bool = False) -> pd.DataFrame:
     """Monthly p-chart of the complication rate with Making Data Count signals."""
     df = complications(store, f, by="month", serious=serious)
-    chart = stats.p_chart(df["events"].to_numpy(), df["eligible"].to_numpy())
+    return p_chart_frame(df["month"], df["events"], df["eligible"])
+
+
+def p_chart_frame(month: pd.Series, events: pd.Series, eligible: pd.Series) -> pd.DataFrame:
+    """A monthly p-chart (rate, centre, limits) with its Making Data Count signals."""
+    chart = stats.p_chart(events.to_numpy(), eligible.to_numpy())
     out = pd.DataFrame(
         {
-            "month": df["month"],
-            "eligible": df["eligible"],
-            "events": df["events"],
+            "month": month,
+            "eligible": eligible,
+            "events": events,
             "rate": chart["rate"].to_numpy(),
             "centre": chart["centre"].to_numpy(),
             "lcl": chart["lcl"].to_numpy(),

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 
 import pandas as pd
 
-from clinic import attendance, charts, formats, metrics, retention, stats, targets
+from clinic import attendance, charts, formats, metrics, retention, targets
 from clinic.dimensions import DIGEST_PERIODS
 from clinic.notify import images, mail
 from clinic.notify.recipients import Recipient, may_read, parts_for
@@ -154,22 +154,7 @@ def review_chart(store: Store, p: Period, as_of: date) -> pd.DataFrame:
     """The monthly p-chart of six-week review compliance, in the shape of metrics.spc."""
     monthly = metrics.compliance_by(store, chart_window(p), as_of, "month")
     part = monthly[monthly["measure"] == "review_6w"].reset_index(drop=True)
-    chart = stats.p_chart(part["met"].to_numpy(), part["eligible"].to_numpy())
-    out = pd.DataFrame(
-        {
-            "month": part["month"],
-            "eligible": part["eligible"],
-            "events": part["met"],
-            "rate": chart["rate"].to_numpy(),
-            "centre": chart["centre"].to_numpy(),
-            "lcl": chart["lcl"].to_numpy(),
-            "ucl": chart["ucl"].to_numpy(),
-        }
-    )
-    out["signal"] = stats.spc_signals(
-        out["rate"], chart["centre"], chart["sigma"], chart["lcl"], chart["ucl"]
-    )
-    return out
+    return metrics.p_chart_frame(part["month"], part["met"], part["eligible"])
 
 
 def has_signal(value: object) -> bool:
