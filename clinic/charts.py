@@ -276,6 +276,8 @@ def _band(x: pd.DatetimeIndex, low: pd.Series, high: pd.Series) -> tuple[list, l
 
 
 LAST_YEAR_NAME = "Same month last year"
+# Last year's mark on a bar: a dark dash across it, visible on every palette colour.
+_LAST_YEAR_DASH = {"symbol": "line-ew", "size": 16, "line": {"color": "#333333", "width": 2.5}}
 
 
 def last_year_lines(
@@ -286,12 +288,15 @@ def last_year_lines(
     value: str,
     key: str | None = None,
     hover: str = "%{y:.1%}",
+    bars: bool = False,
 ) -> None:
     """Faint dotted lines of the same months a year earlier, drawn on this year's months.
 
     `earlier` holds the same figure for last year's dates (month `YYYY-MM`); `series` maps each
     series (a `key` value, or a column when `key` is None) to its colour. One legend entry
-    names them all; a month without data last year is a gap.
+    names them all; a month without data last year is a gap. On `bars` (grouped by series
+    name) last year is a dark dash across each bar instead: a line in the bar's own colour
+    would vanish into it, and one line per series would run between the groups.
     """
     if earlier is None or earlier.empty:
         return
@@ -310,18 +315,23 @@ def last_year_lines(
         y = _by_month(part, axis)[column]
         if y.isna().all():
             continue
+        if bars:
+            look = {"mode": "markers", "offsetgroup": name, "marker": _LAST_YEAR_DASH}
+        else:
+            line = {"color": colour, "dash": "dot", "width": 1.5}
+            look = {"mode": "lines", "opacity": 0.45, "line": line}
         fig.add_scatter(
             x=axis,
             y=_values(y),
-            mode="lines",
             name=LAST_YEAR_NAME,
             legendgroup="last year",
             showlegend=not shown,
-            opacity=0.45,
-            line={"color": colour, "dash": "dot", "width": 1.5},
             hovertemplate=f"{hover}<extra>{formats.label(name)}, last year</extra>",
+            **look,
         )
         shown = True
+    if bars and shown:
+        fig.update_layout(scattermode="group")  # each dash over its own series' bar
 
 
 # Up to this many months on the axis get a tick each; plotly would tick a short axis every few

@@ -63,7 +63,9 @@ def monthly_bars(
                 hovertemplate=f"{hover}<extra>{name}" + ", partial month" * hatched + "</extra>",
             )
     earlier = None if last_year is None else last_year.rename(columns={month: "month"})
-    charts.last_year_lines(fig, earlier, axis, {c: palette[c] for c in columns}, "", None, hover)
+    charts.last_year_lines(
+        fig, earlier, axis, {c: palette[c] for c in columns}, "", None, hover, bars=True
+    )
     fig.update_layout(barmode="group")
     charts._month_ticks(fig)
     if money:

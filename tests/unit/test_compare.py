@@ -78,3 +78,28 @@ def test_last_year_is_a_faint_line_on_this_years_months() -> None:
     assert [pd.Timestamp(x).strftime("%Y-%m") for x in line["x"]] == ["2026-01", "2026-02"]
     assert values(line["y"]) == [0.5, 0.6]
     assert band_problems(spec) == []
+
+
+def test_last_year_on_bars_is_a_dark_dash_over_each_series_bar() -> None:
+    """On grouped bars, last year is a dark dash per month over its own series' bar (same
+    offset group, grouped scatter), never a line in the bar's colour that vanishes into it."""
+    from clinic import charts_retention
+
+    now = pd.DataFrame(
+        {"month": ["2026-01", "2026-02"], "new_patients": [5, 6], "returning_patients": [7, 8]}
+    )
+    then = pd.DataFrame(
+        {"month": ["2025-01", "2025-02"], "new_patients": [3, 4], "returning_patients": [9, 2]}
+    )
+    columns = ["new_patients", "returning_patients"]
+    spec = spec_of(charts_retention.monthly_bars(now, columns, last_year=then))
+    bars = {t["offsetgroup"]: t for t in spec["data"] if t["type"] == "bar"}
+    dashes = [t for t in spec["data"] if t.get("legendgroup") == "last year"]
+    assert [t["offsetgroup"] for t in dashes] == columns
+    assert spec["layout"]["scattermode"] == "group"
+    for dash, column, expected in zip(dashes, columns, ([3, 4], [9, 2]), strict=True):
+        assert dash["mode"] == "markers" and "line" not in dash
+        ink = dash["marker"]["line"]["color"]
+        assert ink != bars[column]["marker"]["color"] and ink == "#333333"
+        assert values(dash["y"]) == expected
+    assert sum(t.get("showlegend", True) for t in dashes) == 1
