@@ -12,82 +12,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from e2e_support import PAGE_TITLES, PASSWORD, USERS, login, settle, wait_for_charts
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from protocol import request, session_cookie, stream
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import ClientConnection, connect
 
 from clinic import web
 from clinic.auth import PAGES_BY_ROLE
-
-
-# -- a client of Streamlit's own protocol, as a script would write it --------------------------
-def _request(
-    url: str, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
-) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """One HTTP request to the server at `url`, redirects not followed."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    try:
-        conn.request(method, path, body=body or None, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.msg, resp.read()
-    finally:
-        conn.close()
-
-
-def _session_cookie(url: str, user: str) -> str:
-    """Log in through the HTML form's route; the `clinic_session=...` cookie pair."""
-    form = urlencode({"username": user, "password": PASSWORD, "next": "/"})
-    status, headers, _ = _request(
-        url,
-        "POST",
-        "/auth/login",
-        {"Content-Type": "application/x-www-form-urlencoded"},
-        form.encode(),
-    )
-    assert status == 303, status
-    [cookie] = [c for c in headers.get_all("Set-Cookie") if c.startswith(web.COOKIE + "=")]
-    return cookie.split(";")[0]
-
-
-def _xsrf(url: str) -> str:
-    """The XSRF token Streamlit's health check hands to anyone."""
-    _, headers, _ = _request(url, "GET", "/_stcore/health")
-    [cookie] = [c for c in headers.get_all("Set-Cookie") if c.startswith("_streamlit_xsrf=")]
-    return cookie.split(";")[0].split("=", 1)[1]
-
-
-@contextmanager
-def _streamlit_client(url: str, cookie: str = "") -> Iterator[tuple[ClientConnection, str, str]]:
-    """Open /_stcore/stream as the issue's attacker did and ask for a script run.
-
-    Yields (the socket, Streamlit's session id, the cookie header used); raises
-    websockets' InvalidStatus when the handshake is refused.
-    """
-    token = _xsrf(url)
-    cookies = "; ".join(filter(None, [f"_streamlit_xsrf={token}", cookie]))
-    parts = urlsplit(url)
-    with connect(
-        f"ws://{parts.netloc}/_stcore/stream",
-        subprotocols=["streamlit", token],
-        additional_headers={"Cookie": cookies, "Origin": url},
-        open_timeout=30,
-    ) as ws:
-        run = BackMsg()
-        run.rerun_script.query_string = ""
-        run.rerun_script.page_script_hash = ""
-        ws.send(run.SerializeToString())
-        while True:
-            message = ForwardMsg()
-            message.ParseFromString(ws.recv(timeout=60))
-            if message.HasField("new_session"):
-                yield ws, message.new_session.initialize.session_id, cookies
-                return
 
 
 def _put_file(url: str, session_id: str, file_id: str, cookies: str, size: int) -> int:
@@ -98,7 +31,7 @@ def _put_file(url: str, session_id: str, file_id: str, cookies: str, size: int) 
         b"Content-Type: text/csv\r\n\r\n"
     )
     body = head + b"x" * size + b"\r\n--b--\r\n"
-    status, _, _ = _request(
+    status, _, _ = request(
         url,
         "PUT",
         f"/_stcore/upload_file/{session_id}/{file_id}",
@@ -114,19 +47,19 @@ def _put_file(url: str, session_id: str, file_id: str, cookies: str, size: int) 
 
 def test_websocket_without_a_session_is_refused(app) -> None:
     """An unauthenticated websocket gets 403 at the handshake: no script run, no uploads."""
-    with pytest.raises(InvalidStatus) as refused, _streamlit_client(app.url):
+    with pytest.raises(InvalidStatus) as refused, stream(app.url):
         pass
     assert refused.value.response.status_code == 403
     for cookie in (f"{web.COOKIE}=made-up", "_streamlit_user=forged"):
-        with pytest.raises(InvalidStatus), _streamlit_client(app.url, cookie):
+        with pytest.raises(InvalidStatus), stream(app.url, cookie):
             pass
     # The same client with a live session is a Streamlit session: the refusal is the gate's.
-    staff = _session_cookie(app.url, USERS["staff"])
-    with _streamlit_client(app.url, staff) as (_ws, session_id, _cookies):
+    staff = session_cookie(app.url, USERS["staff"], PASSWORD)
+    with stream(app.url, staff) as (_ws, session_id, _cookies):
         assert session_id
     # A session that has ended opens no websocket either.
     token = web.logout_token({web.COOKIE: staff.split("=", 1)[1]})
-    status, _, _ = _request(
+    status, _, _ = request(
         app.url,
         "POST",
         "/auth/logout",
@@ -134,16 +67,16 @@ def test_websocket_without_a_session_is_refused(app) -> None:
         f"token={token}".encode(),
     )
     assert status == 303
-    with pytest.raises(InvalidStatus), _streamlit_client(app.url, staff):
+    with pytest.raises(InvalidStatus), stream(app.url, staff):
         pass
 
 
 def test_uploads_go_only_into_the_own_session_and_are_bounded(app) -> None:
     """A staff session uploads into its own Streamlit session, at most 4 files at a time; an
     auditor's session cannot upload into it, and no cookie uploads nothing."""
-    staff = _session_cookie(app.url, USERS["staff"])
-    auditor = _session_cookie(app.url, USERS["auditor"])
-    with _streamlit_client(app.url, staff) as (_ws, session_id, cookies):
+    staff = session_cookie(app.url, USERS["staff"], PASSWORD)
+    auditor = session_cookie(app.url, USERS["auditor"], PASSWORD)
+    with stream(app.url, staff) as (_ws, session_id, cookies):
         statuses = [_put_file(app.url, session_id, f"f{i}", cookies, 1000) for i in range(6)]
         assert statuses == [204, 204, 204, 204, 413, 413]
         xsrf = cookies.split(";")[0]
