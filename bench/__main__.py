@@ -5,7 +5,19 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("ingest", "metrics", "pages", "apptest", "load", "login", "hostile", "notify", "vendors")
+SUITES = (
+    "ingest",
+    "metrics",
+    "pages",
+    "apptest",
+    "load",
+    "sweep",
+    "snapshot",
+    "login",
+    "hostile",
+    "notify",
+    "vendors",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,8 @@ fresh Python process after an os.sync() (so none inherits another's heap or pays
 writes), median of --rounds:
   (a) clinic.ingest.import_file into a fresh store (price list imported first, not timed);
   (b) DuckDB's plain load `create table t as select * from read_csv(file, all_varchar=true)`;
-  (c) with --pandas, on the bench shape: pandas.read_csv(dtype=str), then DuckDB's insert.
+  (c) with --pandas, on the bench shape: pandas.read_csv(dtype=str), then DuckDB's insert;
+  (f) with --parts, (a) with the derived facts left out: what the facts cost.
 Then the whole-process pair: `python -m clinic import appointments` against a Python process
 doing (b), start-up included. Targets (issue 22): (a) <= 1.5x (b) for every shape (the worst
 counts); the whole process <= 1.6x.
@@ -173,6 +174,17 @@ def time_import(workdir: Path, export: Path, round_no: int, rows: int) -> tuple[
         store.close()
 
 
+def time_import_without_facts(
+    workdir: Path, export: Path, round_no: int, rows: int
+) -> tuple[float, float]:
+    """(f) our importer with the derived facts left out: what the facts cost, measured only
+    (pages read those facts, so the product never skips them)."""
+    from clinic import facts
+
+    facts.refresh_import = lambda *_args: None
+    return time_import(workdir, export, round_no, rows)
+
+
 def time_plain(workdir: Path, export: Path, round_no: int) -> tuple[float, float]:
     """(b) DuckDB's own CSV load into a fresh file, every column as text: wall and CPU seconds."""
     con = duckdb.connect(str(workdir / f"b{round_no}.duckdb"))
@@ -237,7 +249,12 @@ def _timed_process(cmd: list[str]) -> tuple[float, float]:
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-_METHODS = {"a": "time_import", "b": "time_plain", "c": "time_pandas"}
+_METHODS = {
+    "a": "time_import",
+    "b": "time_plain",
+    "c": "time_pandas",
+    "f": "time_import_without_facts",
+}
 
 
 def _timed_in_child(
@@ -309,6 +326,13 @@ def _report(rows: int, rounds: int, results: dict[str, dict], process: dict | No
     lines += ["", f"Worst shape: {worst}, {_ratio(results[worst]['times'], 'a', 'b')[0]:.2f}x "
               "(target <= 1.5x)"]  # fmt: skip
     for name, res in results.items():
+        if res["times"].get("f"):
+            ratio = _ratio(res["times"], "f", "b")[0]
+            lines.append(
+                f"{name}: (f) the import without its derived facts "
+                f"{statistics.median(res['times']['f']):.2f} s; f/b = {ratio:.2f} "
+                f"(CPU {_ratio(res['times'], 'f cpu', 'b cpu')[0]:.2f})"
+            )
         if res["times"].get("c"):
             ratio = _ratio(res["times"], "a", "c")[0]
             lines.append(
@@ -340,12 +364,15 @@ def _remove(paths: Iterable[Path]) -> None:
             p.unlink()
 
 
-def _run_shape(workdir: Path, name: str, rows: int, rounds: int, pandas: bool) -> dict:
-    """Write one shape's export and time (a) and (b) (and (c)) alternately, in fresh processes."""
+def _run_shape(
+    workdir: Path, name: str, rows: int, rounds: int, pandas: bool, parts: bool = False
+) -> dict:
+    """Write one shape's export and time (a) and (b) (and (c), (f)) alternately, in fresh
+    processes."""
     export = workdir / f"{name}.csv"
     make_export(export, rows, name)
     load_before = _load()
-    methods = "abc" if pandas else "ab"
+    methods = "ab" + ("c" if pandas else "") + ("f" if parts else "")
     times: dict[str, list[float]] = {k: [] for m in methods for k in (m, f"{m} cpu")}
     for r in range(rounds):
         # Every other round the other way round, so neither side always runs second.
@@ -355,7 +382,7 @@ def _run_shape(workdir: Path, name: str, rows: int, rounds: int, pandas: bool) -
             wall, cpu = _timed_in_child(method, workdir, export, r, rows)
             times[method].append(wall)
             times[f"{method} cpu"].append(cpu)
-            _remove(workdir.glob(f"[abc]{r}.duckdb*"))
+            _remove(workdir.glob(f"[abcf]{r}.duckdb*"))
     mb = export.stat().st_size / 1e6
     export.unlink()
     return {"times": times, "mb": mb, "load": f"{load_before} → {_load()}"}
@@ -395,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         method, workdir, export, r, rows = argv[1:]
         fn = globals()[_METHODS[method]]
-        args = (Path(workdir), Path(export), int(r)) + ((int(rows),) if method == "a" else ())
+        args = (Path(workdir), Path(export), int(r)) + ((int(rows),) if method in "af" else ())
         wall, cpu = fn(*args)
         print(json.dumps({"seconds": wall, "cpu": cpu}))
         return 0
@@ -404,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shapes", nargs="*", default=list(all_shapes()))
     parser.add_argument("--pandas", action="store_true", help="time (c) on the bench shape too")
+    parser.add_argument(
+        "--parts", action="store_true", help="time (f), the import without its derived facts"
+    )
     parser.add_argument(
         "--process-shape",
         default="patients",
@@ -417,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name in args.shapes:
             pandas = args.pandas and name == "bench"
-            results[name] = _run_shape(workdir, name, args.rows, args.rounds, pandas)
+            results[name] = _run_shape(workdir, name, args.rows, args.rounds, pandas, args.parts)
             print(f"{name}: {_ratio(results[name]['times'], 'a', 'b')[0]:.2f}x", file=sys.stderr)
         process = None
         if args.process_shape:
