@@ -353,7 +353,7 @@ def describe_period(
     else:
         span = f"all {what} in the store ({uk(first)} to {uk(last)})"
     parts = [span]
-    parts += scope.named_choices(f)
+    parts += scope.named_choices(f, formats.word)
     parts.append(f"as of {uk(as_of)}")
     return ", ".join(parts)
 

@@ -10,6 +10,7 @@ fields (dates there are reported dates). No Streamlit here: the CLI uses it too.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -72,9 +73,10 @@ def sessions_only(f: Filters) -> Filters:
     return Filters(**session_scope(f))
 
 
-def named_choices(f: Filters) -> list[str]:
-    """The session choices set in `f`, in words ("site Ealing", "funding nhs")."""
-    return [f"{CHOICES[n].what} {getattr(f, n)}" for n in SESSION_CHOICES if getattr(f, n)]
+def named_choices(f: Filters, say: Callable[[object], str] = str) -> list[str]:
+    """The session choices set in `f`, each value as `say` puts it ("site Ealing", "funding
+    NHS" with formats.word)."""
+    return [f"{CHOICES[n].what} {say(getattr(f, n))}" for n in SESSION_CHOICES if getattr(f, n)]
 
 
 def audit_text(f: Filters) -> str:

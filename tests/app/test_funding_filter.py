@@ -30,7 +30,7 @@ def test_every_figure_page_has_the_funding_filter(funded: Path, open_app, page: 
     assert not at.exception and not at.warning
     box = at.selectbox(key="f_funding")
     assert box.options == ["All", "NHS", "Self-pay"] and box.value == "nhs"
-    assert any("funding nhs" in c.value for c in at.caption)
+    assert any("funding NHS" in c.value for c in at.caption)
     assert at.query_params["funding"] in ("nhs", ["nhs"])
 
 

@@ -156,7 +156,7 @@ def test_funding_choices_caption_and_previous_period(funded: Store) -> None:
     assert m.options(funded)["fundings"] == ["nhs", "self-pay"]
     f = m.Filters(start=date(2024, 1, 1), end=date(2024, 1, 31), funding="nhs")
     assert (
-        m.describe_period(f, AS_OF, None) == "01/01/2024 to 31/01/2024, funding nhs, as of "
+        m.describe_period(f, AS_OF, None) == "01/01/2024 to 31/01/2024, funding NHS, as of "
         "30/06/2024"
     )
     assert m.previous_period(f) == m.Filters(date(2023, 12, 1), date(2023, 12, 31), funding="nhs")
