@@ -30,7 +30,7 @@ def monthly_bars(
     """Side-by-side monthly bars of `columns` (one series each, named in words).
 
     Money when a column ends in `_gbp`; a partial month's bars are hatched. `last_year` (the
-    same frame for the dates a year earlier) adds a faint line per column of those months.
+    same frame for the dates a year earlier) adds a dark dash across each column's bar.
     """
     if df is None or df.empty or df[columns].fillna(0).to_numpy().sum() == 0:
         return charts.empty(empty_message, title)

@@ -83,7 +83,8 @@ widgets.tile(
 st.caption(
     "Treatment sessions and follow-up visits count; product sales and booked appointments "
     "never do. The small change on a tile is against the previous period of the same length, "
-    "the line beneath against the same dates last year; charts draw last year as a faint line."
+    "the line beneath against the same dates last year; charts draw last year as a faint line, "
+    "or a dark dash across each bar."
 )
 widgets.table(
     cached.data(attendance.attendance, f), "table_attendance", "No appointments in this range."
