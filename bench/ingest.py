@@ -177,8 +177,7 @@ def time_import(workdir: Path, export: Path, round_no: int, rows: int) -> tuple[
 def time_import_without_facts(
     workdir: Path, export: Path, round_no: int, rows: int
 ) -> tuple[float, float]:
-    """(f) our importer with the derived facts left out: what the facts cost, measured only
-    (pages read those facts, so the product never skips them)."""
+    """(f) our importer with the derived facts left out: what they cost (pages need them)."""
     from clinic import facts
 
     facts.refresh_import = lambda *_args: None
@@ -367,8 +366,7 @@ def _remove(paths: Iterable[Path]) -> None:
 def _run_shape(
     workdir: Path, name: str, rows: int, rounds: int, pandas: bool, parts: bool = False
 ) -> dict:
-    """Write one shape's export and time (a) and (b) (and (c), (f)) alternately, in fresh
-    processes."""
+    """Write one shape's export; time (a), (b) (and (c), (f)) alternately, in fresh processes."""
     export = workdir / f"{name}.csv"
     make_export(export, rows, name)
     load_before = _load()
@@ -422,7 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         method, workdir, export, r, rows = argv[1:]
         fn = globals()[_METHODS[method]]
-        args = (Path(workdir), Path(export), int(r)) + ((int(rows),) if method in "af" else ())
+        counted = (int(rows),) if method in ("a", "f") else ()  # these check the rows imported
+        args = (Path(workdir), Path(export), int(r), *counted)
         wall, cpu = fn(*args)
         print(json.dumps({"seconds": wall, "cpu": cpu}))
         return 0

@@ -122,10 +122,10 @@ def with_accounts(path: Path) -> Path:
     return path
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The peak resident memory of a process (VmHWM), in MB."""
+def memory_mb(pid: int, name: str = "VmHWM") -> float:
+    """A memory line of /proc/PID/status in MB: VmHWM the peak resident set, VmRSS the current."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(name + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -236,11 +236,11 @@ def main(argv: list[str]) -> int:
         browser = pw.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS)
         with served(empty_store()) as server:
             page_times(browser, server, 1)
-            memory["empty"] = peak_rss_mb(server.proc.pid)
+            memory["empty"] = memory_mb(server.proc.pid)
         for n, db in stores.items():
             with served(db) as server:
                 results[n] = page_times(browser, server, args.rounds)
-                memory[f"{n:,}"] = peak_rss_mb(server.proc.pid)
+                memory[f"{n:,}"] = memory_mb(server.proc.pid)
         starts = {
             "one-chart page": statistics.median(cold_start(browser, None) for _ in range(3)),
             "dashboard (smallest store)": statistics.median(

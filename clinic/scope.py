@@ -74,8 +74,7 @@ def sessions_only(f: Filters) -> Filters:
 
 
 def named_choices(f: Filters, say: Callable[[object], str] = str) -> list[str]:
-    """The session choices set in `f`, each value as `say` puts it ("site Ealing", "funding
-    NHS" with formats.word)."""
+    """The session choices set in `f` in words, each value as `say` puts it ("funding NHS")."""
     return [f"{CHOICES[n].what} {say(getattr(f, n))}" for n in SESSION_CHOICES if getattr(f, n)]
 
 

@@ -19,7 +19,6 @@ from clinic import web
 
 # What on a page counts as an error (the same words the browser load test looks for).
 ERROR_WORDS = ("could not be computed", "You do not have access")
-_FINISHED_SUCCESSFULLY = 0  # ForwardMsg.script_finished: the run ended normally
 
 
 def request(
@@ -117,8 +116,8 @@ def _texts(element) -> str:
 def visit(url: str, cookie: str, page: str, query: str = "", timeout: float = 120) -> Visit:
     """Open `page` with `query` in a new session (a navigation) and read its run to the end.
 
-    The time runs from the handshake to the end of the run: every element and chart the page
-    sends has arrived (a browser then draws them on the user's machine).
+    The time runs from the XSRF request before the handshake to the end of the run: every
+    element and chart the page sends has arrived (a browser then draws them on the user's PC).
     """
     began = time.perf_counter()
     result = Visit(0.0)
@@ -145,7 +144,7 @@ def visit(url: str, cookie: str, page: str, query: str = "", timeout: float = 12
                 and finished is not None
             ):
                 break
-    if finished != _FINISHED_SUCCESSFULLY:
+    if finished != ForwardMsg.FINISHED_SUCCESSFULLY:
         result.errors.append(f"the run ended with status {finished}")
     result.seconds = time.perf_counter() - began
     return result

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import http.client
 import http.server
 import io
 import re

@@ -7,6 +7,7 @@ effect must commit (issue: ids drawn from a sequence fell behind the largest id 
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import subprocess
@@ -83,6 +84,8 @@ def seeded(db: Path) -> None:
 
 def hold_after_writes(db: str) -> None:
     """Child process: write as a running dashboard would, then wait to be stopped."""
+    # SIGUSR1 prints every thread's stack: what a child that does not stop is waiting for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     store = Store(db)
     writes(store, 1)
     print("ready", flush=True)
@@ -112,7 +115,7 @@ def test_writes_after_every_stop_of_a_process_holding_the_store(db_path, name):
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=(stderr := db_path.with_name("child.err").open("w")),
         text=True,
     )
     try:
@@ -120,8 +123,15 @@ def test_writes_after_every_stop_of_a_process_holding_the_store(db_path, name):
         if name != "SIGINT":  # only a stop that skips DuckDB's checkpoint leaves the log
             assert db_path.with_name(db_path.name + ".wal").exists()
         child.send_signal(STOPS[name])
-        child.wait(60)
+        try:
+            child.wait(60)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            stacks = Path(stderr.name).read_text()[-6000:]
+            pytest.fail(f"{name} did not stop the child in 60 s; its stacks:\n{stacks}")
     finally:
+        stderr.close()
         child.kill()
         child.wait()
     store = Store(db_path)
