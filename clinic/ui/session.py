@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 
 ACCESS_MESSAGE = "You do not have access to this page."
+ENTRY_SCRIPT = "dashboard.py"  # the script `streamlit run` serves, which draws the navigation
 
 
 # (key, title, file, url_path, icon): the navigation, in order; who may open which is
@@ -189,13 +191,22 @@ def _recover_from_pages_folder_mode() -> None:
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
     except ImportError:  # a future Streamlit without the legacy mode
         return
-    # A session the entry script has served already holds a viewer; only a brand-new session
-    # opened on a deep link lacks one (rerunning otherwise would swallow button clicks).
-    if PagesManager.uses_pages_directory and "_viewer" not in st.session_state:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    # The entry script sets the viewer before any page runs, so a session without one was
+    # served a page file alone. That is decided per run, not by the process-wide switch: when
+    # two first visitors come at once, the first flips the switch while the second's run is
+    # already in the legacy mode, and the second must rerun too (it saw "no access" before).
+    # A session that holds a viewer never reruns here (that would swallow button clicks), nor
+    # does a page file run as the main script itself (AppTest), which has no entry to go to.
+    if "_viewer" in st.session_state:
+        return
+    ctx = get_script_run_ctx()
+    if ctx is None or Path(ctx.main_script_path).name != ENTRY_SCRIPT:
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def require(page: str) -> Viewer:

@@ -137,7 +137,9 @@ def visit(url: str, cookie: str, page: str, query: str = "", timeout: float = 12
             elif kind == "page_not_found":
                 result.errors.append("page not found")
             elif kind == "script_finished":
-                finished = message.script_finished
+                # A run that ends early for a rerun (st.rerun) is followed by that rerun.
+                early = message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN
+                finished = None if early else message.script_finished
             elif (
                 kind == "session_status_changed"
                 and not message.session_status_changed.script_is_running
