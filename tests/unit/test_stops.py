@@ -86,6 +86,11 @@ def hold_after_writes(db: str) -> None:
     """Child process: write as a running dashboard would, then wait to be stopped."""
     # SIGUSR1 prints every thread's stack: what a child that does not stop is waiting for.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # Ctrl-C as Python answers it in a terminal. A child inherits SIGINT ignored or blocked from
+    # its parent, and Python then never sees it: in two full-suite runs the stacks above showed
+    # this child asleep 60 s after its SIGINT (an earlier test leaves the pytest process so).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     store = Store(db)
     writes(store, 1)
     print("ready", flush=True)
